@@ -1,0 +1,45 @@
+"""All file I/O of tables goes through here: deterministic Parquet writes, reads, checksums."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Sequence
+
+import polars as pl
+
+PARQUET_COMPRESSION = "zstd"
+ROW_GROUP_SIZE = 256_000
+
+
+def write_table(frame: pl.DataFrame, path: str | Path, sort_by: Sequence[str] | None = None) -> Path:
+    """Write one table as Parquet, sorted by its key so that reruns are byte-identical.
+
+    The file is written beside its final name and renamed into place, so a reader never sees a
+    half-written file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if sort_by:
+        frame = frame.sort(list(sort_by), nulls_last=True, maintain_order=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    frame.write_parquet(tmp, compression=PARQUET_COMPRESSION, row_group_size=ROW_GROUP_SIZE, statistics=True)
+    os.replace(tmp, path)
+    return path
+
+
+def read_table(path: str | Path) -> pl.DataFrame:
+    return pl.read_parquet(path)
+
+
+def scan_table(path: str | Path) -> pl.LazyFrame:
+    return pl.scan_parquet(path)
+
+
+def file_checksum(path: str | Path, chunk: int = 1 << 20) -> str:
+    """sha256 of a file's bytes (inputs of a run are recorded with it)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()

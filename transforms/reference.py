@@ -1,0 +1,138 @@
+"""Reference data written for this project (data/reference/*.yaml), loaded once per run."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from market_intel.settings import get_settings
+
+
+@dataclass(frozen=True)
+class City:
+    name: str
+    label: str  # "Toronto, Ontario, Canada"
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Subdivision:
+    code: str  # ISO 3166-2, "CA-ON"
+    name: str  # "Ontario"
+    label: str  # "Ontario, Canada"
+    abbrev: tuple[str, ...] = ()
+    cities: tuple[City, ...] = ()
+
+
+@dataclass(frozen=True)
+class Country:
+    code: str  # ISO 3166-1 alpha-2
+    name: str
+    currency: str  # ISO 4217
+    locale: str
+    aliases: tuple[str, ...] = ()
+    subdivisions: tuple[Subdivision, ...] = ()
+
+
+@dataclass(frozen=True)
+class Role:
+    role: str  # slug
+    label: str  # "Machine Learning Engineer"
+    family: str
+    synthetic: bool = False
+    aliases: tuple[str, ...] = ()
+    keywords: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Seniority:
+    name: str  # "Senior"
+    prefix: str  # label prefix in role_label: "Senior"
+    markers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SkillEntry:
+    skill: str
+    kind: str  # "skill" | "certification"
+    aliases: tuple[str, ...] = ()
+    case_sensitive: bool = False
+    ai: bool = False
+
+
+@dataclass(frozen=True)
+class Reference:
+    countries: tuple[Country, ...]
+    roles: tuple[Role, ...]
+    catch_all: Role
+    seniority_levels: tuple[Seniority, ...]
+    skills: tuple[SkillEntry, ...]
+    directory: Path = field(default=Path("."))
+
+    def country(self, code: str) -> Country | None:
+        return next((c for c in self.countries if c.code == code), None)
+
+    def seniority_prefix(self, name: str) -> str:
+        return next((s.prefix for s in self.seniority_levels if s.name == name), name)
+
+    def role_label(self, seniority: str | None, role_label: str) -> str:
+        """'Senior' + 'Machine Learning Manager' -> 'Senior Machine Learning Manager'."""
+        return role_label if not seniority else f"{self.seniority_prefix(seniority)} {role_label}"
+
+
+def _tuple(values) -> tuple[str, ...]:
+    return tuple(str(v) for v in (values or ()))
+
+
+def _load_yaml(path: Path) -> dict:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _countries(doc: dict) -> tuple[Country, ...]:
+    countries = []
+    for c in doc["countries"]:
+        subs = []
+        for s in c.get("subdivisions", []):
+            sub_label = f"{s['name']}, {c['name']}"
+            cities = tuple(
+                City(name=ct["name"], label=f"{ct['name']}, {sub_label}", aliases=_tuple(ct.get("aliases")))
+                for ct in s.get("cities", [])
+            )
+            subs.append(Subdivision(code=s["code"], name=s["name"], label=sub_label,
+                                    abbrev=_tuple(s.get("abbrev")), cities=cities))
+        countries.append(Country(code=c["code"], name=c["name"], currency=c["currency"], locale=c["locale"],
+                                 aliases=_tuple(c.get("aliases")), subdivisions=tuple(subs)))
+    return tuple(countries)
+
+
+def _role(entry: dict) -> Role:
+    return Role(role=entry["role"], label=entry["label"], family=entry.get("family", "other"),
+                synthetic=bool(entry.get("synthetic", False)), aliases=_tuple(entry.get("aliases")),
+                keywords=tuple(tuple(k.split()) if isinstance(k, str) else _tuple(k)
+                               for k in entry.get("keywords", []) or []))
+
+
+@lru_cache(maxsize=8)
+def load_reference(directory: Path | None = None) -> Reference:
+    """Load roles, regions and skills from data/reference (cached per directory)."""
+    directory = Path(directory or get_settings().reference_dir)
+    roles_doc = _load_yaml(directory / "roles.yaml")
+    skills_doc = _load_yaml(directory / "skills.yaml")
+    skills = tuple(
+        SkillEntry(skill=e["skill"], kind=kind, aliases=_tuple(e.get("aliases")),
+                   case_sensitive=bool(e.get("case_sensitive", False)), ai=bool(e.get("ai", False)))
+        for kind, key in (("skill", "skills"), ("certification", "certifications"))
+        for e in skills_doc.get(key, [])
+    )
+    return Reference(
+        countries=_countries(_load_yaml(directory / "regions.yaml")),
+        roles=tuple(_role(r) for r in roles_doc["roles"]),
+        catch_all=_role(roles_doc["catch_all"]),
+        seniority_levels=tuple(Seniority(name=s["name"], prefix=s["prefix"], markers=_tuple(s.get("markers")))
+                               for s in roles_doc["seniority_levels"]),
+        skills=skills,
+        directory=directory,
+    )
