@@ -1,0 +1,327 @@
+"""The `nightly` Prefect flow: raw files + specs -> published snapshot, catalog and reports.
+
+A handful of coarse tasks that pass Parquet paths, never frames (see ../shared/docs/stack.md):
+
+    stage (one task per raw file, cached by checksum) -> observations -> stats | premiums | demand
+    -> projections -> reports -> publish
+
+Staged files are cached under DIR/.work/staging keyed by the file's checksum, the spec's checksum,
+the code digest and as_of, so an incremental run stages only new or changed raw files and
+recomputes every aggregate from the staged Parquet; `full_refresh` ignores the cache.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import polars as pl
+from prefect import flow, get_run_logger, task
+
+from market_intel import storage
+from market_intel.runinfo import code_digest, run_identity
+from market_intel.settings import Settings, get_settings, parse_as_of
+from transforms import specs as spec_mod
+
+
+@dataclass
+class StageTimer:
+    """Wall time per stage, recorded in `runs`."""
+
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def record(self, stage: str, started: float) -> None:
+        self.timings[stage] = round(time.perf_counter() - started, 3)
+
+
+# --------------------------------------------------------------------------- staging
+
+
+def staging_cache_key(file_checksum: str, spec_checksum: str, digest: str, as_of: date) -> str:
+    return storage.text_digest(f"{file_checksum}|{spec_checksum}|{digest}|{as_of.isoformat()}")[:24]
+
+
+@task(name="stage-file", retries=2, retry_delay_seconds=[1, 5])
+def stage_file_task(spec_path: str, file_path: str, cache_dir: str, cache_key: str, as_of_iso: str,
+                    full_refresh: bool) -> dict:
+    """Read one raw file, normalise it, write its observations part and rejects (cached)."""
+    from transforms import normalise, staging
+    from transforms.reference import load_reference
+
+    spec = spec_mod.load_spec(Path(spec_path))
+    target = Path(cache_dir) / spec.name / f"{Path(file_path).name}-{cache_key}"
+    meta_path = target / "meta.json"
+    if meta_path.exists() and not full_refresh:
+        meta = json.loads(meta_path.read_text())
+        meta["cached"] = True
+        return meta
+    staged = staging.stage_file(spec, Path(file_path))
+    result = normalise.normalise(staged.frame, spec, load_reference(), as_of=parse_as_of(as_of_iso))
+    rejects = pl.concat([staged.rejects, result.rejects], how="diagonal_relaxed")
+    storage.write_table(result.observations, target / "observations.parquet",
+                        sort_by=["source", "source_file", "row_number"])
+    storage.write_table(rejects, target / "rejects.parquet", sort_by=["source", "source_file", "row_number"])
+    meta = {
+        "source": spec.name,
+        "kind": spec.kind,
+        "file": str(file_path),
+        "rows_read": int(staged.frame.height + staged.rejects.height),
+        "observations": str(target / "observations.parquet"),
+        "rejects": str(target / "rejects.parquet"),
+        "cached": False,
+    }
+    meta_path.write_text(json.dumps(meta, sort_keys=True))
+    return meta
+
+
+# --------------------------------------------------------------------------- marts
+
+
+@task(name="build-observations")
+def observations_task(stage_results: list[dict], work_dir: str) -> dict:
+    from transforms.observations import build_observations
+
+    settings = get_settings()
+    results = sorted(stage_results, key=lambda m: (m["source"], m["file"]))
+    parts = [pl.read_parquet(m["observations"]) for m in results]
+    rejects = [pl.read_parquet(m["rejects"]) for m in results]
+    read_counts: dict[str, int] = {}
+    for m in results:
+        read_counts[m["source"]] = read_counts.get(m["source"], 0) + m["rows_read"]
+    built = build_observations(parts, rejects, read_counts, settings)
+    work = Path(work_dir)
+    return {
+        "observations": str(storage.write_table(built.observations, work / "observations.parquet",
+                                                sort_by=["source", "source_file", "row_number"])),
+        "rejects": str(storage.write_table(built.rejects, work / "rejects.parquet",
+                                           sort_by=["source", "source_file", "row_number"])),
+        "duplicates": str(storage.write_table(built.duplicates, work / "duplicates.parquet",
+                                              sort_by=["source", "source_file", "row_number"])),
+        "source_accounting": str(storage.write_table(built.accounting, work / "source_accounting.parquet",
+                                                     sort_by=["source"])),
+    }
+
+
+@task(name="build-role-region-stats")
+def stats_task(observations_path: str, work_dir: str) -> str:
+    from transforms.stats import build_role_region_stats
+
+    frame = build_role_region_stats(Path(observations_path), get_settings())
+    return str(storage.write_table(frame, Path(work_dir) / "role_region_stats.parquet",
+                                   sort_by=["role_label", "region", "year"]))
+
+
+@task(name="build-skill-premiums")
+def premiums_task(observations_path: str, work_dir: str) -> str:
+    from transforms.premiums import build_skill_premiums
+
+    frame = build_skill_premiums(Path(observations_path), get_settings())
+    return str(storage.write_table(frame, Path(work_dir) / "skill_premiums.parquet",
+                                   sort_by=["role_label", "region", "skill", "method"]))
+
+
+@task(name="build-demand-signals")
+def demand_task(observations_path: str, work_dir: str, as_of_iso: str) -> str:
+    from transforms.demand import build_demand_signals
+
+    frame = build_demand_signals(Path(observations_path), parse_as_of(as_of_iso), get_settings())
+    return str(storage.write_table(frame, Path(work_dir) / "demand_signals.parquet",
+                                   sort_by=["role_label", "region", "period_type", "period"]))
+
+
+@task(name="fit-projections")
+def projections_task(stats_path: str, work_dir: str, as_of_iso: str) -> dict:
+    from transforms.projections import backtest_summary, build_projections
+
+    projections, backtests = build_projections(pl.read_parquet(stats_path), parse_as_of(as_of_iso), get_settings())
+    work = Path(work_dir)
+    return {
+        "projections": str(storage.write_table(projections, work / "projections.parquet",
+                                               sort_by=["role_label", "region"])),
+        "backtests": str(storage.write_table(backtests, work / "backtests.parquet",
+                                             sort_by=["role_label", "region", "holdout_year"])),
+        "summary": backtest_summary(backtests),
+    }
+
+
+@task(name="render-reports")
+def reports_task(paths: dict[str, str], work_dir: str, as_of_iso: str, run_id: str, summary: dict) -> dict:
+    from transforms import reports
+    from transforms.reference import load_reference
+
+    tables = {name: pl.read_parquet(paths[name]) for name in
+              ("role_region_stats", "skill_premiums", "demand_signals", "projections", "backtests")}
+    tables["skill_shares"] = reports.build_skill_shares(pl.scan_parquet(paths["observations"]))
+    report_frame, claims = reports.build_reports(tables, load_reference(), parse_as_of(as_of_iso), run_id, summary)
+    work = Path(work_dir)
+    reports.write_report_files(report_frame, tables, work / "report_files")
+    return {
+        "reports": str(storage.write_table(report_frame, work / "reports.parquet", sort_by=["role_label", "region"])),
+        "report_claims": str(storage.write_table(claims, work / "report_claims.parquet",
+                                                 sort_by=["role_label", "region", "claim_id"])),
+        "report_files": str(work / "report_files"),
+    }
+
+
+@task(name="publish", retries=1, retry_delay_seconds=2)
+def publish_task(paths: dict[str, str], out_dir: str, run_id: str, report_files: str) -> dict:
+    from market_intel import publish
+
+    tables = {name: Path(p) for name, p in paths.items()}
+    result = publish.publish_snapshot(tables, Path(out_dir), run_id, report_files=Path(report_files))
+    return {"snapshot": str(result.snapshot_dir), "catalog": str(result.catalog_path)}
+
+
+# --------------------------------------------------------------------------- the flow
+
+
+def discover_specs(sources: list[str] | None, settings: Settings) -> list[Path]:
+    """The spec files of this run: the given ones, or every spec in data/sources/."""
+    if sources:
+        return [Path(s).resolve() for s in sources]
+    return sorted(p.resolve() for p in settings.sources_dir.glob("*.yaml"))
+
+
+@flow(name="nightly", log_prints=True)
+def nightly(as_of: str | None = None, sources: list[str] | None = None, out_dir: str | None = None,
+            full_refresh: bool = False) -> dict:
+    """One nightly run: stage every raw file of every spec, build all tables, publish atomically."""
+    logger = get_run_logger()
+    settings = get_settings()
+    as_of_date = parse_as_of(as_of)
+    out = Path(out_dir or settings.out_dir).resolve()
+    started_at = datetime.now(timezone.utc)
+    timer = StageTimer()
+
+    t0 = time.perf_counter()
+    spec_paths = discover_specs(sources, settings)
+    loaded = [(p, spec_mod.load_spec(p)) for p in spec_paths]
+    inputs = [
+        {"source": spec.name, "spec": str(p), "spec_sha256": storage.file_checksum(p),
+         "file": str(f), "sha256": storage.file_checksum(f), "bytes": f.stat().st_size}
+        for p, spec in loaded for f in spec_mod.resolve_files(spec)
+    ]
+    digest = code_digest(settings)
+    run_id = run_identity(as_of_date, inputs, digest)
+    work_dir = out / ".work" / "runs" / run_id
+    if work_dir.exists():
+        shutil.rmtree(work_dir)
+    work_dir.mkdir(parents=True)
+    cache_dir = out / ".work" / "staging"
+    logger.info("run %s: %d specs, %d raw files", run_id, len(loaded), len(inputs))
+
+    futures = [
+        stage_file_task.submit(item["spec"], item["file"], str(cache_dir),
+                               staging_cache_key(item["sha256"], item["spec_sha256"], digest, as_of_date),
+                               as_of_date.isoformat(), full_refresh)
+        for item in inputs
+    ]
+    stage_results = [f.result() for f in futures]
+    timer.record("stage", t0)
+
+    t0 = time.perf_counter()
+    obs_paths = observations_task(stage_results, str(work_dir))
+    timer.record("observations", t0)
+
+    t0 = time.perf_counter()
+    stats_f = stats_task.submit(obs_paths["observations"], str(work_dir))
+    prem_f = premiums_task.submit(obs_paths["observations"], str(work_dir))
+    dem_f = demand_task.submit(obs_paths["observations"], str(work_dir), as_of_date.isoformat())
+    paths = dict(obs_paths)
+    paths.update(role_region_stats=stats_f.result(), skill_premiums=prem_f.result(), demand_signals=dem_f.result())
+    timer.record("marts", t0)
+
+    t0 = time.perf_counter()
+    proj = projections_task(paths["role_region_stats"], str(work_dir), as_of_date.isoformat())
+    paths.update(projections=proj["projections"], backtests=proj["backtests"])
+    timer.record("projections", t0)
+
+    t0 = time.perf_counter()
+    rep = reports_task(paths, str(work_dir), as_of_date.isoformat(), run_id, proj["summary"])
+    paths.update(reports=rep["reports"], report_claims=rep["report_claims"])
+    timer.record("reports", t0)
+
+    t0 = time.perf_counter()
+    runs_path = write_runs_table(out, work_dir, run_id, as_of_date, started_at, inputs, digest, settings,
+                                 stage_results, paths, timer, proj["summary"])
+    paths["runs"] = str(runs_path)
+    published = publish_task(paths, str(out), run_id, rep["report_files"])
+    timer.record("publish", t0)
+
+    summary = summarise_run(run_id, paths, stage_results, proj["summary"], published, out)
+    publish_artifacts(summary)
+    shutil.rmtree(work_dir, ignore_errors=True)
+    return summary
+
+
+def write_runs_table(out: Path, work_dir: Path, run_id: str, as_of: date, started_at: datetime, inputs: list[dict],
+                     digest: str, settings: Settings, stage_results: list[dict], paths: dict[str, str],
+                     timer: StageTimer, backtest: dict) -> Path:
+    """`runs`: the previous published history plus this run (attempt-numbered)."""
+    row_counts = {name: pl.scan_parquet(p).select(pl.len()).collect().item() for name, p in sorted(paths.items())}
+    row_counts["staged_files"] = len(stage_results)
+    row_counts["staged_files_from_cache"] = sum(1 for r in stage_results if r.get("cached"))
+    history_path = out / "current" / "runs" / "runs.parquet"
+    history = pl.read_parquet(history_path) if history_path.exists() else None
+    attempt = 1
+    if history is not None and history.height:
+        attempt = int(history.filter(pl.col("run_id") == run_id).height) + 1
+    row = pl.DataFrame({
+        "run_id": [run_id],
+        "attempt": [attempt],
+        "as_of": [as_of],
+        "started_at": [started_at],
+        "finished_at": [datetime.now(timezone.utc)],
+        "code_version": [digest],
+        "settings_json": [settings.model_dump_json()],
+        "inputs_json": [json.dumps(inputs, sort_keys=True)],
+        "row_counts_json": [json.dumps(row_counts, sort_keys=True)],
+        "stage_timings_json": [json.dumps(timer.timings, sort_keys=True)],
+        "backtest_median_ape": [backtest.get("median_abs_pct_error")],
+        "backtest_naive_median_ape": [backtest.get("naive_median_abs_pct_error")],
+        "backtest_coverage_90": [backtest.get("coverage_90")],
+        "backtest_cells": [backtest.get("cells")],
+    }, schema_overrides={"attempt": pl.Int32})
+    if history is not None:
+        row = pl.concat([history, row], how="diagonal_relaxed")
+    return storage.write_table(row, work_dir / "runs.parquet", sort_by=["started_at", "run_id", "attempt"])
+
+
+def summarise_run(run_id: str, paths: dict[str, str], stage_results: list[dict], backtest: dict,
+                  published: dict, out: Path) -> dict:
+    accounting = pl.read_parquet(paths["source_accounting"]).sort("source")
+    stats = pl.read_parquet(paths["role_region_stats"])
+    grades = dict(stats.group_by("reliability").len().sort("reliability").iter_rows())
+    return {
+        "run_id": run_id,
+        "catalog": published["catalog"],
+        "snapshot": published["snapshot"],
+        "reports_dir": str(out / "reports"),
+        "accounting": accounting.to_dicts(),
+        "cells_by_reliability": grades,
+        "reports": pl.scan_parquet(paths["reports"]).select(pl.len()).collect().item(),
+        "backtest": backtest,
+        "staged_files": len(stage_results),
+        "staged_files_from_cache": sum(1 for r in stage_results if r.get("cached")),
+    }
+
+
+def publish_artifacts(summary: dict) -> None:
+    """A Markdown summary and a table artifact per run, visible in the Prefect UI."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    lines = [f"# Nightly run {summary['run_id']}", "", "| source | read | kept | rejected | duplicate |",
+             "|---|---:|---:|---:|---:|"]
+    for row in summary["accounting"]:
+        lines.append(f"| {row['source']} | {row['rows_read']} | {row['rows_kept']} | {row['rows_rejected']} "
+                     f"| {row['rows_duplicate']} |")
+    lines += ["", f"Cells by reliability: {summary['cells_by_reliability']}",
+              f"Reports: {summary['reports']}", f"Backtest: {summary['backtest']}"]
+    try:
+        create_markdown_artifact(markdown="\n".join(lines), key="nightly-summary", description="Nightly run summary")
+        create_table_artifact(table=summary["accounting"], key="source-accounting", description="Row accounting")
+    except Exception as exc:  # artifacts are informative; never fail a run on them
+        get_run_logger().warning("could not create artifacts: %s", exc)

@@ -1,0 +1,80 @@
+"""Run identity, code version and the run lock."""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import time
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+from market_intel.settings import PROJECT_ROOT, Settings
+
+CODE_DIRS = ("transforms", "sql", "flows", "market_intel")
+
+
+def code_digest(settings: Settings) -> str:
+    """sha256 over the pipeline's code, SQL and reference data (the code version of a run).
+
+    A content hash rather than a git revision: it also holds in an exported tree, and it changes
+    exactly when something that shapes the outputs changes.
+    """
+    digest = hashlib.sha256()
+    roots = [PROJECT_ROOT / d for d in CODE_DIRS] + [settings.reference_dir]
+    for root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(str(path.relative_to(root.parent)).encode())
+            digest.update(path.read_bytes())
+    for name, value in sorted(settings.model_dump(mode="json").items()):
+        if name.endswith("_dir") or name == "project_root":
+            continue
+        digest.update(f"{name}={value}".encode())
+    return digest.hexdigest()[:16]
+
+
+def run_identity(as_of: date, inputs: list[dict], code_version: str) -> str:
+    """Deterministic run id: the same inputs, code and as_of give the same id (and outputs)."""
+    payload = json.dumps({"as_of": as_of.isoformat(), "code": code_version,
+                          "inputs": sorted((i["source"], Path(i["file"]).name, i["sha256"]) for i in inputs)})
+    return f"{as_of.isoformat()}-{hashlib.sha256(payload.encode()).hexdigest()[:10]}"
+
+
+class RunLocked(RuntimeError):
+    """Another run holds the lock on this output directory."""
+
+
+@contextmanager
+def run_lock(out_dir: Path, wait_seconds: float = 0.0) -> Iterator[None]:
+    """One writer per output directory: an exclusive flock on DIR/.run.lock.
+
+    The lock dies with its process (kill -9 included), so a crashed run never leaves it stale.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / ".run.lock"
+    handle = open(path, "a+")
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                handle.close()
+                raise RunLocked(f"another run is writing to {out_dir} ({holder}); not starting a second writer")
+            time.sleep(0.5)
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}")
+    handle.flush()
+    try:
+        yield
+    finally:
+        handle.seek(0)
+        handle.truncate()
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
