@@ -22,7 +22,7 @@ import polars as pl
 from prefect import flow, get_run_logger, task
 
 from market_intel import storage
-from market_intel.runinfo import code_digest, run_identity
+from market_intel.runinfo import code_digest, run_identity, run_lock
 from market_intel.settings import Settings, get_settings, parse_as_of
 from transforms import specs as spec_mod
 
@@ -187,12 +187,19 @@ def discover_specs(sources: list[str] | None, settings: Settings) -> list[Path]:
 
 @flow(name="nightly", log_prints=True)
 def nightly(as_of: str | None = None, sources: list[str] | None = None, out_dir: str | None = None,
-            full_refresh: bool = False) -> dict:
-    """One nightly run: stage every raw file of every spec, build all tables, publish atomically."""
-    logger = get_run_logger()
+            full_refresh: bool = False, lock_wait_seconds: float = 0.0) -> dict:
+    """One nightly run: stage every raw file of every spec, build all tables, publish atomically.
+
+    One writer per output directory: the run holds DIR/.run.lock from start to publish.
+    """
     settings = get_settings()
-    as_of_date = parse_as_of(as_of)
     out = Path(out_dir or settings.out_dir).resolve()
+    with run_lock(out, wait_seconds=lock_wait_seconds):
+        return _run(parse_as_of(as_of), sources, out, full_refresh, settings)
+
+
+def _run(as_of_date: date, sources: list[str] | None, out: Path, full_refresh: bool, settings: Settings) -> dict:
+    logger = get_run_logger()
     started_at = datetime.now(timezone.utc)
     timer = StageTimer()
 

@@ -43,7 +43,6 @@ def execute_run(sources: list[str] | None, out: Path | None, as_of: str | None, 
                 task_runner: str = "thread", dask_address: str | None = None, lock_wait: float = 0.0) -> dict:
     """Validate, take the run lock, run the flow; raises on failure."""
     from flows.nightly import nightly
-    from market_intel.runinfo import run_lock
 
     settings = get_settings()
     out_dir = (out or settings.out_dir).resolve()
@@ -58,9 +57,8 @@ def execute_run(sources: list[str] | None, out: Path | None, as_of: str | None, 
         flow_fn = nightly.with_options(task_runner=runner)
     elif task_runner != "thread":
         _fail(2, f"--task-runner: expected thread or dask, got {task_runner!r}")
-    with run_lock(out_dir, wait_seconds=lock_wait):
-        return flow_fn(as_of=parse_as_of(as_of).isoformat(), sources=[str(p) for p in spec_paths],
-                       out_dir=str(out_dir), full_refresh=full_refresh)
+    return flow_fn(as_of=parse_as_of(as_of).isoformat(), sources=[str(p) for p in spec_paths],
+                   out_dir=str(out_dir), full_refresh=full_refresh, lock_wait_seconds=lock_wait)
 
 
 def _print_summary(summary: dict) -> None:

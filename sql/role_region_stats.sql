@@ -1,16 +1,18 @@
--- role_region_stats (before CI ranks, cv, reliability and shrinkage, which transforms/stats.py adds):
--- one row per role_label x region x year over non-outlier observations.
--- Membership: every observation counts in its city, subdivision, country and 'World', and in its
--- role_label (seniority known), its role_name and 'All roles'. Figures are in the region's
--- currency (pay_annual_local), on pay_annual_usd for World.
--- near_median holds the sorted values whose rank lies within sqrt(n) + 2 of n / 2 (first rank
--- near_median_first_rank) so the distribution-free median interval can pick its binomial ranks
--- without another pass over the data.
+-- role_region_stats: one row per role_label x region x year over non-outlier observations.
+-- Membership: each observation counts in its city, subdivision, country and 'World', and in its
+-- role_label (only when seniority is known), its role_name and 'All roles' (all combinations).
+-- Pay is in the region's currency (pay_annual_local); World cells use pay_annual_usd and 'USD'.
+-- One list-valued quantile_cont per cell over $probabilities: its first five entries are
+-- p10, p25, median, p75, p90; the rest (returned as ci_grid_values) is the probability grid from
+-- which transforms/stats.py reads the median's binomial order-statistic interval. CV,
+-- reliability and shrinkage are added in Python.
+-- Means use fsum (compensated summation) so that they do not depend on thread scheduling.
+-- Parameters: $observations_path, $probabilities.
 WITH obs AS (
     SELECT
         role_name,
         seniority,
-        role_label,
+        CASE WHEN seniority IS NOT NULL THEN role_label END AS known_role_label,
         country_code,
         country,
         subdivision,
@@ -25,74 +27,125 @@ WITH obs AS (
       AND pay_annual_local IS NOT NULL
 ),
 
-regions AS (
+local_cells AS (
     SELECT
-        obs.*,
-        unnest(list_filter([
-            {region: city, region_level: 'city',
-             parent_region: coalesce(subdivision, country), in_world: false},
-            {region: subdivision, region_level: 'subdivision', parent_region: country, in_world: false},
-            {region: country, region_level: 'country', parent_region: 'World', in_world: false},
-            {region: 'World', region_level: 'world', parent_region: NULL, in_world: true}
-        ], lambda m: m.region IS NOT NULL)) AS region_member
-    FROM obs
-),
-
-members AS (
-    SELECT
-        role_member.role_label AS role_label,
-        role_member.role_level AS role_level,
-        role_member.role_name AS role_name,
-        role_member.seniority AS seniority,
-        region_member.region AS region,
-        region_member.region_level AS region_level,
-        CASE WHEN region_member.in_world THEN NULL ELSE country_code END AS country_code,
-        region_member.parent_region AS parent_region,
+        grouping(known_role_label) AS is_label_rolled_up,
+        grouping(role_name) AS is_role_rolled_up,
+        grouping(subdivision) AS is_subdivision_rolled_up,
+        grouping(city) AS is_city_rolled_up,
+        0 AS is_world,
+        known_role_label,
+        seniority,
+        role_name,
+        country_code,
+        country,
+        subdivision,
+        city,
         year,
-        CASE WHEN region_member.in_world THEN pay_annual_usd ELSE pay_annual_local END AS pay,
-        CASE WHEN region_member.in_world THEN 'USD' ELSE currency_local END AS currency,
-        pay_annual_usd
-    FROM (
-        SELECT
-            regions.*,
-            unnest(list_filter([
-                {role_label: role_label, role_level: 'role_label', role_name: role_name,
-                 seniority: seniority},
-                {role_label: role_name, role_level: 'role', role_name: role_name,
-                 seniority: NULL::VARCHAR},
-                {role_label: 'All roles', role_level: 'all', role_name: NULL::VARCHAR,
-                 seniority: NULL::VARCHAR}
-            ], lambda m: m.role_level <> 'role_label' OR m.seniority IS NOT NULL)) AS role_member
-        FROM regions
+        count(*) AS n,
+        fsum(pay_annual_local) / count(*) AS mean,
+        quantile_cont(pay_annual_local, $probabilities) AS pay_quantiles,
+        min(currency_local) AS currency,
+        count(DISTINCT currency_local) AS currency_count,
+        quantile_cont(pay_annual_usd, 0.5) AS median_usd,
+        fsum(pay_annual_usd) / count(*) AS mean_usd
+    FROM obs
+    GROUP BY GROUPING SETS (
+        (year, country_code, country, subdivision, city, role_name, known_role_label, seniority),
+        (year, country_code, country, subdivision, role_name, known_role_label, seniority),
+        (year, country_code, country, role_name, known_role_label, seniority),
+        (year, country_code, country, subdivision, city, role_name),
+        (year, country_code, country, subdivision, role_name),
+        (year, country_code, country, role_name),
+        (year, country_code, country, subdivision, city),
+        (year, country_code, country, subdivision),
+        (year, country_code, country)
     )
 ),
 
-ranked AS (
+world_cells AS (
     SELECT
-        members.*,
-        row_number() OVER (PARTITION BY role_label, region, year ORDER BY pay) AS pay_rank,
-        count(*) OVER (PARTITION BY role_label, region, year) AS cell_n
-    FROM members
+        grouping(known_role_label) AS is_label_rolled_up,
+        grouping(role_name) AS is_role_rolled_up,
+        1 AS is_subdivision_rolled_up,
+        1 AS is_city_rolled_up,
+        1 AS is_world,
+        known_role_label,
+        seniority,
+        role_name,
+        NULL::VARCHAR AS country_code,
+        NULL::VARCHAR AS country,
+        NULL::VARCHAR AS subdivision,
+        NULL::VARCHAR AS city,
+        year,
+        count(*) AS n,
+        fsum(pay_annual_usd) / count(*) AS mean,
+        quantile_cont(pay_annual_usd, $probabilities) AS pay_quantiles,
+        'USD' AS currency,
+        1 AS currency_count,
+        NULL::DOUBLE AS median_usd,
+        fsum(pay_annual_usd) / count(*) AS mean_usd
+    FROM obs
+    GROUP BY GROUPING SETS (
+        (year, role_name, known_role_label, seniority),
+        (year, role_name),
+        (year)
+    )
+),
+
+cells AS (
+    SELECT * FROM local_cells
+    UNION ALL BY NAME
+    SELECT * FROM world_cells
 )
 
 SELECT
-    role_label,
-    any_value(role_level) AS role_level,
-    any_value(role_name) AS role_name,
-    any_value(seniority) AS seniority,
-    region,
-    any_value(region_level) AS region_level,
-    any_value(country_code) AS country_code,
-    any_value(parent_region) AS parent_region,
+    CASE
+        WHEN is_role_rolled_up = 1 THEN 'All roles'
+        WHEN is_label_rolled_up = 1 THEN role_name
+        ELSE known_role_label
+    END AS role_label,
+    CASE
+        WHEN is_role_rolled_up = 1 THEN 'all'
+        WHEN is_label_rolled_up = 1 THEN 'role'
+        ELSE 'role_label'
+    END AS role_level,
+    role_name,
+    CASE WHEN is_label_rolled_up = 0 THEN seniority END AS seniority,
+    CASE
+        WHEN is_world = 1 THEN 'World'
+        WHEN is_subdivision_rolled_up = 1 THEN country
+        WHEN is_city_rolled_up = 1 THEN subdivision
+        ELSE city
+    END AS region,
+    CASE
+        WHEN is_world = 1 THEN 'world'
+        WHEN is_subdivision_rolled_up = 1 THEN 'country'
+        WHEN is_city_rolled_up = 1 THEN 'subdivision'
+        ELSE 'city'
+    END AS region_level,
+    country_code,
+    CASE
+        WHEN is_world = 1 THEN NULL
+        WHEN is_subdivision_rolled_up = 1 THEN 'World'
+        WHEN is_city_rolled_up = 1 THEN country
+        ELSE coalesce(subdivision, country)
+    END AS parent_region,
     year,
-    count(*) AS n,
-    avg(pay) AS mean,
-    quantile_cont(pay, [0.1, 0.25, 0.5, 0.75, 0.9]) AS pay_quantiles,
-    min(currency) AS currency,
-    max(currency) AS currency_check,
-    quantile_cont(pay_annual_usd, 0.5) AS median_usd,
-    avg(pay_annual_usd) AS mean_usd,
-    list(pay ORDER BY pay) FILTER (WHERE abs(pay_rank - cell_n / 2) <= sqrt(cell_n) + 2) AS near_median,
-    min(pay_rank) FILTER (WHERE abs(pay_rank - cell_n / 2) <= sqrt(cell_n) + 2) AS near_median_first_rank
-FROM ranked
-GROUP BY role_label, region, year
+    n,
+    mean,
+    pay_quantiles[1] AS p10,
+    pay_quantiles[2] AS p25,
+    pay_quantiles[3] AS median,
+    pay_quantiles[4] AS p75,
+    pay_quantiles[5] AS p90,
+    currency,
+    currency_count,
+    CASE WHEN is_world = 1 THEN pay_quantiles[3] ELSE median_usd END AS median_usd,
+    mean_usd,
+    pay_quantiles[6:] AS ci_grid_values
+FROM cells
+WHERE (is_label_rolled_up = 1 OR seniority IS NOT NULL)
+  AND (is_city_rolled_up = 1 OR city IS NOT NULL)
+  AND (is_subdivision_rolled_up = 1 OR subdivision IS NOT NULL)
+  AND (is_world = 1 OR country IS NOT NULL)

@@ -44,6 +44,7 @@ class Role:
     synthetic: bool = False
     aliases: tuple[str, ...] = ()
     keywords: tuple[tuple[str, ...], ...] = ()
+    fields: tuple[str, ...] = ()  # a manager role's fields: "Head of <field>" maps here
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class SkillEntry:
     aliases: tuple[str, ...] = ()
     case_sensitive: bool = False
     ai: bool = False
+    not_before: tuple[str, ...] = ()  # next words that make a match an ordinary word ("Go to")
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class Reference:
     seniority_levels: tuple[Seniority, ...]
     skills: tuple[SkillEntry, ...]
     directory: Path = field(default=Path("."))
+    seniority_exceptions: tuple[str, ...] = ()  # phrases whose words are not seniority markers
 
     def country(self, code: str) -> Country | None:
         return next((c for c in self.countries if c.code == code), None)
@@ -112,7 +115,8 @@ def _role(entry: dict) -> Role:
     return Role(role=entry["role"], label=entry["label"], family=entry.get("family", "other"),
                 synthetic=bool(entry.get("synthetic", False)), aliases=_tuple(entry.get("aliases")),
                 keywords=tuple(tuple(k.split()) if isinstance(k, str) else _tuple(k)
-                               for k in entry.get("keywords", []) or []))
+                               for k in entry.get("keywords", []) or []),
+                fields=_tuple(entry.get("fields")))
 
 
 @lru_cache(maxsize=8)
@@ -123,7 +127,8 @@ def load_reference(directory: Path | None = None) -> Reference:
     skills_doc = _load_yaml(directory / "skills.yaml")
     skills = tuple(
         SkillEntry(skill=e["skill"], kind=kind, aliases=_tuple(e.get("aliases")),
-                   case_sensitive=bool(e.get("case_sensitive", False)), ai=bool(e.get("ai", False)))
+                   case_sensitive=bool(e.get("case_sensitive", False)), ai=bool(e.get("ai", False)),
+                   not_before=_tuple(e.get("not_before")))
         for kind, key in (("skill", "skills"), ("certification", "certifications"))
         for e in skills_doc.get(key, [])
     )
@@ -135,4 +140,5 @@ def load_reference(directory: Path | None = None) -> Reference:
                                for s in roles_doc["seniority_levels"]),
         skills=skills,
         directory=directory,
+        seniority_exceptions=_tuple(roles_doc.get("seniority_exceptions")),
     )

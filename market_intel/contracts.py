@@ -1,0 +1,735 @@
+"""Table contracts: what every published table promises to analysts, checked before publishing.
+
+One `TableContract` per published table (the public list in ../shared/docs/contract.md, the
+columns in docs/architecture.md): its grain (the columns that identify a row), every required
+column's Polars dtype, nullability and meaning, and row rules such as
+`p10 <= p25 <= median <= p75 <= p90`.
+
+Policy (decided for issue 7):
+
+- **Strict for contract columns.** Every listed column must be present with exactly the listed
+  dtype after `conform()`, which only applies lossless or unambiguous casts (integer widths,
+  Float32 -> Float64, integers -> Float64, an all-null column to the listed type, a Datetime's
+  time unit, a naive Datetime taken as UTC, Categorical -> String). Anything else is a violation.
+- **Permissive for extras.** Producers may add columns; they are published after the contract
+  columns and listed as "extra" in the catalog's `data_dictionary`.
+- Nulls are violations only in columns not marked nullable; a rule treats a null operand as
+  "not applicable" (the nullability check owns nulls), so `median_ci_low <= median` holds
+  vacuously when a small cell has no interval.
+- Ordering rules allow a relative slack of 1e-9 so that float round-off is not a violation.
+
+`check_contract(name, frame)` evaluates every check of a table in one Polars plan and returns
+`Violation`s with an example offending key (the smallest by grain), so an error message points
+at a row someone can look up. `render_dictionary()` produces docs/tables.md:
+
+    python -m market_intel.contracts > docs/tables.md
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Iterable, Mapping, Sequence
+
+import polars as pl
+
+SLACK = 1e-9
+REGION_LEVELS = ("world", "country", "subdivision", "city")
+RELIABILITY = ("publish", "warn", "suppress")
+SENIORITIES = ("Junior", "Mid", "Senior", "Lead", "Executive")
+PAY_PERIODS = ("hour", "day", "week", "month", "year")
+ANNUALISATION = {"hour": 2080.0, "day": 260.0, "week": 52.0, "month": 12.0, "year": 1.0}
+UTC_TIME = pl.Datetime("us", "UTC")
+STRINGS = pl.List(pl.String)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One required column: name, exact Polars dtype, whether nulls are allowed, and meaning."""
+
+    name: str
+    dtype: pl.DataType
+    description: str
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A row rule: `check` is true for a valid row (null means not applicable)."""
+
+    name: str
+    description: str
+    columns: tuple[str, ...]
+    check: pl.Expr
+
+
+@dataclass(frozen=True)
+class TableContract:
+    """Everything a table promises: grain, columns, rules, and how it is laid out on disk."""
+
+    name: str
+    description: str
+    grain: tuple[str, ...]
+    columns: tuple[Column, ...]
+    rules: tuple[Rule, ...] = ()
+    partition_by: tuple[str, ...] = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+    @property
+    def schema(self) -> dict[str, pl.DataType]:
+        return {column.name: column.dtype for column in self.columns}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One failed check: which table, column(s) and rule, how many rows, one example key."""
+
+    table: str
+    column: str
+    rule: str
+    detail: str
+    rows: int = 0
+    example_key: Mapping[str, object] | None = None
+
+    def message(self) -> str:
+        where = f"{self.table}.{self.column}"
+        count = f" in {self.rows} row(s)" if self.rows else ""
+        example = f"; e.g. key {dict(self.example_key)}" if self.example_key else ""
+        return f"{where}: rule '{self.rule}' failed{count} ({self.detail}){example}"
+
+
+class ContractError(ValueError):
+    """Raised when tables break their contracts; carries every `Violation` found."""
+
+    def __init__(self, violations: Sequence[Violation]):
+        self.violations = list(violations)
+        lines = [violation.message() for violation in self.violations[:25]]
+        more = len(self.violations) - len(lines)
+        if more > 0:
+            lines.append(f"... and {more} more violation(s)")
+        super().__init__(f"{len(self.violations)} contract violation(s):\n  " + "\n  ".join(lines))
+
+
+# ---------------------------------------------------------------------------------------------
+# rule builders
+
+
+def _le(left: str, right: str, slack: bool) -> pl.Expr:
+    bound = pl.col(right) + SLACK * (pl.col(right).abs() + 1.0) if slack else pl.col(right)
+    return (pl.col(left) <= bound).alias(f"{left}<={right}")
+
+
+def ordered(*names: str, label: str | None = None, slack: bool = True) -> Rule:
+    """Rule: the columns are non-decreasing from left to right (nulls skipped pairwise).
+
+    Numeric columns get a relative slack of SLACK; pass slack=False for dates and times.
+    """
+    pairs = [_le(left, right, slack).fill_null(True) for left, right in zip(names, names[1:])]
+    check = pl.all_horizontal(pairs).alias("ordered")
+    return Rule(label or " <= ".join(names), "values must be ordered: " + " <= ".join(names), names, check)
+
+
+def one_of(name: str, values: Iterable[str]) -> Rule:
+    allowed = tuple(values)
+    return Rule(f"{name} in set", f"{name} must be one of {', '.join(allowed)}", (name,),
+                pl.col(name).is_in(list(allowed)).alias("one_of"))
+
+
+def matches(name: str, pattern: str, meaning: str) -> Rule:
+    return Rule(f"{name} format", f"{name} must be {meaning} (regex {pattern})", (name,),
+                pl.col(name).str.contains(pattern).alias("matches"))
+
+
+def at_least(name: str, low: float, strict: bool = False) -> Rule:
+    check = pl.col(name) > low if strict else pl.col(name) >= low
+    sign = ">" if strict else ">="
+    return Rule(f"{name} {sign} {low:g}", f"{name} must be {sign} {low:g}", (name,), check.alias("at_least"))
+
+
+def between(name: str, low: float, high: float) -> Rule:
+    return Rule(f"{name} in [{low:g}, {high:g}]", f"{name} must lie in [{low:g}, {high:g}]", (name,),
+                pl.col(name).is_between(low, high).alias("between"))
+
+
+def rule(name: str, description: str, columns: Sequence[str], check: pl.Expr) -> Rule:
+    return Rule(name, description, tuple(columns), check.alias("rule"))
+
+
+def c(name: str, dtype: pl.DataType, description: str, nullable: bool = False) -> Column:
+    return Column(name, dtype, description, nullable)
+
+
+S, I32, I64, F64, B, D = pl.String, pl.Int32, pl.Int64, pl.Float64, pl.Boolean, pl.Date
+
+# ---------------------------------------------------------------------------------------------
+# the contracts
+
+_OBSERVATIONS = TableContract(
+    name="observations",
+    description=(
+        "One cleaned data point (a salary report or a job posting) after parsing, annualisation, "
+        "currency conversion and deduplication; the analyst's base table. Outliers are kept and "
+        "flagged. Stored partitioned by year and country_code."
+    ),
+    grain=("source", "source_file", "row_number"),
+    partition_by=("year", "country_code"),
+    columns=(
+        c("source", S, "source spec name"),
+        c("source_file", S, "raw file name the row came from"),
+        c("row_number", I64, "1-based data row within the raw file"),
+        c("record_id", S, "the source's own id, else '{source_file}:{row_number}'"),
+        c("kind", S, "salary_report or job_posting"),
+        c("job_title", S, "job title as given by the source"),
+        c("role", S, "role slug (taxonomy key)"),
+        c("role_name", S, "role label without seniority, e.g. 'Machine Learning Manager'"),
+        c("seniority", S, "Junior / Mid / Senior / Lead / Executive; null when unknown", True),
+        c("role_label", S, "seniority + role name, e.g. 'Senior Machine Learning Manager'"),
+        c("company", S, "normalised company name", True),
+        c("country_code", S, "ISO 3166-1 alpha-2 country code"),
+        c("country", S, "country name, e.g. 'Canada'"),
+        c("subdivision_code", S, "ISO 3166-2 code, e.g. 'CA-ON'", True),
+        c("subdivision", S, "subdivision label, e.g. 'Ontario, Canada'", True),
+        c("city", S, "city label, e.g. 'Toronto, Ontario, Canada'", True),
+        c("region", S, "the most specific region label known for the row"),
+        c("region_level", S, "level of region: country / subdivision / city"),
+        c("is_remote", B, "the job is remote"),
+        c("posted_date", D, "full posting or report date when known", True),
+        c("year", I32, "calendar year of the pay"),
+        c("pay_original", F64, "amount as given (midpoint of a range)"),
+        c("pay_min_original", F64, "lower end of a range as given (the amount itself when single)"),
+        c("pay_max_original", F64, "upper end of a range as given (the amount itself when single)"),
+        c("currency_original", S, "ISO 4217 currency of the amount as given"),
+        c("pay_period", S, "period of the amount: hour / day / week / month / year"),
+        c("annualisation_factor", F64, "periods per year: 2080 / 260 / 52 / 12 / 1"),
+        c("pay_annual_original", F64, "annual pay in currency_original"),
+        c("currency_local", S, "ISO 4217 currency of the row's country"),
+        c("pay_annual_local", F64, "annual pay in currency_local"),
+        c("pay_annual_usd", F64, "annual pay in US dollars"),
+        c("fx_rate_usd", F64, "US dollars per 1 unit of currency_original"),
+        c("fx_rate_local", F64, "units of currency_local per 1 unit of currency_original"),
+        c("fx_rate_date", D, "date of the rate used (Dec 31 for yearly averages); null for identity", True),
+        c("fx_method", S, "identity / daily / yearly_average"),
+        c("skills", STRINGS, "canonical skill names, sorted, unique"),
+        c("certifications", STRINGS, "canonical certification names, sorted, unique"),
+        c("employment_type", S, "full-time, contract, ... as normalised", True),
+        c("is_outlier", B, "flagged as an outlier: kept but excluded from statistics"),
+    ),
+    rules=(
+        one_of("kind", ("salary_report", "job_posting")),
+        one_of("seniority", SENIORITIES),
+        one_of("region_level", REGION_LEVELS[1:]),
+        one_of("pay_period", PAY_PERIODS),
+        one_of("fx_method", ("identity", "daily", "yearly_average")),
+        matches("country_code", r"^[A-Z]{2}$", "an ISO alpha-2 code"),
+        matches("currency_original", r"^[A-Z]{3}$", "an ISO 4217 code"),
+        matches("currency_local", r"^[A-Z]{3}$", "an ISO 4217 code"),
+        rule("role_label from seniority", "role_label = seniority + ' ' + role_name, or role_name when seniority is null",
+             ("role_label", "seniority", "role_name"),
+             pl.col("role_label") == pl.concat_str(pl.col("seniority"), pl.col("role_name"), separator=" ")
+             .fill_null(pl.col("role_name"))),
+        rule("annualisation factor", "annualisation_factor must match pay_period (hour 2080, day 260, week 52, month 12, year 1)",
+             ("annualisation_factor", "pay_period"),
+             pl.col("annualisation_factor") == pl.col("pay_period").replace_strict(ANNUALISATION, default=None, return_dtype=F64)),
+        rule("annual = original x factor", "pay_annual_original = pay_original * annualisation_factor",
+             ("pay_annual_original", "pay_original", "annualisation_factor"),
+             ((pl.col("pay_annual_original") - pl.col("pay_original") * pl.col("annualisation_factor")).abs()
+              <= 1e-6 * pl.col("pay_annual_original").abs() + 1e-6)),
+        rule("usd = annual x fx_rate_usd", "pay_annual_usd = pay_annual_original * fx_rate_usd",
+             ("pay_annual_usd", "pay_annual_original", "fx_rate_usd"),
+             ((pl.col("pay_annual_usd") - pl.col("pay_annual_original") * pl.col("fx_rate_usd")).abs()
+              <= 1e-6 * pl.col("pay_annual_usd").abs() + 1e-6)),
+        rule("local = annual x fx_rate_local", "pay_annual_local = pay_annual_original * fx_rate_local",
+             ("pay_annual_local", "pay_annual_original", "fx_rate_local"),
+             ((pl.col("pay_annual_local") - pl.col("pay_annual_original") * pl.col("fx_rate_local")).abs()
+              <= 1e-6 * pl.col("pay_annual_local").abs() + 1e-6)),
+        rule("fx_rate_date known", "fx_rate_date is required unless fx_method is identity",
+             ("fx_rate_date", "fx_method"),
+             pl.col("fx_rate_date").is_not_null() | (pl.col("fx_method") == "identity")),
+        at_least("pay_annual_usd", 0.0, strict=True),
+        at_least("fx_rate_usd", 0.0, strict=True),
+        at_least("fx_rate_local", 0.0, strict=True),
+        ordered("pay_min_original", "pay_original", "pay_max_original", label="pay_min <= pay <= pay_max"),
+    ),
+)
+
+_REJECTS = TableContract(
+    name="rejects",
+    description="One raw row that was not kept, with the reason; rows read = kept + rejected + duplicate.",
+    grain=("source", "source_file", "row_number"),
+    columns=(
+        c("source", S, "source spec name"),
+        c("source_file", S, "raw file name"),
+        c("row_number", I64, "1-based data row within the raw file"),
+        c("reason", S, "snake_case reject code, e.g. fx_rate_missing"),
+        c("detail", S, "human-readable detail (the offending value)", True),
+        c("raw", S, "the raw row as text"),
+    ),
+    rules=(matches("reason", r"^[a-z0-9_]+$", "a snake_case code"),),
+)
+
+_DUPLICATES = TableContract(
+    name="duplicates",
+    description="One raw row dropped as a duplicate of a kept observation, and the rule that matched.",
+    grain=("source", "source_file", "row_number"),
+    columns=(
+        c("source", S, "source spec name"),
+        c("source_file", S, "raw file name"),
+        c("row_number", I64, "1-based data row within the raw file"),
+        c("record_id", S, "record id of the dropped row"),
+        c("duplicate_of", S, "record_id of the observation that was kept"),
+        c("rule", S, "the duplicate rule that matched"),
+    ),
+    rules=(rule("not its own duplicate", "duplicate_of must differ from record_id", ("record_id", "duplicate_of"),
+                pl.col("record_id") != pl.col("duplicate_of")),),
+)
+
+_SOURCE_ACCOUNTING = TableContract(
+    name="source_accounting",
+    description="Row accounting per source and run: every row read is kept, rejected or a duplicate.",
+    grain=("source", "run_id"),
+    columns=(
+        c("source", S, "source spec name"),
+        c("files", I64, "raw files read"),
+        c("rows_read", I64, "data rows read"),
+        c("rows_kept", I64, "rows in observations"),
+        c("rows_rejected", I64, "rows in rejects"),
+        c("rows_duplicate", I64, "rows in duplicates"),
+        c("run_id", S, "the run that read them"),
+    ),
+    rules=(
+        rule("rows_read = kept + rejected + duplicate", "rows_read = rows_kept + rows_rejected + rows_duplicate",
+             ("rows_read", "rows_kept", "rows_rejected", "rows_duplicate"),
+             pl.col("rows_read") == pl.col("rows_kept") + pl.col("rows_rejected") + pl.col("rows_duplicate")),
+        at_least("files", 0), at_least("rows_kept", 0), at_least("rows_rejected", 0), at_least("rows_duplicate", 0),
+    ),
+)
+
+_ROLE_REGION_STATS = TableContract(
+    name="role_region_stats",
+    description=(
+        "Pay statistics per role_label x region x year over non-outlier observations, in the region's "
+        "currency (USD for World), with a 95 % interval for the median and a reliability grade. "
+        "Roll-ups 'All roles' and 'World' sit beside the detailed cells."
+    ),
+    grain=("role_label", "region", "year"),
+    columns=(
+        c("role_label", S, "'Senior Machine Learning Manager', a role name, or 'All roles'"),
+        c("role_level", S, "role_label (with seniority) / role (all seniorities) / all"),
+        c("role_name", S, "role label without seniority; null for 'All roles'", True),
+        c("seniority", S, "seniority of the cell; null above role_label level", True),
+        c("region", S, "'Canada', 'Ontario, Canada', 'Toronto, Ontario, Canada' or 'World'"),
+        c("region_level", S, "world / country / subdivision / city"),
+        c("country_code", S, "ISO alpha-2; null for World", True),
+        c("parent_region", S, "the next region up; null for World", True),
+        c("year", I32, "calendar year"),
+        c("n", I64, "observations in the cell"),
+        c("mean", F64, "mean annual pay"),
+        c("p10", F64, "10th percentile of annual pay"),
+        c("p25", F64, "25th percentile"),
+        c("median", F64, "median annual pay"),
+        c("p75", F64, "75th percentile"),
+        c("p90", F64, "90th percentile"),
+        c("currency", S, "ISO 4217 currency of the pay columns"),
+        c("median_usd", F64, "median in US dollars"),
+        c("mean_usd", F64, "mean in US dollars"),
+        c("median_ci_low", F64, "lower end of the 95 % interval for the median", True),
+        c("median_ci_high", F64, "upper end of the 95 % interval for the median", True),
+        c("ci_method", S, "how the interval was computed", True),
+        c("cv", F64, "relative half-width of the median interval (precision)", True),
+        c("reliability", S, "publish / warn / suppress"),
+        c("shrunk_median", F64, "median shrunk towards the parent cell", True),
+        c("shrink_weight", F64, "weight of the cell's own median in shrunk_median", True),
+        c("shrink_parent", S, "the cell shrunk towards", True),
+    ),
+    rules=(
+        at_least("n", 0, strict=True),
+        ordered("p10", "p25", "median", "p75", "p90"),
+        ordered("median_ci_low", "median", "median_ci_high"),
+        one_of("reliability", RELIABILITY),
+        one_of("region_level", REGION_LEVELS),
+        one_of("role_level", ("role_label", "role", "all")),
+        matches("currency", r"^[A-Z]{3}$", "an ISO 4217 code"),
+        at_least("cv", 0.0),
+        between("shrink_weight", 0.0, 1.0),
+        rule("World is the world level", "region_level = 'world' exactly when region = 'World'",
+             ("region", "region_level"), (pl.col("region") == "World") == (pl.col("region_level") == "world")),
+        rule("All roles is the all level", "role_level = 'all' exactly when role_label = 'All roles'",
+             ("role_label", "role_level"), (pl.col("role_label") == "All roles") == (pl.col("role_level") == "all")),
+        rule("World is in USD", "currency = 'USD' when region = 'World'", ("currency", "region"),
+             (pl.col("region") != "World") | (pl.col("currency") == "USD")),
+    ),
+)
+
+_SKILL_PREMIUMS = TableContract(
+    name="skill_premiums",
+    description=(
+        "Pay premium of having a skill or certification per role_label x region, in percent, with a "
+        "95 % interval: 'adjusted' from a controlled regression, 'raw' from with/without medians. "
+        "One overall estimate per skill at 'All roles' x 'World'; skill pairs read 'Python + PyTorch'."
+    ),
+    grain=("role_label", "region", "skill", "method"),
+    columns=(
+        c("role_label", S, "role label or 'All roles'"),
+        c("region", S, "region label or 'World'"),
+        c("skill", S, "canonical skill / certification name, or a pair 'A + B'"),
+        c("kind", S, "skill / certification / pair"),
+        c("method", S, "adjusted (controlled regression) / raw (with vs without medians)"),
+        c("n_with", I64, "observations with the skill"),
+        c("n_without", I64, "observations without it"),
+        c("premium_pct", F64, "pay premium in percent", True),
+        c("ci_low", F64, "lower end of the 95 % interval (percent)", True),
+        c("ci_high", F64, "upper end of the 95 % interval (percent)", True),
+        c("share_in_top_decile", F64, "share of the top pay decile that has the skill", True),
+    ),
+    rules=(
+        one_of("method", ("adjusted", "raw")),
+        one_of("kind", ("skill", "certification", "pair")),
+        ordered("ci_low", "premium_pct", "ci_high"),
+        at_least("n_with", 0, strict=True),
+        at_least("n_without", 0),
+        between("share_in_top_decile", 0.0, 1.0),
+    ),
+)
+
+_DEMAND_SIGNALS = TableContract(
+    name="demand_signals",
+    description="Posting demand per role_label x region x period: counts, year-over-year change, seniority mix.",
+    grain=("role_label", "region", "period_type", "period"),
+    columns=(
+        c("role_label", S, "role label or 'All roles'"),
+        c("region", S, "region label or 'World'"),
+        c("period_type", S, "month / quarter / year"),
+        c("period", S, "the period, e.g. '2025-03', '2025-Q1', '2025'"),
+        c("postings", I64, "job postings in the period"),
+        c("yoy_change_pct", F64, "change in postings against the same period a year before, percent", True),
+        c("entry_share", F64, "share of postings at Junior level", True),
+        c("senior_share", F64, "share of postings at Senior level or above", True),
+        c("salary_reports", I64, "salary reports in the period"),
+        c("postings_per_report", F64, "postings per salary report", True),
+    ),
+    rules=(
+        one_of("period_type", ("month", "quarter", "year")),
+        at_least("postings", 0), at_least("salary_reports", 0), at_least("postings_per_report", 0.0),
+        between("entry_share", 0.0, 1.0), between("senior_share", 0.0, 1.0),
+    ),
+)
+
+_PROJECTIONS = TableContract(
+    name="projections",
+    description="Next year's median per role_label x region with 80 % and 90 % prediction intervals.",
+    grain=("role_label", "region"),
+    columns=(
+        c("role_label", S, "role label or 'All roles'"),
+        c("region", S, "region label or 'World'"),
+        c("base_year", I32, "last observed year"),
+        c("target_year", I32, "projected year"),
+        c("baseline", F64, "the base year's median"),
+        c("projected", F64, "projected median for target_year"),
+        c("pi_low", F64, "lower end of the 90 % prediction interval"),
+        c("pi_high", F64, "upper end of the 90 % prediction interval"),
+        c("pi80_low", F64, "lower end of the 80 % prediction interval"),
+        c("pi80_high", F64, "upper end of the 80 % prediction interval"),
+        c("currency", S, "ISO 4217 currency of the amounts"),
+        c("model", S, "the projection model used"),
+        c("growth_rate", F64, "yearly growth rate applied", True),
+        c("growth_source", S, "where the growth rate came from (own history / parent / ...)", True),
+        c("n_years", I64, "years of history used"),
+    ),
+    rules=(
+        ordered("pi_low", "pi80_low", "projected", "pi80_high", "pi_high"),
+        rule("target after base", "target_year > base_year", ("target_year", "base_year"),
+             pl.col("target_year") > pl.col("base_year")),
+        at_least("baseline", 0.0, strict=True),
+        matches("currency", r"^[A-Z]{3}$", "an ISO 4217 code"),
+        at_least("n_years", 1),
+    ),
+)
+
+_BACKTESTS = TableContract(
+    name="backtests",
+    description="Projection accuracy per role_label x region x held-out year, against a naive no-change forecast.",
+    grain=("role_label", "region", "holdout_year"),
+    columns=(
+        c("role_label", S, "role label or 'All roles'"),
+        c("region", S, "region label or 'World'"),
+        c("holdout_year", I32, "the year held out and predicted"),
+        c("predicted", F64, "projected median for holdout_year"),
+        c("actual", F64, "observed median in holdout_year"),
+        c("abs_pct_error", F64, "absolute percentage error of predicted"),
+        c("naive_abs_pct_error", F64, "absolute percentage error of the last observed median", True),
+        c("covered_90", B, "actual fell inside the 90 % interval", True),
+    ),
+    rules=(at_least("abs_pct_error", 0.0), at_least("naive_abs_pct_error", 0.0), at_least("actual", 0.0, strict=True)),
+)
+
+_REPORTS = TableContract(
+    name="reports",
+    description="One written report (Markdown) per role_label x region; files under reports/<slug_role>/<slug_region>.md.",
+    grain=("role_label", "region"),
+    columns=(
+        c("role_label", S, "role label"),
+        c("region", S, "region label"),
+        c("slug_role", S, "URL/file slug of role_label"),
+        c("slug_region", S, "URL/file slug of region"),
+        c("markdown", S, "the report text"),
+        c("reliability", S, "publish / warn / suppress of the headline cell"),
+        c("run_id", S, "the run that wrote it"),
+    ),
+    rules=(
+        one_of("reliability", RELIABILITY),
+        matches("slug_role", r"^[a-z0-9]+(-[a-z0-9]+)*$", "a lower-case slug"),
+        matches("slug_region", r"^[a-z0-9]+(-[a-z0-9]+)*$", "a lower-case slug"),
+        rule("slugs are unique", "(slug_role, slug_region) must identify one report", ("slug_role", "slug_region"),
+             ~pl.struct("slug_role", "slug_region").is_duplicated()),
+    ),
+)
+
+_REPORT_CLAIMS = TableContract(
+    name="report_claims",
+    description="One number shown in one report, traced to the published table, key and column it came from.",
+    grain=("role_label", "region", "claim_id"),
+    columns=(
+        c("role_label", S, "report's role label"),
+        c("region", S, "report's region"),
+        c("claim_id", S, "identifier of the claim within the report"),
+        c("text", S, "the number as shown"),
+        c("value", F64, "the number's value", True),
+        c("source_table", S, "published table it comes from"),
+        c("source_key", S, "JSON object of the source row's key columns"),
+        c("source_column", S, "column of the source row"),
+    ),
+    rules=(
+        rule("source_key is a JSON object", "source_key must be a JSON object", ("source_key",),
+             pl.col("source_key").str.starts_with("{") & pl.col("source_key").str.ends_with("}")),
+    ),
+)
+
+_RUNS = TableContract(
+    name="runs",
+    description="One pipeline run: when, on what inputs (with checksums), with which code and settings, row counts.",
+    grain=("run_id",),
+    columns=(
+        c("run_id", S, "run identifier (also the snapshot directory name)"),
+        c("as_of", D, "the run's reference date"),
+        c("started_at", UTC_TIME, "wall-clock start (UTC)"),
+        c("finished_at", UTC_TIME, "wall-clock end (UTC); null while publishing", True),
+        c("code_version", S, "code version (git describe or package version)"),
+        c("settings_json", S, "JSON of the settings used"),
+        c("inputs_json", S, "JSON list of input files with sha256 checksums"),
+        c("row_counts_json", S, "JSON of row counts per table"),
+        c("stage_timings_json", S, "JSON of seconds per stage"),
+        c("backtest_median_ape", F64, "median absolute percentage error of the backtests", True),
+        c("backtest_coverage_90", F64, "share of backtests inside their 90 % interval", True),
+    ),
+    rules=(
+        ordered("started_at", "finished_at", label="started_at <= finished_at", slack=False),
+        between("backtest_coverage_90", 0.0, 1.0),
+        at_least("backtest_median_ape", 0.0),
+    ),
+)
+
+CONTRACTS: dict[str, TableContract] = {
+    contract.name: contract
+    for contract in (
+        _OBSERVATIONS, _REJECTS, _DUPLICATES, _SOURCE_ACCOUNTING, _ROLE_REGION_STATS, _SKILL_PREMIUMS,
+        _DEMAND_SIGNALS, _PROJECTIONS, _BACKTESTS, _REPORTS, _REPORT_CLAIMS, _RUNS,
+    )
+}
+
+_claims_rule = one_of("source_table", CONTRACTS)
+CONTRACTS["report_claims"] = replace(_REPORT_CLAIMS, rules=_REPORT_CLAIMS.rules + (_claims_rule,))
+
+
+# ---------------------------------------------------------------------------------------------
+# conforming and checking
+
+
+def _conform_expr(name: str, have: pl.DataType, want: pl.DataType) -> pl.Expr | None:
+    """A cast that keeps every value, or None when the dtypes are not safely convertible."""
+    column = pl.col(name)
+    if have == pl.Null:
+        return column.cast(want).alias(name)
+    if have in (pl.Categorical, pl.Enum) or isinstance(have, (pl.Categorical, pl.Enum)):
+        return column.cast(pl.String).alias(name) if want == pl.String else None
+    if want.is_integer() and have.is_integer():
+        return column.cast(want, strict=True).alias(name)
+    if want == pl.Float64 and (have.is_integer() or have == pl.Float32):
+        return column.cast(pl.Float64).alias(name)
+    if isinstance(want, pl.Datetime) and isinstance(have, pl.Datetime):
+        if have.time_zone is None and want.time_zone is not None:
+            column = column.dt.replace_time_zone(want.time_zone)
+        return column.cast(want).alias(name)
+    if isinstance(want, pl.List) and isinstance(have, pl.List) and have.inner == pl.Null:
+        return column.cast(want).alias(name)
+    return None
+
+
+def conform(name: str, frame: pl.DataFrame, contracts: Mapping[str, TableContract] | None = None) -> pl.DataFrame:
+    """Apply lossless casts towards the contract dtypes and order contract columns first.
+
+    Extras keep their place after the contract columns. A cast that would lose values (an
+    integer overflow, say) is skipped so that `check_contract` reports the dtype instead.
+    """
+    contract = (contracts or CONTRACTS)[name]
+    casts = []
+    for column in contract.columns:
+        have = frame.schema.get(column.name)
+        if have is None or have == column.dtype:
+            continue
+        expr = _conform_expr(column.name, have, column.dtype)
+        if expr is None:
+            continue
+        try:
+            frame.head(0).select(expr)
+            frame.select(expr)
+        except (pl.exceptions.PolarsError, TypeError, ValueError):
+            continue
+        casts.append(expr)
+    conformed = frame.with_columns(casts) if casts else frame
+    leading = [name for name in contract.column_names if name in conformed.columns]
+    trailing = [name for name in conformed.columns if name not in contract.column_names]
+    return conformed.select(leading + trailing)
+
+
+def _example_key(frame: pl.DataFrame, failing: pl.Expr, key: Sequence[str]) -> dict[str, object] | None:
+    """The smallest (by key) row where `failing` holds, as {key column: value}."""
+    key = [name for name in key if name in frame.columns]
+    if not key:
+        return None
+    rows = (
+        frame.lazy()
+        .filter(failing)
+        .select(key)
+        .sort(key, nulls_last=True)
+        .head(1)
+        .collect()
+    )
+    return rows.row(0, named=True) if rows.height else None
+
+
+def check_contract(name: str, frame: pl.DataFrame, contracts: Mapping[str, TableContract] | None = None) -> list[Violation]:
+    """Every violation of table `name`'s contract in `frame` (empty list when it holds).
+
+    Presence and dtypes are checked first; nullability, grain uniqueness and the row rules are
+    then counted together in one Polars plan over the columns that are usable.
+    """
+    contracts = contracts or CONTRACTS
+    if name not in contracts:
+        return [Violation(name, "*", "known table", f"no contract for table '{name}' (known: {', '.join(sorted(contracts))})")]
+    contract = contracts[name]
+    violations: list[Violation] = []
+    usable: set[str] = set()
+    for column in contract.columns:
+        have = frame.schema.get(column.name)
+        if have is None:
+            violations.append(Violation(name, column.name, "present", f"required column missing (want {column.dtype})"))
+        elif have != column.dtype:
+            violations.append(Violation(name, column.name, "dtype", f"dtype is {have}, contract says {column.dtype}"))
+        else:
+            usable.add(column.name)
+
+    checks: list[tuple[str, str, str, pl.Expr]] = []  # (column, rule, detail, failing-row expr)
+    for column in contract.columns:
+        if column.name in usable and not column.nullable:
+            checks.append((column.name, "not null", "null in a non-nullable column", pl.col(column.name).is_null()))
+    if contract.grain and set(contract.grain) <= usable:
+        checks.append((", ".join(contract.grain), "unique grain", "rows share the same key",
+                       pl.struct(list(contract.grain)).is_duplicated()))
+    for row_rule in contract.rules:
+        if set(row_rule.columns) <= usable:
+            checks.append((", ".join(row_rule.columns), row_rule.name, row_rule.description,
+                           (~row_rule.check).fill_null(False)))
+    if not checks or frame.height == 0:
+        return violations
+
+    counts = (
+        frame.lazy()
+        .select([failing.sum().alias(f"check_{index}") for index, (_, _, _, failing) in enumerate(checks)])
+        .collect()
+        .row(0)
+    )
+    for (column, rule_name, detail, failing), count in zip(checks, counts):
+        if count:
+            example = _example_key(frame, failing, contract.grain)
+            violations.append(Violation(name, column, rule_name, detail, int(count), example))
+    return violations
+
+
+def check_all(tables: Mapping[str, pl.DataFrame], contracts: Mapping[str, TableContract] | None = None) -> list[Violation]:
+    """Violations of every table given (tables without a contract are violations too)."""
+    violations: list[Violation] = []
+    for name in sorted(tables):
+        violations.extend(check_contract(name, tables[name], contracts))
+    return violations
+
+
+def empty_frame(name: str, contracts: Mapping[str, TableContract] | None = None) -> pl.DataFrame:
+    """A zero-row frame with exactly the contract's schema (for producers and tests)."""
+    return pl.DataFrame(schema=(contracts or CONTRACTS)[name].schema)
+
+
+# ---------------------------------------------------------------------------------------------
+# the data dictionary
+
+
+def dtype_label(dtype: pl.DataType) -> str:
+    """Short, stable label of a Polars dtype for the dictionary (e.g. 'list[str]', 'i64')."""
+    labels = {pl.String: "str", pl.Int32: "i32", pl.Int64: "i64", pl.Float64: "f64", pl.Boolean: "bool", pl.Date: "date"}
+    for key, label in labels.items():
+        if dtype == key:
+            return label
+    if isinstance(dtype, pl.List):
+        return f"list[{dtype_label(dtype.inner)}]"
+    if isinstance(dtype, pl.Datetime):
+        return f"datetime[{dtype.time_unit}, {dtype.time_zone}]" if dtype.time_zone else f"datetime[{dtype.time_unit}]"
+    return str(dtype)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_dictionary(contracts: Mapping[str, TableContract] | None = None,
+                      extras: Mapping[str, Mapping[str, pl.DataType]] | None = None) -> str:
+    """The data dictionary as Markdown: per table its meaning, grain, columns and rules.
+
+    `extras` (table -> {column: dtype}) adds the producers' extra columns of a published
+    snapshot, marked "extra"; docs/tables.md is rendered without them.
+    """
+    contracts = contracts or CONTRACTS
+    extras = extras or {}
+    lines = [
+        "# Published tables — data dictionary",
+        "",
+        "<!-- generated by `python -m market_intel.contracts > docs/tables.md`; do not edit by hand -->",
+        "",
+        "Every table below is a view in `DIR/warehouse.duckdb` over the current snapshot's Parquet",
+        "files (`duckdb -readonly DIR/warehouse.duckdb`). The listed columns are guaranteed with",
+        "these types; producers may add extra columns (listed in the catalog's `data_dictionary`",
+        "table as `extra`). Rules are checked before every publish; a failing rule keeps the",
+        "previous publish. A rule with a null operand does not apply to that row.",
+        "",
+        "| table | grain |",
+        "|---|---|",
+    ]
+    lines += [f"| [`{name}`](#{name}) | {', '.join(contract.grain)} |" for name, contract in contracts.items()]
+    for name, contract in contracts.items():
+        lines += ["", f"## {name}", "", contract.description, "", f"**Grain:** one row per {', '.join(contract.grain)}."]
+        if contract.partition_by:
+            lines.append(f"**Stored** partitioned by {', '.join(contract.partition_by)} (hive style).")
+        lines += ["", "| column | type | null | meaning |", "|---|---|---|---|"]
+        for column in contract.columns:
+            null = "yes" if column.nullable else "no"
+            lines.append(f"| `{column.name}` | {dtype_label(column.dtype)} | {null} | {_cell(column.description)} |")
+        for column_name, dtype in extras.get(name, {}).items():
+            if column_name not in contract.column_names:
+                lines.append(f"| `{column_name}` | {dtype_label(dtype)} | yes | extra (not in the contract) |")
+        if contract.rules:
+            lines += ["", "Rules:", ""]
+            lines += [f"- {_cell(row_rule.description)}" for row_rule in contract.rules]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render_dictionary(), end="")

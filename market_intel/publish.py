@@ -1,0 +1,473 @@
+"""Versioned snapshots, atomic publish and the analysts' DuckDB catalog.
+
+Layout of an output directory DIR::
+
+    DIR/snapshots/<run_id>/<table>/data.parquet           one file per table (zstd, sorted by grain)
+    DIR/snapshots/<run_id>/observations/year=2025/country_code=CA/data.parquet   (hive partitions)
+    DIR/snapshots/<run_id>/_manifest.json                  tables, rows, files with sha256
+    DIR/snapshots/<run_id>/_PUBLISHED                      written once the catalog serves it
+    DIR/current -> snapshots/<run_id>                      relative symlink
+    DIR/warehouse.duckdb                                   one VIEW per table + catalog_info, data_dictionary
+
+Why it is built this way:
+
+- **Contracts first.** `publish_snapshot` conforms and checks every table against its contract
+  (market_intel.contracts) before it touches DIR; a violation raises `ContractError` naming
+  table, column, rule and an example key, and the previous publish stays as it was.
+- **Snapshots are immutable and self-contained.** A snapshot is written into
+  `snapshots/.staging-<run_id>-<pid>` and renamed into place, so `snapshots/<run_id>` is always
+  complete. Parquet content depends only on the frames (sorted by the contract's grain, fixed
+  compression and row-group size): the run_id shows only in the tables' own run_id columns.
+  observations are split by year and country_code (hive style, keys kept out of the files and
+  typed back by the view with `hive_types`), which DuckDB and Polars prune on.
+- **Atomic publish in two renames.** The new catalog is built as `DIR/.warehouse-<run_id>.duckdb`
+  with views on the *absolute* snapshot path (not on `current`, so an open reader keeps a
+  consistent snapshot) and `os.replace`d onto `DIR/warehouse.duckdb`: a reader opening the
+  catalog gets the old file or the new one, never a mix. POSIX keeps the replaced inode alive, so
+  a connection opened before the swap keeps answering from its snapshot (until retention removes
+  that snapshot, K-1 publishes later). `current` is then swapped the same way (a temporary
+  symlink renamed over it). The catalog is the source of truth; `current` is for file readers.
+  Killed at any point, DIR still serves the previous snapshot or the new one, and leftovers
+  (staging folders, temporary catalogs and links) are removed by the next publish.
+- **run_id** is chosen by the caller; `next_run_id(DIR, as_of)` gives `YYYYMMDD-NNN`, as_of plus
+  a counter of earlier snapshots of that date, so reruns of one day sort and never collide.
+- **Retention** keeps the `keep` (settings.snapshots_to_keep) most recently published snapshots
+  and never deletes the one `current` or the catalog points at.
+- **One publisher at a time**: an exclusive `flock` on `DIR/.publish.lock` (released by the
+  kernel if the publisher dies).
+- **Read-only queries.** `open_catalog` attaches the catalog READ_ONLY (DuckDB refuses any
+  write to it; the same as `duckdb.connect(path, read_only=True)` but never served from DuckDB's
+  per-process cache of an already open, replaced file); `query` additionally accepts one SELECT/EXPLAIN statement only, which
+  keeps out COPY ... TO, ATTACH, INSTALL/LOAD and SET that a read-only catalog would not stop.
+  Note for analysts using `duckdb.connect(path, read_only=True)` directly: within one process
+  DuckDB caches an open database per path, so close all connections to see a newer publish.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Iterator, Mapping
+
+import duckdb
+import polars as pl
+
+from market_intel import storage
+from market_intel.contracts import (
+    CONTRACTS,
+    ContractError,
+    TableContract,
+    Violation,
+    check_contract,
+    conform,
+)
+from market_intel.settings import get_settings
+
+SNAPSHOTS_DIR = "snapshots"
+CURRENT_LINK = "current"
+CATALOG_FILE = "warehouse.duckdb"
+CATALOG_ALIAS = "warehouse"
+LOCK_FILE = ".publish.lock"
+MANIFEST_FILE = "_manifest.json"
+PUBLISHED_MARKER = "_PUBLISHED"
+DATA_FILE = "data.parquet"
+EMPTY_FILE = "empty.parquet"
+RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+PARTITION_VALUE_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
+QUERY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+
+__all__ = [
+    "ContractError", "PublishResult", "publish_snapshot", "open_catalog", "query", "next_run_id",
+    "apply_retention", "catalog_run_id", "current_run_id", "duckdb_type",
+]
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What a publish produced: the run, where its snapshot lives, rows per table, what retention removed."""
+
+    run_id: str
+    snapshot_dir: Path
+    catalog_path: Path
+    row_counts: dict[str, int]
+    removed_snapshots: tuple[str, ...] = ()
+
+
+def _checkpoint(stage: str) -> None:
+    """Called after each publish step; a no-op that crash tests replace to pause a publish there.
+
+    Stages: parquet_written, snapshot_in_place, catalog_built, catalog_swapped, current_swapped.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# names and paths
+
+
+def next_run_id(out_dir: Path, as_of: date) -> str:
+    """`YYYYMMDD-NNN`: as_of plus one more than the highest counter already in DIR/snapshots."""
+    prefix = f"{as_of:%Y%m%d}-"
+    root = Path(out_dir) / SNAPSHOTS_DIR
+    counters = [
+        int(entry.name[len(prefix):])
+        for entry in (root.iterdir() if root.is_dir() else [])
+        if entry.name.startswith(prefix) and entry.name[len(prefix):].isdigit()
+    ]
+    return f"{prefix}{max(counters, default=0) + 1:03d}"
+
+
+def _check_run_id(run_id: str) -> None:
+    if not RUN_ID_PATTERN.match(run_id):
+        raise ValueError(f"run_id {run_id!r} must match {RUN_ID_PATTERN.pattern} (it names a folder)")
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _sql_identifier(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def duckdb_type(dtype: pl.DataType) -> str:
+    """The DuckDB type that DuckDB reads back from Parquet written by Polars with this dtype."""
+    simple = {pl.String: "VARCHAR", pl.Int8: "TINYINT", pl.Int16: "SMALLINT", pl.Int32: "INTEGER",
+              pl.Int64: "BIGINT", pl.UInt32: "UINTEGER", pl.UInt64: "UBIGINT", pl.Float32: "FLOAT",
+              pl.Float64: "DOUBLE", pl.Boolean: "BOOLEAN", pl.Date: "DATE"}
+    for key, name in simple.items():
+        if dtype == key:
+            return name
+    if isinstance(dtype, pl.Datetime):
+        return "TIMESTAMP WITH TIME ZONE" if dtype.time_zone else "TIMESTAMP"
+    if isinstance(dtype, pl.List):
+        return duckdb_type(dtype.inner) + "[]"
+    raise TypeError(f"no DuckDB type for {dtype}")
+
+
+# ---------------------------------------------------------------------------------------------
+# inputs and validation
+
+
+def _load(value: pl.DataFrame | pl.LazyFrame | Path | str) -> pl.DataFrame:
+    """A frame from a frame, a lazy frame, a Parquet file or a (hive-partitioned) Parquet folder."""
+    if isinstance(value, pl.DataFrame):
+        return value
+    if isinstance(value, pl.LazyFrame):
+        return value.collect()
+    path = Path(value)
+    if path.is_dir():
+        return pl.scan_parquet(path / "**" / "*.parquet", hive_partitioning=True).collect()
+    return storage.read_table(path)
+
+
+def validate_tables(tables: Mapping[str, pl.DataFrame | pl.LazyFrame | Path | str],
+                    contracts: Mapping[str, TableContract] = CONTRACTS) -> dict[str, pl.DataFrame]:
+    """Load, conform and check every table; raise ContractError listing all violations."""
+    frames: dict[str, pl.DataFrame] = {}
+    violations: list[Violation] = []
+    for name in sorted(tables):
+        if name not in contracts:
+            violations.extend(check_contract(name, pl.DataFrame(), contracts))
+            continue
+        frames[name] = conform(name, _load(tables[name]), contracts)
+        violations.extend(check_contract(name, frames[name], contracts))
+    if violations:
+        raise ContractError(violations)
+    return frames
+
+
+# ---------------------------------------------------------------------------------------------
+# writing a snapshot
+
+
+def _write_partitioned(frame: pl.DataFrame, table_dir: Path, contract: TableContract) -> list[Path]:
+    """One Parquet file per partition key combination, keys in the folder names only."""
+    keys = list(contract.partition_by)
+    if frame.height == 0:
+        return [storage.write_table(frame, table_dir / EMPTY_FILE, sort_by=contract.grain)]
+    written = []
+    parts = frame.partition_by(keys, as_dict=True, include_key=False, maintain_order=True)
+    for values, part in sorted(parts.items(), key=lambda item: tuple(str(value) for value in item[0])):
+        folder = table_dir
+        for key, value in zip(keys, values):
+            text = str(value)
+            if not PARTITION_VALUE_PATTERN.match(text):
+                raise ValueError(f"{contract.name}: partition value {key}={text!r} is not safe in a folder name")
+            folder = folder / f"{key}={text}"
+        written.append(storage.write_table(part, folder / DATA_FILE, sort_by=contract.grain))
+    return written
+
+
+def _write_snapshot(frames: Mapping[str, pl.DataFrame], target: Path, contracts: Mapping[str, TableContract],
+                    run_id: str) -> dict:
+    """Write every table under `target` and a manifest; return the manifest."""
+    manifest: dict = {"run_id": run_id, "tables": {}}
+    for name in sorted(frames):
+        frame, contract = frames[name], contracts[name]
+        table_dir = target / name
+        if contract.partition_by:
+            files = _write_partitioned(frame, table_dir, contract)
+        else:
+            files = [storage.write_table(frame, table_dir / DATA_FILE, sort_by=contract.grain)]
+        manifest["tables"][name] = {
+            "rows": frame.height,
+            "columns": {column: str(dtype) for column, dtype in frame.schema.items()},
+            "partition_by": list(contract.partition_by) if frame.height else [],
+            "files": [{"path": str(path.relative_to(target)), "sha256": storage.file_checksum(path)} for path in files],
+        }
+    (target / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return manifest
+
+
+# ---------------------------------------------------------------------------------------------
+# the catalog
+
+
+def _view_sql(name: str, snapshot_dir: Path, table: dict, contract: TableContract) -> str:
+    """CREATE VIEW over one table's files; columns listed in contract order, extras after."""
+    columns = ", ".join(_sql_identifier(column) for column in table["columns"])
+    table_dir = snapshot_dir / name
+    if table["partition_by"]:
+        depth = "/".join(["*"] * len(table["partition_by"]))
+        types = ", ".join(f"{_sql_string(key)}: {duckdb_type(contract.schema[key])}" for key in table["partition_by"])
+        source = (f"read_parquet({_sql_string(str(table_dir / depth / DATA_FILE))}, "
+                  f"hive_partitioning = true, hive_types = {{{types}}})")
+    else:
+        only = table["files"][0]["path"]
+        source = f"read_parquet({_sql_string(str(snapshot_dir / only))}, hive_partitioning = false)"
+    return f"CREATE VIEW {_sql_identifier(name)} AS SELECT {columns} FROM {source}"
+
+
+def _dictionary_frame(manifest: dict, contracts: Mapping[str, TableContract]) -> pl.DataFrame:
+    """One row per published column: type, nullability, meaning, and whether it is an extra."""
+    rows = []
+    for name, table in sorted(manifest["tables"].items()):
+        contract = contracts[name]
+        described = {column.name: column for column in contract.columns}
+        for position, column_name in enumerate(table["columns"], start=1):
+            column = described.get(column_name)
+            rows.append({
+                "table_name": name, "position": position, "column_name": column_name,
+                "polars_type": table["columns"][column_name],
+                "nullable": column.nullable if column else True,
+                "is_extra": column is None, "is_grain": column_name in contract.grain,
+                "description": column.description if column else "extra (not in the contract)",
+                "table_description": contract.description,
+            })
+    schema = {"table_name": pl.String, "position": pl.Int64, "column_name": pl.String, "polars_type": pl.String,
+              "nullable": pl.Boolean, "is_extra": pl.Boolean, "is_grain": pl.Boolean, "description": pl.String,
+              "table_description": pl.String}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _build_catalog(path: Path, snapshot_dir: Path, manifest: dict, contracts: Mapping[str, TableContract]) -> None:
+    """A fresh DuckDB file with one view per table plus catalog_info and data_dictionary tables."""
+    con = duckdb.connect(str(path))
+    try:
+        con.sql("SET enable_progress_bar = false")
+        for name, table in sorted(manifest["tables"].items()):
+            con.sql(_view_sql(name, snapshot_dir, table, contracts[name]))
+        info = pl.DataFrame({
+            "run_id": [manifest["run_id"]],
+            "snapshot_dir": [str(snapshot_dir)],
+            "published_at": [datetime.now(timezone.utc)],
+            "tables": [sorted(manifest["tables"])],
+        })
+        dictionary = _dictionary_frame(manifest, contracts)
+        con.register("catalog_info_frame", info)
+        con.register("data_dictionary_frame", dictionary)
+        con.sql("CREATE TABLE catalog_info AS SELECT * FROM catalog_info_frame")
+        con.sql("CREATE TABLE data_dictionary AS SELECT * FROM data_dictionary_frame ORDER BY table_name, position")
+        con.unregister("catalog_info_frame")
+        con.unregister("data_dictionary_frame")
+        con.sql("CHECKPOINT")
+    finally:
+        con.close()
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def open_catalog(out_dir: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """A connection to DIR/warehouse.duckdb (read-only unless asked); FileNotFoundError before the first publish.
+
+    Read-only connections ATTACH the file to a fresh in-memory database (and USE it) instead of
+    `duckdb.connect(path)`, because DuckDB caches one database per path within a process: a
+    second connect() while an older connection is open would return the replaced, older catalog.
+    """
+    path = Path(out_dir) / CATALOG_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"no published catalog at {path}: run the pipeline first")
+    if not read_only:
+        con = duckdb.connect(str(path))
+    else:
+        con = duckdb.connect()
+        con.sql(f"ATTACH {_sql_string(str(path))} AS {CATALOG_ALIAS} (READ_ONLY)")
+        con.sql(f"USE {CATALOG_ALIAS}")
+    con.sql("SET enable_progress_bar = false")
+    return con
+
+
+def query(out_dir: Path, sql: str) -> pl.DataFrame:
+    """Run one read-only SELECT (or WITH ... SELECT, EXPLAIN) on the catalog and return it as a frame."""
+    statements = duckdb.extract_statements(sql)
+    if len(statements) != 1 or statements[0].type not in QUERY_STATEMENTS:
+        kinds = ", ".join(statement.type.name for statement in statements) or "nothing"
+        raise ValueError(f"query accepts exactly one SELECT statement, got: {kinds}")
+    con = open_catalog(out_dir, read_only=True)
+    try:
+        return con.sql(sql).pl()
+    finally:
+        con.close()
+
+
+def catalog_run_id(out_dir: Path) -> str | None:
+    """The run_id the catalog serves (None before the first publish)."""
+    try:
+        con = open_catalog(out_dir)
+    except FileNotFoundError:
+        return None
+    try:
+        rows = con.sql("SELECT run_id FROM catalog_info").fetchall()
+    finally:
+        con.close()
+    return rows[0][0] if rows else None
+
+
+def current_run_id(out_dir: Path) -> str | None:
+    """The run_id DIR/current points at (None when there is no link)."""
+    link = Path(out_dir) / CURRENT_LINK
+    return Path(os.readlink(link)).name if link.is_symlink() else None
+
+
+# ---------------------------------------------------------------------------------------------
+# publish
+
+
+@contextmanager
+def _publish_lock(out_dir: Path) -> Iterator[None]:
+    with open(out_dir / LOCK_FILE, "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _fsync_dir(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _remove_leftovers(out_dir: Path) -> None:
+    """Delete what killed publishes left behind (called under the lock, so nothing is in flight)."""
+    for pattern in (".warehouse-*.duckdb", ".warehouse-*.duckdb.wal", ".current-*"):
+        for leftover in out_dir.glob(pattern):
+            leftover.unlink(missing_ok=True)
+    for staging in (out_dir / SNAPSHOTS_DIR).glob(".staging-*"):
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _swap_current(out_dir: Path, run_id: str) -> None:
+    temporary = out_dir / f".current-{run_id}"
+    temporary.unlink(missing_ok=True)
+    os.symlink(f"{SNAPSHOTS_DIR}/{run_id}", temporary)
+    os.replace(temporary, out_dir / CURRENT_LINK)
+    _fsync_dir(out_dir)
+
+
+def publish_snapshot(
+    tables: Mapping[str, pl.DataFrame | pl.LazyFrame | Path | str],
+    out_dir: Path,
+    run_id: str,
+    contracts: Mapping[str, TableContract] = CONTRACTS,
+    keep: int | None = None,
+) -> PublishResult:
+    """Check, write and atomically publish `tables` as snapshot `run_id` under `out_dir`.
+
+    Raises ContractError (before anything in out_dir changes) when a table breaks its contract,
+    and FileExistsError when `run_id` is the snapshot being served.
+    """
+    _check_run_id(run_id)
+    frames = validate_tables(tables, contracts)
+    keep = get_settings().snapshots_to_keep if keep is None else keep
+    if keep < 1:
+        raise ValueError("keep must be at least 1")
+    out_dir = Path(out_dir).resolve()
+    if any(char in str(out_dir) for char in "*?[]{}'\""):
+        raise ValueError(f"out_dir {out_dir} contains glob or quote characters that DuckDB paths cannot carry")
+    snapshots = out_dir / SNAPSHOTS_DIR
+    snapshots.mkdir(parents=True, exist_ok=True)
+
+    with _publish_lock(out_dir):
+        _remove_leftovers(out_dir)
+        snapshot_dir = snapshots / run_id
+        if snapshot_dir.exists():
+            if run_id in {current_run_id(out_dir), catalog_run_id(out_dir)}:
+                raise FileExistsError(f"snapshot {run_id} is published; choose a new run_id (next_run_id)")
+            shutil.rmtree(snapshot_dir)
+        staging = snapshots / f".staging-{run_id}-{os.getpid()}"
+        manifest = _write_snapshot(frames, staging, contracts, run_id)
+        _checkpoint("parquet_written")
+        os.rename(staging, snapshot_dir)
+        _fsync_dir(snapshots)
+        _checkpoint("snapshot_in_place")
+
+        temporary_catalog = out_dir / f".warehouse-{run_id}.duckdb"
+        temporary_catalog.unlink(missing_ok=True)
+        _build_catalog(temporary_catalog, snapshot_dir, manifest, contracts)
+        _checkpoint("catalog_built")
+        os.replace(temporary_catalog, out_dir / CATALOG_FILE)
+        _fsync_dir(out_dir)
+        (snapshot_dir / PUBLISHED_MARKER).write_text(f"{time.time_ns()}\n")
+        _checkpoint("catalog_swapped")
+        _swap_current(out_dir, run_id)
+        _checkpoint("current_swapped")
+        removed = apply_retention(out_dir, keep)
+
+    return PublishResult(
+        run_id=run_id,
+        snapshot_dir=snapshot_dir,
+        catalog_path=out_dir / CATALOG_FILE,
+        row_counts={name: frame.height for name, frame in frames.items()},
+        removed_snapshots=removed,
+    )
+
+
+def _published_ns(snapshot_dir: Path) -> int | None:
+    marker = snapshot_dir / PUBLISHED_MARKER
+    try:
+        return int(marker.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def apply_retention(out_dir: Path, keep: int) -> tuple[str, ...]:
+    """Delete all but the `keep` most recently published snapshots; return the removed run_ids.
+
+    Never removes the snapshot `current` or the catalog points at. Snapshots that were written
+    but never published (a publish killed before its catalog swap) are removed as well.
+    """
+    out_dir = Path(out_dir)
+    root = out_dir / SNAPSHOTS_DIR
+    protected = {current_run_id(out_dir), catalog_run_id(out_dir)} - {None}
+    entries = [entry for entry in root.iterdir() if entry.is_dir() and not entry.name.startswith(".")]
+    published = sorted(
+        ((stamp, entry) for entry in entries if (stamp := _published_ns(entry)) is not None),
+        key=lambda item: (item[0], item[1].name),
+        reverse=True,
+    )
+    kept = {entry.name for _, entry in published[:keep]} | protected
+    removed = tuple(sorted(entry.name for entry in entries if entry.name not in kept))
+    for name in removed:
+        shutil.rmtree(root / name)
+    return removed

@@ -1,0 +1,202 @@
+"""normalise: staged text rows -> observations (pay, period, currency, FX, region labels, roles,
+skills) or a reject with a specific reason."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from transforms import fx
+from transforms.normalise import OBSERVATION_COLUMNS, normalise
+from transforms.reference import load_reference
+from transforms.specs import CANONICAL_FIELDS, SourceSpec, load_spec, resolve_files
+from transforms.staging import REJECT_SCHEMA, stage_file
+
+AS_OF = date(2026, 1, 1)
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "specs"
+SPEC = SourceSpec(name="unit", kind="job_posting", format="csv", path="x.csv",
+                  fields={"job_title": "t", "pay": "p", "country": "c", "year": "y"})
+
+
+def staged(rows: list[dict]) -> pl.DataFrame:
+    """A staged frame: every canonical column as text (null unless given) plus provenance."""
+    return pl.DataFrame(
+        [{**{f: None for f in CANONICAL_FIELDS}, "source": "unit", "source_file": "x.csv", "row_number": i,
+          "raw": f"row {i}", **row} for i, row in enumerate(rows, start=1)],
+        schema={**{f: pl.String for f in CANONICAL_FIELDS}, "source": pl.String, "source_file": pl.String,
+                "row_number": pl.Int64, "raw": pl.String},
+    )
+
+
+BASE = {"job_title": "Data Scientist", "pay": "100000", "currency": "USD", "country": "US", "year": "2024"}
+
+
+def run(rows: list[dict], **kwargs):
+    return normalise(staged(rows), SPEC, load_reference(), as_of=AS_OF, **kwargs)
+
+
+def one(row: dict) -> dict:
+    result = run([{**BASE, **row}])
+    assert result.rejects.height == 0, result.rejects.to_dicts()
+    return result.observations.row(0, named=True)
+
+
+def reason(row: dict) -> str:
+    result = run([{**BASE, **row}])
+    assert result.observations.height == 0
+    return result.rejects.item(0, "reason")
+
+
+def test_observations_have_the_documented_columns_and_types():
+    result = run([BASE])
+    assert result.observations.schema == pl.Schema(OBSERVATION_COLUMNS)
+    assert result.rejects.schema == pl.Schema(REJECT_SCHEMA)
+
+
+def test_record_id_is_the_source_id_else_file_and_row_number():
+    result = run([{**BASE, "record_id": "abc-1"}, BASE])
+    assert result.observations.get_column("record_id").to_list() == ["abc-1", "x.csv:2"]
+
+
+def test_hourly_pay_is_annualised_with_2080_hours():
+    row = one({"pay": "50", "pay_period": "hourly"})
+    assert (row["pay_period"], row["annualisation_factor"], row["pay_annual_usd"]) == ("hour", 2080.0, 104_000.0)
+
+
+def test_a_range_uses_its_midpoint_and_keeps_both_ends():
+    row = one({"pay": None, "pay_min": "80,000", "pay_max": "120000"})
+    assert (row["pay_min_original"], row["pay_max_original"], row["pay_original"]) == (80_000.0, 120_000.0, 100_000.0)
+
+
+def test_pay_text_gives_amount_period_and_a_dollar_resolved_through_the_country():
+    row = one({"pay": None, "currency": None, "pay_text": "$28.50 an hour", "country": "CA", "location": "Toronto, ON"})
+    assert (row["currency_original"], row["pay_period"], row["pay_original"]) == ("CAD", "hour", 28.5)
+    assert row["pay_annual_local"] == pytest.approx(28.5 * 2080)
+    assert row["fx_rate_local"] == 1.0
+
+
+def test_seniority_codes_come_from_the_column_and_otherwise_from_the_title():
+    coded = one({"seniority": "SE", "job_title": "ML Engineer"})
+    assert (coded["seniority"], coded["role"], coded["role_label"]) == (
+        "Senior", "machine_learning_engineer", "Senior Machine Learning Engineer")
+    from_title = one({"job_title": "Senior Data Scientist"})
+    assert (from_title["seniority"], from_title["role_label"]) == ("Senior", "Senior Data Scientist")
+    unknown = one({"job_title": "Data Scientist"})
+    assert (unknown["seniority"], unknown["role_label"]) == (None, "Data Scientist")
+
+
+def test_region_labels_follow_the_reference_down_to_the_city():
+    row = one({"country": None, "location": "Toronto, ON", "currency": "CAD"})
+    assert (row["country_code"], row["country"], row["subdivision_code"], row["subdivision"], row["city"]) == (
+        "CA", "Canada", "CA-ON", "Ontario, Canada", "Toronto, Ontario, Canada")
+    assert (row["region"], row["region_level"]) == ("Toronto, Ontario, Canada", "city")
+
+
+def test_countries_outside_the_reference_use_pycountry_names_and_currency():
+    row = one({"country": "LT", "currency": "EUR"})
+    assert (row["country"], row["region"], row["region_level"], row["currency_local"]) == (
+        "Lithuania", "Lithuania", "country", "EUR")
+    by_name = one({"country": "Canada", "currency": "CAD"})
+    assert (by_name["country_code"], by_name["region"]) == ("CA", "Canada")
+
+
+def test_a_location_contradicting_the_country_column_keeps_only_the_country():
+    row = one({"country": "US", "location": "Toronto, ON"})
+    assert (row["country_code"], row["subdivision"], row["city"], row["region"]) == ("US", None, None, "United States")
+
+
+def test_a_dated_row_uses_the_ecb_daily_rate_of_that_day():
+    row = one({"pay": "100000", "currency": "EUR", "country": "DE", "year": None, "date": "2024-03-15"})
+    ecb = fx.load_fx().filter((pl.col("currency") == "EUR") & (pl.col("date") == date(2024, 3, 15))).item(0, "usd_per_unit")
+    assert (row["fx_method"], row["fx_rate_date"], row["year"], row["posted_date"]) == (
+        "daily", date(2024, 3, 15), 2024, date(2024, 3, 15))
+    assert row["fx_rate_usd"] == pytest.approx(ecb)
+    assert row["pay_annual_usd"] == pytest.approx(100_000 * ecb)
+    assert row["pay_annual_local"] == pytest.approx(100_000)
+
+
+def test_a_weekend_date_uses_the_previous_business_day():
+    row = one({"currency": "GBP", "country": "GB", "year": None, "date": "2024/03/16"})
+    assert (row["fx_method"], row["fx_rate_date"]) == ("daily", date(2024, 3, 15))
+
+
+def test_a_year_only_row_uses_the_yearly_average_and_converts_to_the_local_currency():
+    row = one({"pay": "100000", "currency": "USD", "country": "CA", "year": "2023"})
+    cad = fx.yearly_fx().filter((pl.col("currency") == "CAD") & (pl.col("year") == 2023)).item(0, "usd_per_unit")
+    assert row["fx_method"] == "yearly_average" and row["fx_rate_usd"] == 1.0
+    assert row["pay_annual_local"] == pytest.approx(100_000 / cad)
+    assert row["currency_local"] == "CAD"
+
+
+def test_usd_is_identity_and_a_country_without_ecb_rate_keeps_usd_pay_without_local_pay():
+    row = one({"country": "NG"})
+    assert (row["fx_rate_usd"], row["pay_annual_usd"]) == (1.0, 100_000.0)
+    assert (row["currency_local"], row["pay_annual_local"], row["fx_rate_local"]) == ("NGN", None, None)
+
+
+def test_skills_and_certifications_are_extracted_from_lists_and_descriptions():
+    row = one({"skills": "python; sql", "description": "Experience with Spark. AWS Certified Solutions Architect."})
+    assert row["skills"] == sorted(set(row["skills"])) and {"Python", "SQL", "Spark"} <= set(row["skills"])
+    assert row["certifications"] == ["AWS Solutions Architect"]
+
+
+def test_glassdoor_company_ratings_are_stripped():
+    assert one({"company": "Tecolote Research\n3.8"})["company"] == "Tecolote Research"
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ({"job_title": None}, "missing_title"),
+        ({"country": None}, "no_country"),
+        ({"country": "Atlantis"}, "unknown_country"),
+        ({"pay": None}, "missing_pay"),
+        ({"pay": "-1"}, "missing_pay"),
+        ({"pay": "about 100k"}, "non_numeric_pay"),
+        ({"pay": "0"}, "non_positive_pay"),
+        ({"pay": None, "pay_min": "120000", "pay_max": "80000"}, "min_greater_than_max"),
+        ({"pay": None, "pay_text": "a great package"}, "non_numeric_pay"),
+        ({"pay": None, "pay_text": "Competitive"}, "missing_pay"),
+        ({"pay_period": "fortnightly"}, "unknown_pay_period"),
+        ({"year": None, "date": "31/31/2024"}, "bad_date"),
+        ({"year": "20x3"}, "bad_year"),
+        ({"year": "2031"}, "future_year"),
+        ({"year": None, "date": "2026-06-01"}, "future_date"),
+        ({"currency": "ZZZ"}, "unknown_currency"),
+        ({"currency": "$", "country": "DE"}, "ambiguous_dollar"),
+        ({"currency": "EUR", "country": "DE", "year": "1995"}, "fx_rate_missing"),
+        ({"pay": "10"}, "pay_out_of_range"),
+        ({"pay": "9000000"}, "pay_out_of_range"),
+    ],
+)
+def test_each_unusable_row_is_rejected_with_a_specific_reason(row, expected):
+    assert reason(row) == expected
+
+
+def test_pay_bounds_are_parameters():
+    result = run([{**BASE, "pay": "10"}], min_annual_pay_usd=5.0)
+    assert result.observations.height == 1
+
+
+def test_every_row_is_either_an_observation_or_a_reject_with_its_raw_text():
+    rows = [BASE, {**BASE, "job_title": None}, {**BASE, "pay": "x"}, {**BASE, "country": "CA", "currency": "CAD"}]
+    result = run(rows)
+    numbers = sorted(result.observations.get_column("row_number").to_list() + result.rejects.get_column("row_number").to_list())
+    assert numbers == [1, 2, 3, 4]
+    assert result.rejects.select("row_number", "reason", "raw").rows() == [
+        (2, "missing_title", "row 2"), (3, "non_numeric_pay", "row 3")]
+
+
+def test_the_fixture_survey_normalises_end_to_end():
+    spec = load_spec(FIXTURES / "survey.yaml")
+    [path] = resolve_files(spec)
+    result = normalise(stage_file(spec, path).frame, spec, load_reference(), as_of=AS_OF)
+    frame = result.observations
+    assert frame.select("row_number", "role_label", "country", "currency_original", "pay_original").rows() == [
+        (1, "Senior Data Scientist", "United States", "USD", 120_000.0),
+        (2, "Mid-level Machine Learning Engineer", "Canada", "CAD", 95_000.0),
+        (4, "Junior Data Analyst", "Germany", "EUR", 70_000.0),
+    ]
+    assert frame.get_column("skills").to_list()[0] == ["Python", "SQL"]

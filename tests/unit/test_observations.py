@@ -1,0 +1,166 @@
+"""observations: posting dedupe, identical salary reports kept, outlier flags, row accounting."""
+from __future__ import annotations
+
+import math
+from datetime import date
+from statistics import median
+
+import polars as pl
+import pytest
+
+from transforms.normalise import OBSERVATION_COLUMNS
+from transforms.observations import AccountingError, build_observations, company_key, flag_outliers
+from transforms.staging import REJECT_SCHEMA
+
+SETTINGS = dict(outlier_rule_enabled=True, outlier_mad_threshold=3.5, posting_duplicate_window_days=7,
+                posting_duplicate_pay_tolerance=0.05)
+
+
+def obs(rows: list[dict]) -> pl.DataFrame:
+    """Observation rows with defaults for the columns a test does not care about."""
+    defaults = {"source_file": "f.csv", "kind": "job_posting", "role": "data_engineer", "role_name": "Data Engineer",
+                "seniority": "Senior", "country_code": "US", "subdivision_code": "US-TX", "city": "Austin, Texas, United States",
+                "company": "Acme", "year": 2024, "pay_annual_usd": 100_000.0}
+    full = []
+    for i, row in enumerate(rows, start=1):
+        merged = {**defaults, "row_number": i, **row}
+        merged.setdefault("record_id", f"{merged['source_file']}:{merged['row_number']}")
+        full.append(merged)
+    frame = pl.DataFrame(full)
+    return frame.select([(pl.col(c) if c in frame.columns else pl.lit(None)).cast(t).alias(c)
+                         for c, t in OBSERVATION_COLUMNS.items()])
+
+
+def build(parts, rejects=(), read_counts=None, **overrides):
+    read_counts = read_counts or {}
+    return build_observations(list(parts), list(rejects), read_counts, None, **{**SETTINGS, **overrides})
+
+
+def test_a_posting_cross_posted_on_another_board_within_the_window_is_a_duplicate_of_the_first():
+    board_a = obs([{"source": "board_a", "posted_date": date(2024, 5, 1), "company": "Acme Inc.", "pay_annual_usd": 100_000.0}])
+    board_b = obs([{"source": "board_b", "posted_date": date(2024, 5, 6), "company": "ACME, inc", "pay_annual_usd": 104_000.0}])
+    built = build([board_a, board_b], read_counts={"board_a": 1, "board_b": 1})
+    assert built.observations.get_column("source").to_list() == ["board_a"]
+    assert built.duplicates.select("source", "record_id", "duplicate_of", "rule").rows() == [
+        ("board_b", "f.csv:1", "f.csv:1", "cross_posted")]
+    assert built.accounting.select("source", "rows_kept", "rows_duplicate").rows() == [("board_a", 1, 0), ("board_b", 0, 1)]
+
+
+def test_the_same_posting_outside_the_window_or_with_different_pay_or_seniority_is_kept():
+    first = {"source": "a", "posted_date": date(2024, 5, 1), "record_id": "first"}
+    rows = [
+        first,
+        {"source": "b", "posted_date": date(2024, 5, 9), "record_id": "eight_days_later"},
+        {"source": "b", "posted_date": date(2024, 5, 2), "record_id": "pay_6pct_higher", "pay_annual_usd": 106_000.0},
+        {"source": "b", "posted_date": date(2024, 5, 2), "record_id": "other_seniority", "seniority": "Lead"},
+        {"source": "b", "posted_date": date(2024, 5, 2), "record_id": "other_city", "city": "Dallas, Texas, United States"},
+        {"source": "b", "posted_date": date(2024, 5, 2), "record_id": "no_company", "company": None},
+        {"source": "b", "posted_date": None, "record_id": "no_date"},
+    ]
+    built = build([obs(rows)], read_counts={"a": 1, "b": 6})
+    assert built.duplicates.height == 0
+    assert sorted(built.observations.get_column("record_id").to_list()) == sorted(r["record_id"] for r in rows)
+
+
+def test_postings_a_week_apart_on_the_seventh_day_still_match():
+    rows = [{"source": "a", "posted_date": date(2024, 5, 1), "record_id": "x"},
+            {"source": "a", "posted_date": date(2024, 5, 8), "record_id": "y", "pay_annual_usd": 95_000.0}]
+    built = build([obs(rows)], read_counts={"a": 2})
+    assert built.duplicates.select("record_id", "duplicate_of").rows() == [("y", "x")]
+
+
+def test_each_later_posting_points_at_the_earliest_one_it_matches_in_a_deterministic_order():
+    rows = [{"source": "b", "posted_date": date(2024, 5, 3), "record_id": "third"},
+            {"source": "a", "posted_date": date(2024, 5, 1), "record_id": "first"},
+            {"source": "c", "posted_date": date(2024, 5, 1), "record_id": "second"}]
+    built = build([obs(rows)], read_counts={"a": 1, "b": 1, "c": 1})
+    assert built.observations.get_column("record_id").to_list() == ["first"]
+    assert sorted(built.duplicates.select("record_id", "duplicate_of").rows()) == [("second", "first"), ("third", "first")]
+
+
+def test_identical_salary_reports_without_ids_are_all_kept():
+    same = {"source": "survey", "kind": "salary_report", "posted_date": None, "company": None}
+    built = build([obs([same, same, same])], read_counts={"survey": 3})
+    assert built.observations.height == 3 and built.duplicates.height == 0
+
+
+def test_a_repeated_source_record_id_is_a_duplicate_within_its_source_only():
+    rows = [{"source": "s", "kind": "salary_report", "record_id": "r1"},
+            {"source": "s", "kind": "salary_report", "record_id": "r1", "pay_annual_usd": 1.0},
+            {"source": "t", "kind": "salary_report", "record_id": "r1"}]
+    built = build([obs(rows)], read_counts={"s": 2, "t": 1})
+    assert built.duplicates.select("source", "row_number", "duplicate_of", "rule").rows() == [("s", 2, "r1", "same_record_id")]
+    assert built.observations.select("source", "row_number").rows() == [("s", 1), ("t", 3)]
+
+
+def test_company_names_are_compared_without_case_punctuation_or_legal_suffix():
+    names = pl.Series(["Acme Inc.", "ACME, inc", "acme", "Acme Robotics LLC", "Procter & Gamble Co"])
+    assert pl.select(company_key(pl.lit(names))).to_series().to_list() == [
+        "acme", "acme", "acme", "acme robotics", "procter and gamble"]
+
+
+def outlier_frame() -> pl.DataFrame:
+    pays = [90_000.0, 95_000.0, 100_000.0, 105_000.0, 110_000.0, 98_000.0, 102_000.0, 2_000_000.0, 20_000.0]
+    rows = [{"source": "s", "kind": "salary_report", "role": "data_scientist", "pay_annual_usd": p} for p in pays]
+    rows += [{"source": "s", "kind": "salary_report", "role": "data_engineer", "pay_annual_usd": p}
+             for p in (150_000.0, 2_000_000.0)]  # too few to judge
+    return obs(rows)
+
+
+def expected_outliers(pays: list[float], threshold: float) -> list[bool]:
+    logs = [math.log(p) for p in pays]
+    centre = median(logs)
+    mad = median(abs(x - centre) for x in logs)
+    return [abs(0.6745 * (x - centre) / mad) > threshold for x in logs]
+
+
+def test_outliers_are_flagged_by_robust_z_within_role_and_kept():
+    built = build([outlier_frame()], read_counts={"s": 11})
+    flagged = built.observations.sort("row_number")
+    scientists = flagged.filter(pl.col("role") == "data_scientist")
+    assert scientists.get_column("is_outlier").to_list() == expected_outliers(
+        scientists.get_column("pay_annual_usd").to_list(), 3.5)
+    assert scientists.filter(pl.col("is_outlier")).get_column("pay_annual_usd").to_list() == [2_000_000.0, 20_000.0]
+    assert not flagged.filter(pl.col("role") == "data_engineer").get_column("is_outlier").any()
+    assert built.observations.height == 11
+
+
+def test_the_outlier_switch_off_flags_nothing():
+    built = build([outlier_frame()], read_counts={"s": 11}, outlier_rule_enabled=False)
+    assert not built.observations.get_column("is_outlier").any()
+
+
+def test_a_zero_mad_falls_back_to_the_mean_absolute_deviation():
+    frame = obs([{"source": "s", "role": "r", "pay_annual_usd": p} for p in [100_000.0] * 6 + [400_000.0]])
+    flags = flag_outliers(frame, threshold=3.5).get_column("is_outlier").to_list()
+    assert flags == [False] * 6 + [True]
+
+
+def test_accounting_adds_rejects_and_duplicates_and_raises_when_rows_are_missing():
+    kept = obs([{"source": "s", "kind": "salary_report", "record_id": "r1"},
+                {"source": "s", "kind": "salary_report", "record_id": "r1"}])
+    rejects = pl.DataFrame({"source": ["s"], "source_file": ["f.csv"], "row_number": [3], "reason": ["missing_pay"],
+                            "detail": [""], "raw": ["x,,"]}, schema=REJECT_SCHEMA)
+    built = build([kept], [rejects], read_counts={"s": 3, "empty": 0})
+    assert built.accounting.rows() == [("empty", 0, 0, 0, 0, 0), ("s", 1, 3, 1, 1, 1)]
+    assert built.accounting.columns == ["source", "files", "rows_read", "rows_kept", "rows_rejected", "rows_duplicate"]
+    with pytest.raises(AccountingError, match="does not add up"):
+        build([kept], [rejects], read_counts={"s": 4})
+
+
+def test_the_fixture_postings_repost_a_day_later_is_counted_as_a_duplicate():
+    from pathlib import Path
+
+    from transforms.normalise import normalise
+    from transforms.reference import load_reference
+    from transforms.specs import load_spec, resolve_files
+    from transforms.staging import stage_file
+
+    spec = load_spec(Path(__file__).resolve().parents[1] / "fixtures" / "specs" / "postings.yaml")
+    [path] = resolve_files(spec)
+    staged = stage_file(spec, path)
+    result = normalise(staged.frame, spec, load_reference(), as_of=date(2026, 1, 1))
+    built = build([result.observations], [staged.rejects, result.rejects], read_counts={"postings": staged.rows_read})
+    assert built.observations.get_column("record_id").to_list() == ["a1", "a2"]
+    assert built.duplicates.select("record_id", "duplicate_of", "rule").rows() == [("a4", "a2", "cross_posted")]
+    assert built.accounting.select("rows_read", "rows_kept", "rows_rejected", "rows_duplicate").rows() == [(4, 2, 1, 1)]

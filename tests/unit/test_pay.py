@@ -1,0 +1,70 @@
+"""Unit tests for transforms.pay: pay text forms seen in real postings, periods, factors."""
+import math
+
+import polars as pl
+import pytest
+
+from transforms.pay import ANNUALISATION_FACTORS, annualisation_factor, normalise_period, parse_number, parse_pay_text
+
+
+def _one(text):
+    row = parse_pay_text(pl.Series([text])).row(0, named=True)
+    return row["pay_min"], row["pay_max"], row["currency_hint"], row["period"], row["parse_error"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("$53K-$91K (Glassdoor est.)", (53_000, 91_000, "$", None, None)),
+        ("Employer Provided Salary:$120K-$140K", (120_000, 140_000, "$", None, None)),
+        ("$28.50 an hour", (28.5, 28.5, "$", "hour", None)),
+        ("$17-$24 Per Hour(Glassdoor est.)", (17, 24, "$", "hour", None)),
+        ("£70k-£85k", (70_000, 85_000, "GBP", None, None)),
+        ("€60.000–€75.000", (60_000, 75_000, "EUR", None, None)),
+        ("₹25,00,000 - ₹35,00,000 per annum", (2_500_000, 3_500_000, "INR", "year", None)),
+        ("CA$90,000 - CA$110,000 a year", (90_000, 110_000, "CAD", "year", None)),
+        ("$5,000/month", (5_000, 5_000, "$", "month", None)),
+        ("US$ 400 per day", (400, 400, "USD", "day", None)),
+        ("A$1,500 weekly", (1_500, 1_500, "AUD", "week", None)),
+        ("Rs 5,00,000 p.a.", (500_000, 500_000, "INR", "year", None)),
+        ("$50-60K", (50_000, 60_000, "$", None, None)),
+    ],
+)
+def test_pay_text_forms_found_in_real_data_are_parsed(text, expected):
+    assert _one(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [("-1", "no_pay"), ("", "no_pay"), (None, "no_pay"), ("garbage", "no_amount"), ("1e16", "unparseable"),
+     ("$0", "zero_amount"), ("$91K-$53K", "inverted_range"), ("$99999999999999", "amount_out_of_range")],
+)
+def test_missing_and_garbage_pay_text_gets_a_parse_error_and_no_amounts(text, error):
+    low, high, _, _, got = _one(text)
+    assert (low, high, got) == (None, None, error)
+
+
+def test_parse_returns_one_row_per_distinct_value():
+    out = parse_pay_text(pl.Series(["$1", "$1", None, None, "-1"]))
+    assert out.height == 3
+    assert out["pay_text"].n_unique() == 3
+
+
+@pytest.mark.parametrize(("token", "value"), [("25,00,000", 2_500_000), ("60.000", 60_000), ("1.234.567", 1_234_567),
+                                              ("120,000", 120_000), ("28.50", 28.5), ("60.000,50", 60_000.5),
+                                              ("1,234.5", 1_234.5), ("0.750", 0.75)])
+def test_thousands_separators_of_each_convention_are_read(token, value):
+    assert math.isclose(parse_number(token), value)
+
+
+def test_hourly_pay_is_annualised_with_2080_hours():
+    frame = pl.DataFrame({"period": ["hour", "day", "week", "month", "year", None]})
+    factors = frame.select(annualisation_factor(pl.col("period")).alias("f"))["f"].to_list()
+    assert factors == [2080, 260, 52, 12, 1, None]
+    assert ANNUALISATION_FACTORS["hour"] == 40 * 52 and ANNUALISATION_FACTORS["day"] == 5 * 52
+
+
+def test_period_spellings_are_normalised():
+    raw = pl.Series("p", ["hourly", "per hour", "H", "yr", "p.a.", "Monthly", "WEEK", "daily", "fortnight", None])
+    assert normalise_period(raw).to_list() == ["hour", "hour", "hour", "year", "year", "month", "week", "day",
+                                               None, None]

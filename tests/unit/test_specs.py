@@ -1,0 +1,109 @@
+"""Source specs: valid specs load, bad ones fail with one line naming the file and the field."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from transforms.specs import SpecError, load_spec, resolve_files
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "specs"
+
+GOOD = """\
+name: tiny
+kind: salary_report
+format: csv
+path: data/*.csv
+fields:
+  job_title: title
+  pay: salary
+  country: country
+  year: year
+constants:
+  pay_period: year
+  currency: 978
+values:
+  seniority: {EN: Junior}
+"""
+
+
+def write_spec(folder: Path, text: str, with_data: bool = True) -> Path:
+    if with_data:
+        (folder / "data").mkdir(exist_ok=True)
+        (folder / "data" / "b.csv").write_text("title,salary,country,year\n")
+        (folder / "data" / "a.csv").write_text("title,salary,country,year\n")
+    spec = folder / "tiny.yaml"
+    spec.write_text(text)
+    return spec
+
+
+def test_a_valid_spec_loads_with_constants_as_text_and_globs_relative_to_the_spec(tmp_path):
+    spec = load_spec(write_spec(tmp_path, GOOD))
+    assert (spec.name, spec.kind, spec.format) == ("tiny", "salary_report", "csv")
+    assert spec.constants == {"pay_period": "year", "currency": "978"}
+    assert spec.values == {"seniority": {"EN": "Junior"}}
+    assert resolve_files(spec) == [tmp_path / "data" / "a.csv", tmp_path / "data" / "b.csv"]
+
+
+def test_an_absolute_path_is_used_as_given(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    target = tmp_path / "elsewhere" / "x.csv"
+    target.write_text("title\n")
+    spec = load_spec(write_spec(tmp_path, GOOD.replace("data/*.csv", str(target)), with_data=False))
+    assert resolve_files(spec) == [target]
+
+
+def test_the_fixture_specs_load():
+    for name in ("survey", "postings", "postings_cp1252"):
+        assert load_spec(FIXTURES / f"{name}.yaml").name == name
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        (lambda t: t.replace("  year: year\n", "  year: year\n  salary_band: band\n"), "fields.salary_band",
+         "unknown canonical field"),
+        (lambda t: t.replace("  job_title: title\n", ""), "fields.job_title", "required"),
+        (lambda t: t.replace("  pay: salary\n", "  pay_min: lo\n"), "fields.pay", "pay_max"),
+        (lambda t: t.replace("  country: country\n", ""), "fields.country", "location"),
+        (lambda t: t.replace("  year: year\n", ""), "fields.year", "date"),
+        (lambda t: t.replace("name: tiny", "name: Tiny-Source"), "name", "pattern"),
+        (lambda t: t.replace("kind: salary_report", "kind: survey"), "kind", "salary_report"),
+        (lambda t: t.replace("format: csv", "format: xlsx"), "format", "parquet"),
+        (lambda t: t.replace("name: tiny\n", ""), "name", "required"),
+        (lambda t: t + "colour: blue\n", "colour", "unknown key"),
+        (lambda t: t.replace("encoding", "x") + "encoding: utf-16\n", "encoding", "latin-1"),
+        (lambda t: t.replace("data/*.csv", "nothing/*.csv"), "path", "matches no file"),
+        (lambda t: t.replace("fields:\n", "fields: [\n"), "spec", "YAML syntax error"),
+        (lambda t: t.replace("constants:\n  pay_period: year", "constants:\n  pay_rate: year"),
+         "constants.pay_rate", "unknown canonical field"),
+    ],
+)
+def test_a_bad_spec_raises_one_line_naming_the_file_and_the_field(tmp_path, change, field, words):
+    path = write_spec(tmp_path, change(GOOD))
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    message = str(caught.value)
+    assert caught.value.field == field
+    assert message.startswith(f"{path}: field '{field}'")
+    assert words in message
+    assert "\n" not in message
+
+
+def test_a_missing_spec_file_is_a_spec_error(tmp_path):
+    with pytest.raises(SpecError, match="cannot read"):
+        load_spec(tmp_path / "absent.yaml")
+
+
+def test_a_range_or_pay_text_satisfies_the_pay_requirement(tmp_path):
+    ranged = GOOD.replace("  pay: salary\n", "  pay_min: lo\n  pay_max: hi\n")
+    assert set(load_spec(write_spec(tmp_path, ranged)).fields) >= {"pay_min", "pay_max"}
+    texted = GOOD.replace("  pay: salary\n", "  pay_text: salary_estimate\n")
+    assert "pay_text" in load_spec(write_spec(tmp_path, texted)).fields
+
+
+def test_country_and_year_may_come_from_constants(tmp_path):
+    text = GOOD.replace("  country: country\n  year: year\n", "  location: where\n").replace(
+        "constants:\n", "constants:\n  year: 2020\n")
+    spec = load_spec(write_spec(tmp_path, text))
+    assert spec.constants["year"] == "2020" and spec.fields["location"] == "where"

@@ -1,0 +1,74 @@
+"""Unit tests for transforms.titles: seniority markers, rules, fuzzy fallback, catch-all."""
+import polars as pl
+import pytest
+
+from transforms.reference import load_reference
+from transforms.titles import map_titles
+
+
+def _one(title):
+    row = map_titles(pl.Series([title], dtype=pl.String), load_reference()).row(0, named=True)
+    return row["role"], row["seniority"]
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Sr. ML Engineer", ("machine_learning_engineer", "Senior")),
+        ("Machine Learning Engineer II", ("machine_learning_engineer", "Mid")),
+        ("Senior Machine Learning Manager", ("machine_learning_manager", "Senior")),
+        ("Lead Data Scientist", ("data_scientist", "Lead")),
+        ("Staff Software Engineer", ("software_engineer", "Lead")),
+        ("Jr Data Analyst", ("data_analyst", "Junior")),
+        ("Principal Research Scientist", ("research_scientist", "Lead")),
+        ("Head of Data Science", ("data_science_manager", "Executive")),
+        ("Data Engineer (Remote)", ("data_engineer", None)),
+        ("DATA SCIENTIST - NLP", ("data_scientist", None)),
+        ("Senior ML Ops Engineer", ("mlops_engineer", "Senior")),
+        ("Entry level Data Analyst", ("data_analyst", "Junior")),
+        ("Director of Machine Learning", ("machine_learning_manager", "Executive")),
+        ("VP, Data Science", ("data_science_manager", "Executive")),
+        ("Associate Director, Data Science", ("data_science_manager", "Executive")),
+        ("Sr. Data Scientist II", ("data_scientist", "Senior")),
+        ("Data Engineer III", ("data_engineer", "Senior")),
+    ],
+)
+def test_titles_map_to_role_and_seniority(title, expected):
+    assert _one(title) == expected
+
+
+def test_member_of_technical_staff_is_not_staff_seniority():
+    assert _one("Member of Technical Staff") == ("software_engineer", None)
+
+
+def test_account_executive_is_not_an_executive():
+    assert _one("Enterprise Account Executive")[1] is None
+
+
+def test_generic_titles_get_generic_roles_not_the_catch_all():
+    assert [_one(t)[0] for t in ("Engineer", "Manager", "Analyst", "Associate", "Consultant", "Researcher")] == \
+        ["engineer", "manager", "analyst", "associate", "consultant", "researcher"]
+
+
+def test_misspelt_titles_fall_back_to_fuzzy_matching():
+    out = map_titles(pl.Series(["Machine Lerning Engineer"]), load_reference()).row(0, named=True)
+    assert (out["role"], out["match_method"]) == ("machine_learning_engineer", "fuzzy")
+    assert 88 <= out["match_score"] <= 100
+
+
+def test_unmatched_and_empty_titles_get_the_catch_all():
+    ref = load_reference()
+    out = map_titles(pl.Series(["Bear Robotics", "", None]), ref)
+    assert out["role"].to_list() == [ref.catch_all.role] * 3
+    assert set(out["match_method"]) == {"catch_all"}
+
+
+def test_role_name_is_the_label_of_the_role_and_role_label_reads_naturally():
+    ref = load_reference()
+    row = map_titles(pl.Series(["Senior Machine Learning Manager"]), ref).row(0, named=True)
+    assert ref.role_label(row["seniority"], row["role_name"]) == "Senior Machine Learning Manager"
+
+
+def test_one_row_per_distinct_title():
+    out = map_titles(pl.Series(["Data Scientist", "Data Scientist", "Data Engineer"]), load_reference())
+    assert out.height == 2

@@ -1,0 +1,172 @@
+"""Locations (ISO codes, country names, free text) -> country / subdivision / city codes.
+
+Accepted forms: ISO 3166-1 alpha-2/alpha-3 ("CA" is Canada when it stands alone), country
+names and aliases ("United States", "UK"), free text "City, ST" ("San Francisco, CA" - a two-
+letter code after a city is read as a US state or Canadian province first, so "CA" there is
+California), "City, Province, Country", "Remote - Canada", known city names alone
+("Bengaluru"), US state names alone ("Maryland"). Countries beyond regions.yaml come from
+pycountry; US and Canadian subdivisions not in regions.yaml come from pycountry's ISO 3166-2
+list, so "Albuquerque, NM" gives US-NM and city "Albuquerque".
+
+Each distinct value is parsed once in Python; the caller joins back on `location`.
+Errors: "no_country" (nothing names a country, e.g. "Remote").
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import polars as pl
+import pycountry
+
+from transforms.reference import Reference
+
+OUTPUT_SCHEMA = {
+    "location": pl.String,
+    "country_code": pl.String,
+    "subdivision_code": pl.String,
+    "city_name": pl.String,
+    "is_remote": pl.Boolean,
+    "location_error": pl.String,
+}
+_REMOTE = re.compile(r"\b(?:fully\s+)?(?:remote|anywhere|work\s+from\s+home|wfh|telecommute)\b", re.IGNORECASE)
+_SPLIT = re.compile(r"\s*[,;|/]\s*|\s+[-–—]\s+|\s*\(\s*|\s*\)\s*")
+CODE_FIRST_COUNTRIES = ("US", "CA")  # "City, XX": XX is read as a state/province of these first
+
+
+def _key(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+@dataclass(frozen=True)
+class _Sub:
+    country: str
+    code: str
+
+
+@dataclass(frozen=True)
+class _Tables:
+    countries: dict[str, str]  # name/alias/alpha-3 key -> alpha-2
+    alpha2: frozenset[str]
+    sub_by_abbrev: dict[tuple[str, str], str]  # (country, abbrev key) -> subdivision code
+    sub_by_name: dict[str, _Sub]  # name key -> subdivision (US/CA and regions.yaml)
+    sub_names_in: dict[tuple[str, str], str]  # (country, name key) -> code
+    cities: dict[str, tuple[str, str, str]]  # city key -> (country, subdivision code, canonical name)
+    cities_in: dict[tuple[str, str], tuple[str, str]]  # (country, city key) -> (sub code, name)
+
+
+@lru_cache(maxsize=8)
+def _tables(ref: Reference) -> _Tables:
+    countries: dict[str, str] = {}
+    for c in pycountry.countries:
+        for name in (c.name, getattr(c, "official_name", None), getattr(c, "common_name", None), c.alpha_3):
+            if name:
+                countries.setdefault(_key(name), c.alpha_2)
+    for c in ref.countries:  # regions.yaml names win
+        for name in (c.name, *c.aliases):
+            countries[_key(name)] = c.code
+    sub_by_abbrev: dict[tuple[str, str], str] = {}
+    sub_by_name: dict[str, _Sub] = {}
+    sub_names_in: dict[tuple[str, str], str] = {}
+    for country in CODE_FIRST_COUNTRIES:
+        for s in pycountry.subdivisions.get(country_code=country) or []:
+            abbrev = s.code.split("-", 1)[1]
+            sub_by_abbrev[(country, _key(abbrev))] = s.code
+            sub_by_name.setdefault(_key(s.name), _Sub(country, s.code))
+            sub_names_in[(country, _key(s.name))] = s.code
+    cities: dict[str, tuple[str, str, str]] = {}
+    cities_in: dict[tuple[str, str], tuple[str, str]] = {}
+    for c in ref.countries:
+        for s in c.subdivisions:
+            for name in (s.name,):
+                sub_by_name.setdefault(_key(name), _Sub(c.code, s.code))
+                sub_names_in[(c.code, _key(name))] = s.code
+            for ab in s.abbrev:
+                sub_by_abbrev[(c.code, _key(ab))] = s.code
+                sub_names_in.setdefault((c.code, _key(ab)), s.code)
+            for city in s.cities:
+                for name in (city.name, *city.aliases):
+                    cities.setdefault(_key(name), (c.code, s.code, city.name))
+                    cities_in.setdefault((c.code, _key(name)), (s.code, city.name))
+    return _Tables(countries=countries, alpha2=frozenset(c.alpha_2 for c in pycountry.countries),
+                   sub_by_abbrev=sub_by_abbrev, sub_by_name=sub_by_name, sub_names_in=sub_names_in,
+                   cities=cities, cities_in=cities_in)
+
+
+def _country_of(part: str, t: _Tables, *, bare: bool) -> str | None:
+    """Country named by one part. A bare two-letter code is ISO alpha-2 only when `bare`."""
+    stripped = part.strip()
+    if len(stripped) == 2 and stripped.isalpha():
+        if bare and stripped.upper() in t.alpha2:
+            return stripped.upper()
+        return t.countries.get(_key(stripped))  # "UK"
+    return t.countries.get(_key(stripped))
+
+
+def _parse_one(raw: str | None, t: _Tables) -> tuple[str | None, str | None, str | None, bool, str | None]:
+    if raw is None:
+        return None, None, None, False, "no_country"
+    is_remote = bool(_REMOTE.search(raw))
+    text = _REMOTE.sub(" ", raw)
+    parts = [p.strip(" .-–—:") for p in _SPLIT.split(text)]
+    parts = [p for p in parts if p and _key(p)]
+    if not parts:
+        return None, None, None, is_remote, "no_country"
+    country = sub = city = None
+    rest = list(parts)
+    if len(parts) == 1:
+        only = parts[0]
+        key = _key(only)
+        country = _country_of(only, t, bare=True)
+        if country is None and key in t.cities:
+            country, sub, city = t.cities[key]
+        elif country is None and key in t.sub_by_name:
+            country, sub = t.sub_by_name[key].country, t.sub_by_name[key].code
+        return (country, sub, city, is_remote, None) if country else (None, None, None, is_remote, "no_country")
+    last = rest[-1]
+    last_key = _key(last)
+    if len(last.strip()) == 2 and last.strip().isalpha():
+        for code_country in CODE_FIRST_COUNTRIES:
+            if (code_country, last_key) in t.sub_by_abbrev:
+                country, sub = code_country, t.sub_by_abbrev[(code_country, last_key)]
+                break
+        if country is None:
+            country = _country_of(last, t, bare=True)
+        rest = rest[:-1]
+    else:
+        country = _country_of(last, t, bare=False)
+        if country is not None:
+            rest = rest[:-1]
+        elif last_key in t.sub_by_name:
+            country, sub = t.sub_by_name[last_key].country, t.sub_by_name[last_key].code
+            rest = rest[:-1]
+    if country is None:  # "Toronto, somewhere": a known city anywhere still names the country
+        hit = next((t.cities[_key(p)] for p in parts if _key(p) in t.cities), None)
+        if hit is None:
+            return None, None, None, is_remote, "no_country"
+        country, sub, city = hit
+        return country, sub, city, is_remote, None
+    if sub is None and len(rest) >= 2:
+        sub = t.sub_names_in.get((country, _key(rest[-1])))
+        if sub is not None:
+            rest = rest[:-1]
+    if rest:
+        known = t.cities_in.get((country, _key(rest[0])))
+        if known is not None and (sub is None or known[0] == sub):
+            sub, city = known
+        else:
+            city = re.sub(r"\s+", " ", rest[0]).strip()
+    return country, sub, city, is_remote, None
+
+
+def parse_locations(values: pl.Series, ref: Reference) -> pl.DataFrame:
+    """One row per distinct location: country_code (ISO alpha-2), subdivision_code (ISO 3166-2),
+    city_name (canonical name when known, else as written), is_remote, location_error."""
+    t = _tables(ref)
+    distinct = values.cast(pl.String).unique().sort(nulls_last=True).to_list()
+    rows = [(value, *_parse_one(value, t)) for value in distinct]
+    return pl.DataFrame(rows, schema=OUTPUT_SCHEMA, orient="row")

@@ -1,0 +1,519 @@
+"""Normalisation: a staged frame -> observation rows (see docs/architecture.md) + rejects.
+
+Every staged row ends as exactly one observation or one reject with a specific reason code, so
+that source accounting adds up. The parsers (titles, locations, pay, currency, skills) run on the
+DISTINCT values of a column and are joined back; nothing loops over rows in Python.
+
+Conventions decided here:
+- record_id is the source's id when the spec maps one, else "{source_file}:{row_number}".
+- pay: a single amount (`pay`) wins over a range (`pay_min`/`pay_max`, midpoint; one side alone
+  is used as both), which wins over free text (`pay_text`).
+- period: the spec's `pay_period` (column or constant) wins over a period found in the pay text;
+  with neither, the amount is taken as yearly. An unrecognised period is a reject.
+- currency: the spec's `currency` wins over a hint in the pay text ("$" resolves only through the
+  country). With no currency information at all the country's own currency is assumed.
+- seniority: the `seniority` column (after the spec's value recodings; Junior/Mid/Senior/Lead/
+  Executive and the codes EN/MI/SE/EX are understood) wins over a seniority read from the title.
+- FX: a row with a full date uses the ECB daily rate of that day or the last business day before
+  it (at most 7 days back); a row with only a year uses that year's average. USD is 1 by
+  definition; a missing USD rate rejects the row (no 1:1 fallback). When only the local currency
+  has no ECB rate (e.g. NGN, UAH) the row is kept with fx_rate_local and pay_annual_local null:
+  it still counts in USD (World) statistics, and the published USD figure of surveys that report
+  such countries (aijobs, Kaggle 2023) is reproduced instead of silently losing their rows.
+- Reason codes, checked in this order (the first that applies is recorded): missing_title,
+  no_country, unknown_country, missing_pay, non_numeric_pay, min_greater_than_max,
+  non_positive_pay, unknown_pay_period, bad_date, bad_year, future_date, future_year,
+  unknown_currency, ambiguous_dollar, fx_rate_missing, pay_out_of_range.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+import polars as pl
+import pycountry
+
+from transforms.reference import Reference
+from transforms.specs import SourceSpec
+from transforms.staging import REJECT_SCHEMA
+
+MIN_ANNUAL_PAY_USD = 1_000.0  # settings.min_annual_pay_usd
+MAX_ANNUAL_PAY_USD = 5_000_000.0  # settings.max_annual_pay_usd
+MIN_YEAR = 1990
+MISSING_MARKERS = ("-1", "na", "n/a", "none", "null", "nan", "-", "?")
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y",
+                "%d.%m.%Y", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%Y%m%d")
+SENIORITY_CODES = {
+    "junior": "Junior", "jr": "Junior", "en": "Junior", "entry": "Junior", "entry level": "Junior",
+    "entry-level": "Junior", "entry_level": "Junior",
+    "mid": "Mid", "mi": "Mid", "mid-level": "Mid", "mid level": "Mid", "intermediate": "Mid",
+    "senior": "Senior", "se": "Senior", "sr": "Senior",
+    "lead": "Lead", "staff": "Lead", "principal": "Lead",
+    "executive": "Executive", "ex": "Executive", "director": "Executive", "exec": "Executive",
+}
+
+OBSERVATION_COLUMNS: dict[str, pl.DataType] = {
+    "source": pl.String, "source_file": pl.String, "row_number": pl.Int64, "record_id": pl.String,
+    "kind": pl.String, "job_title": pl.String, "role": pl.String, "role_name": pl.String,
+    "seniority": pl.String, "role_label": pl.String, "title_match_method": pl.String,
+    "title_match_score": pl.Float64, "company": pl.String,
+    "country_code": pl.String, "country": pl.String, "subdivision_code": pl.String,
+    "subdivision": pl.String, "city": pl.String, "region": pl.String, "region_level": pl.String,
+    "is_remote": pl.Boolean, "remote_ratio": pl.String, "posted_date": pl.Date, "year": pl.Int32,
+    "pay_original": pl.Float64, "pay_min_original": pl.Float64, "pay_max_original": pl.Float64,
+    "currency_original": pl.String, "pay_period": pl.String, "annualisation_factor": pl.Float64,
+    "pay_annual_original": pl.Float64, "currency_local": pl.String, "pay_annual_local": pl.Float64,
+    "pay_annual_usd": pl.Float64, "fx_rate_usd": pl.Float64, "fx_rate_local": pl.Float64,
+    "fx_rate_date": pl.Date, "fx_method": pl.String, "skills": pl.List(pl.String),
+    "certifications": pl.List(pl.String), "employment_type": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """Observation rows (without is_outlier, which needs every source) and rejected rows."""
+
+    observations: pl.DataFrame
+    rejects: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class FxTables:
+    """ECB rates as USD per unit: daily (date, currency, usd_per_unit) and yearly averages."""
+
+    daily: pl.DataFrame
+    yearly: pl.DataFrame  # year, currency, usd_per_unit, rate_date
+
+
+def default_fx() -> FxTables:
+    from transforms import fx
+
+    return FxTables(daily=fx.load_fx(), yearly=fx.yearly_fx())
+
+
+def normalise(staged: pl.DataFrame, spec: SourceSpec, ref: Reference, fx: FxTables | None = None, *,
+              as_of: date | None = None, min_annual_pay_usd: float = MIN_ANNUAL_PAY_USD,
+              max_annual_pay_usd: float = MAX_ANNUAL_PAY_USD) -> Normalised:
+    """Turn one staged frame into observations and rejects (conventions in the module docstring)."""
+    fx = fx or default_fx()
+    as_of = as_of or date.today()
+    frame = staged.with_columns(
+        pl.coalesce(pl.col("record_id"), pl.format("{}:{}", pl.col("source_file"), pl.col("row_number")))
+        .alias("record_id"),
+        pl.lit(spec.kind, dtype=pl.String).alias("kind"),
+    )
+    frame = _with_titles(frame, ref)
+    frame = _with_locations(frame, ref)
+    frame = _with_pay(frame, spec)
+    frame = _with_dates(frame)
+    frame = _with_currency(frame)
+    frame = _with_fx(frame, fx)
+    frame = _with_skills(frame, ref)
+    frame = frame.with_columns(
+        _company(pl.col("company")).alias("company"),
+        (pl.col("pay_original") * pl.col("annualisation_factor")).alias("pay_annual_original"),
+    ).with_columns(
+        (pl.col("pay_annual_original") * pl.col("fx_rate_usd")).alias("pay_annual_usd"),
+        (pl.col("pay_annual_original") * pl.col("fx_rate_local")).alias("pay_annual_local"),
+    )
+    frame = frame.with_columns(
+        _reason(as_of, min_annual_pay_usd, max_annual_pay_usd).alias("reason"),
+    )
+    rejects = (
+        frame.filter(pl.col("reason").is_not_null())
+        .select("source", "source_file", "row_number", "reason", _detail().alias("detail"), "raw")
+        .cast(REJECT_SCHEMA)
+        .sort("source_file", "row_number")
+    )
+    observations = (
+        frame.filter(pl.col("reason").is_null())
+        .select([pl.col(c).cast(t).alias(c) for c, t in OBSERVATION_COLUMNS.items()])
+        .sort("source_file", "row_number")
+    )
+    return Normalised(observations=observations, rejects=rejects)
+
+
+# --- helpers on distinct values ---------------------------------------------------------------
+
+def _distinct(frame: pl.DataFrame, column: str) -> pl.Series:
+    return frame.get_column(column).drop_nulls().unique().sort()
+
+
+def _join_parsed(frame: pl.DataFrame, parsed: pl.DataFrame, on: str) -> pl.DataFrame:
+    """Join a parser's answer (one row per distinct input value) back onto every row."""
+    return frame.join(parsed.unique(subset=[on], keep="first", maintain_order=True), on=on, how="left")
+
+
+def _number(expr: pl.Expr) -> pl.Expr:
+    """'120,000' / '$ 85847' / '1.2e5' -> float; anything else -> null."""
+    return expr.str.replace_all(r"[,\s_$€£¥]", "").cast(pl.Float64, strict=False)
+
+
+def _is_missing_text(expr: pl.Expr) -> pl.Expr:
+    return expr.is_null() | expr.str.to_lowercase().is_in(list(MISSING_MARKERS))
+
+
+# --- titles and seniority --------------------------------------------------------------------
+
+def _with_titles(frame: pl.DataFrame, ref: Reference) -> pl.DataFrame:
+    from transforms.titles import map_titles
+
+    titles = _distinct(frame, "job_title")
+    mapped = (
+        map_titles(titles, ref)
+        .select(
+            pl.col("job_title"), pl.col("role"), pl.col("role_name"),
+            pl.col("seniority").alias("title_seniority"),
+            pl.col("match_method").alias("title_match_method"),
+            pl.col("match_score").cast(pl.Float64).alias("title_match_score"),
+        )
+        if titles.len() else pl.DataFrame(schema={
+            "job_title": pl.String, "role": pl.String, "role_name": pl.String, "title_seniority": pl.String,
+            "title_match_method": pl.String, "title_match_score": pl.Float64})
+    )
+    codes = {**SENIORITY_CODES, **{s.name.lower(): s.name for s in ref.seniority_levels}}
+    prefixes = {s.name: s.prefix for s in ref.seniority_levels}
+    return (
+        _join_parsed(frame, mapped, "job_title")
+        .with_columns(
+            pl.coalesce(
+                pl.col("seniority").str.to_lowercase().str.strip_chars()
+                .replace_strict(codes, default=None, return_dtype=pl.String),
+                pl.col("title_seniority"),
+            ).alias("seniority")
+        )
+        .with_columns(
+            pl.when(pl.col("seniority").is_null()).then(pl.col("role_name"))
+            .otherwise(pl.format("{} {}", pl.col("seniority").replace_strict(prefixes, default=pl.col("seniority"),
+                                                                               return_dtype=pl.String),
+                                 pl.col("role_name")))
+            .alias("role_label")
+        )
+    )
+
+
+# --- locations -------------------------------------------------------------------------------
+
+@lru_cache(maxsize=4)
+def _country_lookup(ref: Reference) -> dict[str, str]:
+    """Lower-cased ISO codes, names and aliases -> ISO alpha-2 (project reference wins)."""
+    lookup: dict[str, str] = {}
+    for c in pycountry.countries:
+        for name in (c.alpha_2, c.alpha_3, c.name, getattr(c, "common_name", None), getattr(c, "official_name", None)):
+            if name:
+                lookup.setdefault(name.lower(), c.alpha_2)
+    for c in ref.countries:
+        for name in (c.code, c.name, *c.aliases):
+            lookup[name.lower()] = c.code
+    return lookup
+
+
+def _country_name(code: str, ref: Reference) -> str | None:
+    if (country := ref.country(code)) is not None:
+        return country.name
+    found = pycountry.countries.get(alpha_2=code)
+    return None if found is None else getattr(found, "common_name", None) or found.name
+
+
+def _local_currency(code: str, ref: Reference) -> str | None:
+    from transforms.currency import country_currency
+
+    return country_currency(code, ref)
+
+
+def _subdivision_label(code: str, ref: Reference) -> str | None:
+    for country in ref.countries:
+        for sub in country.subdivisions:
+            if sub.code == code:
+                return sub.label
+    found = pycountry.subdivisions.get(code=code)
+    country = _country_name(code.split("-")[0], ref)
+    return None if found is None or country is None else f"{found.name}, {country}"
+
+
+def _empty_locations() -> pl.DataFrame:
+    return pl.DataFrame(schema={"location": pl.String, "country_code": pl.String, "subdivision_code": pl.String,
+                                "city_name": pl.String, "is_remote": pl.Boolean, "location_error": pl.String})
+
+
+def _with_locations(frame: pl.DataFrame, ref: Reference) -> pl.DataFrame:
+    from transforms.locations import parse_locations
+
+    lookup = _country_lookup(ref)
+    texts = pl.concat([_distinct(frame, "location"), _distinct(frame, "country")]).unique().sort()
+    parsed = (parse_locations(texts, ref) if texts.len() else _empty_locations()).select(
+        "location", "country_code", "subdivision_code", "city_name", "is_remote")
+    by_location = parsed.rename({c: f"loc_{c}" for c in parsed.columns if c != "location"})
+    by_country = parsed.select(pl.col("location").alias("country"), pl.col("country_code").alias("cty_parsed_code"))
+    frame = (
+        _join_parsed(frame, by_location, "location")
+        .join(by_country.unique(subset=["country"], keep="first"), on="country", how="left")
+        .with_columns(
+            pl.coalesce(
+                pl.col("country").str.to_lowercase().replace_strict(lookup, default=None, return_dtype=pl.String),
+                pl.col("cty_parsed_code"),
+                pl.col("loc_country_code"),
+            ).alias("country_code")
+        )
+        .with_columns(
+            # a free-text location contradicting the country column only keeps the country
+            (pl.col("loc_country_code") == pl.col("country_code")).fill_null(False).alias("_loc_agrees"),
+        )
+        .with_columns(
+            pl.when(pl.col("_loc_agrees")).then(pl.col("loc_subdivision_code")).alias("subdivision_code"),
+            pl.when(pl.col("_loc_agrees")).then(pl.col("loc_city_name")).alias("city_name"),
+            (pl.col("loc_is_remote").fill_null(False) | (pl.col("remote_ratio").str.strip_chars() == "100").fill_null(False))
+            .alias("is_remote"),
+        )
+    )
+    countries = frame.get_column("country_code").drop_nulls().unique().sort().to_list()
+    subdivisions = frame.get_column("subdivision_code").drop_nulls().unique().sort().to_list()
+    country_labels = pl.DataFrame(
+        {"country_code": countries,
+         "country": [_country_name(c, ref) for c in countries],
+         "currency_local": [_local_currency(c, ref) for c in countries]},
+        schema={"country_code": pl.String, "country": pl.String, "currency_local": pl.String})
+    sub_labels = pl.DataFrame(
+        {"subdivision_code": subdivisions, "subdivision": [_subdivision_label(s, ref) for s in subdivisions]},
+        schema={"subdivision_code": pl.String, "subdivision": pl.String})
+    city_labels = pl.DataFrame(
+        [{"subdivision_code": sub.code, "city_name": city.name, "city": city.label}
+         for country in ref.countries for sub in country.subdivisions for city in sub.cities],
+        schema={"subdivision_code": pl.String, "city_name": pl.String, "city": pl.String})
+    return (
+        frame.with_columns(
+            (pl.col("country").is_null() & pl.col("location").is_null()).alias("_no_country"),
+        )
+        .drop("country")
+        .join(country_labels, on="country_code", how="left")
+        .join(sub_labels, on="subdivision_code", how="left")
+        .join(city_labels, on=["subdivision_code", "city_name"], how="left")
+        .with_columns(
+            pl.when(pl.col("city_name").is_not_null())
+            .then(pl.coalesce(pl.col("city"), pl.format("{}, {}", pl.col("city_name"),
+                                                         pl.coalesce(pl.col("subdivision"), pl.col("country")))))
+            .alias("city"),
+        )
+        .with_columns(
+            pl.coalesce(pl.col("city"), pl.col("subdivision"), pl.col("country")).alias("region"),
+            pl.when(pl.col("city").is_not_null()).then(pl.lit("city"))
+            .when(pl.col("subdivision").is_not_null()).then(pl.lit("subdivision"))
+            .when(pl.col("country").is_not_null()).then(pl.lit("country"))
+            .alias("region_level"),
+        )
+    )
+
+
+# --- pay -------------------------------------------------------------------------------------
+
+PAY_TEXT_REASONS = {"no_pay": "missing_pay", "inverted_range": "min_greater_than_max",
+                    "zero_amount": "non_positive_pay", "amount_out_of_range": "pay_out_of_range"}
+
+
+def _with_pay(frame: pl.DataFrame, spec: SourceSpec) -> pl.DataFrame:
+    from transforms.pay import ANNUALISATION_FACTORS, normalise_period, parse_pay_text
+
+    texts = _distinct(frame, "pay_text")
+    parsed = (
+        parse_pay_text(texts).select(
+            "pay_text",
+            pl.col("pay_min").cast(pl.Float64).alias("text_min"),
+            pl.col("pay_max").cast(pl.Float64).alias("text_max"),
+            pl.col("currency_hint").alias("text_currency"),
+            pl.col("period").alias("text_period"),
+            pl.col("parse_error").alias("text_error"),
+        ) if texts.len() else pl.DataFrame(schema={
+            "pay_text": pl.String, "text_min": pl.Float64, "text_max": pl.Float64,
+            "text_currency": pl.String, "text_period": pl.String, "text_error": pl.String})
+    )
+    periods = _distinct(frame, "pay_period")
+    period_map = (pl.DataFrame({"pay_period": periods, "period_norm": normalise_period(periods)})
+                  if periods.len() else pl.DataFrame(schema={"pay_period": pl.String, "period_norm": pl.String}))
+    factors = {k: float(v) for k, v in ANNUALISATION_FACTORS.items()}
+    single, low, high = _number(pl.col("pay")), _number(pl.col("pay_min")), _number(pl.col("pay_max"))
+    has_single = ~_is_missing_text(pl.col("pay"))
+    has_range = ~_is_missing_text(pl.col("pay_min")) | ~_is_missing_text(pl.col("pay_max"))
+    range_unreadable = ((~_is_missing_text(pl.col("pay_min")) & low.is_null())
+                        | (~_is_missing_text(pl.col("pay_max")) & high.is_null()))
+    return (
+        _join_parsed(frame, parsed, "pay_text")
+        .join(period_map, on="pay_period", how="left")
+        .with_columns(
+            pl.when(has_single).then(single)
+            .when(has_range).then(pl.coalesce(low, high))
+            .otherwise(pl.col("text_min")).alias("pay_min_original"),
+            pl.when(has_single).then(single)
+            .when(has_range).then(pl.coalesce(high, low))
+            .otherwise(pl.col("text_max")).alias("pay_max_original"),
+            pl.when(has_single & single.is_null()).then(pl.lit("non_numeric_pay"))
+            .when(has_single & (single <= 0)).then(pl.lit("non_positive_pay"))
+            .when(has_single).then(pl.lit(None, dtype=pl.String))
+            .when(has_range & range_unreadable).then(pl.lit("non_numeric_pay"))
+            .when(has_range & (low > high)).then(pl.lit("min_greater_than_max"))
+            .when(has_range & ((low <= 0) | (high <= 0))).then(pl.lit("non_positive_pay"))
+            .when(has_range).then(pl.lit(None, dtype=pl.String))
+            .when(pl.col("pay_text").is_null()).then(pl.lit("missing_pay"))
+            .when(pl.col("text_error").is_not_null())
+            .then(pl.col("text_error").replace_strict(PAY_TEXT_REASONS, default="non_numeric_pay",
+                                                      return_dtype=pl.String))
+            .alias("_pay_reason"),
+            pl.when(pl.col("pay_period").is_not_null()).then(pl.col("period_norm"))
+            .otherwise(pl.coalesce(pl.col("text_period"), pl.lit("year"))).alias("pay_period_norm"),
+        )
+        .with_columns(
+            ((pl.col("pay_min_original") + pl.col("pay_max_original")) / 2).alias("pay_original"),
+            pl.col("pay_period_norm").replace_strict(factors, default=None, return_dtype=pl.Float64)
+            .alias("annualisation_factor"),
+            pl.col("pay_period").alias("pay_period_given"),
+        )
+        .drop("pay_period")
+        .rename({"pay_period_norm": "pay_period"})
+    )
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+def _parse_dates(values: pl.Series) -> pl.DataFrame:
+    text = pl.col("date").str.strip_chars()
+    return pl.DataFrame({"date": values}).with_columns(
+        pl.coalesce([text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)]
+                    + [text.str.to_date(fmt, strict=False) for fmt in DATE_FORMATS]).alias("posted_date")
+    )
+
+
+def _with_dates(frame: pl.DataFrame) -> pl.DataFrame:
+    dates = _distinct(frame, "date")
+    parsed = _parse_dates(dates) if dates.len() else pl.DataFrame(schema={"date": pl.String, "posted_date": pl.Date})
+    year_number = _number(pl.col("year"))
+    return (
+        frame.join(parsed, on="date", how="left")
+        .with_columns(
+            (pl.col("date").is_not_null() & pl.col("posted_date").is_null()).alias("_bad_date"),
+            (pl.col("year").is_not_null() & (year_number.is_null() | (year_number != year_number.floor())
+                                             | (year_number < MIN_YEAR))).alias("_bad_year"),
+            pl.coalesce(
+                pl.when(year_number == year_number.floor()).then(year_number).cast(pl.Int32, strict=False),
+                pl.col("posted_date").dt.year().cast(pl.Int32),
+            ).alias("year_parsed"),
+        )
+        .drop("year")
+        .rename({"year_parsed": "year"})
+    )
+
+
+# --- currency and FX -------------------------------------------------------------------------
+
+def _with_currency(frame: pl.DataFrame) -> pl.DataFrame:
+    from transforms.currency import resolve_currency
+
+    frame = frame.with_columns(pl.coalesce(pl.col("currency"), pl.col("text_currency")).alias("currency_raw"))
+    keys = (frame.filter(pl.col("currency_raw").is_not_null())
+            .select("currency_raw", "country_code").unique().sort("currency_raw", "country_code", nulls_last=True))
+    resolved = (
+        resolve_currency(keys).select("currency_raw", "country_code", pl.col("currency").alias("currency_resolved"),
+                                      "currency_error")
+        if keys.height else pl.DataFrame(schema={"currency_raw": pl.String, "country_code": pl.String,
+                                                 "currency_resolved": pl.String, "currency_error": pl.String})
+    )
+    return (
+        frame.join(resolved, on=["currency_raw", "country_code"], how="left", nulls_equal=True)
+        .with_columns(
+            pl.when(pl.col("currency_raw").is_null()).then(pl.col("currency_local"))
+            .otherwise(pl.col("currency_resolved")).alias("currency_original"),
+        )
+    )
+
+
+def _with_fx(frame: pl.DataFrame, fx: FxTables) -> pl.DataFrame:
+    from transforms.currency import attach_fx
+
+    keys = ["currency_original", "currency_local", "posted_date", "year"]
+    distinct = frame.select(keys).unique().filter(
+        pl.col("currency_original").is_not_null() & pl.col("currency_local").is_not_null()
+        & (pl.col("posted_date").is_not_null() | pl.col("year").is_not_null()))
+    rates = (
+        attach_fx(distinct, daily=fx.daily, yearly=fx.yearly).collect()
+        .select(*keys, "fx_rate_usd", "fx_rate_local", "fx_rate_date", "fx_method")
+    )
+    return frame.join(rates, on=keys, how="left", nulls_equal=True)
+
+
+# --- skills ----------------------------------------------------------------------------------
+
+def _with_skills(frame: pl.DataFrame, ref: Reference) -> pl.DataFrame:
+    from transforms.skills import extract_skills
+
+    sources = ("skills", "certifications", "description")
+    texts = pl.concat([_distinct(frame, c) for c in sources]).unique().sort()
+    extracted = (
+        extract_skills(texts, ref).select("text", "skills", "certifications")
+        if texts.len() else pl.DataFrame(schema={"text": pl.String, "skills": pl.List(pl.String),
+                                                 "certifications": pl.List(pl.String)})
+    ).unique(subset=["text"], keep="first")
+    for column in sources:
+        frame = frame.join(
+            extracted.rename({"text": column, "skills": f"_skills_{column}", "certifications": f"_certs_{column}"}),
+            on=column, how="left")
+    empty = pl.lit([], dtype=pl.List(pl.String))
+    return frame.with_columns(
+        pl.concat_list([pl.col(f"_skills_{c}").fill_null(empty) for c in sources])
+        .list.unique().list.sort().alias("skills"),
+        pl.concat_list([pl.col(f"_certs_{c}").fill_null(empty) for c in sources])
+        .list.unique().list.sort().alias("certifications"),
+    )
+
+
+# --- company, reasons ------------------------------------------------------------------------
+
+def _company(expr: pl.Expr) -> pl.Expr:
+    """'Tecolote Research\\n3.8' -> 'Tecolote Research' (Glassdoor appends the rating)."""
+    cleaned = expr.str.replace(r"\s*\n\s*\d(?:\.\d)?\s*$", "").str.replace_all(r"\s+", " ").str.strip_chars()
+    return pl.when(_is_missing_text(cleaned) | (cleaned == "")).then(None).otherwise(cleaned)
+
+
+def _reason(as_of: date, low: float, high: float) -> pl.Expr:
+    usd = pl.col("pay_annual_usd")
+    error = pl.col("currency_error").fill_null("")
+    return (
+        pl.when(pl.col("job_title").is_null()).then(pl.lit("missing_title"))
+        .when(pl.col("_no_country")).then(pl.lit("no_country"))
+        .when(pl.col("country_code").is_null() | pl.col("currency_local").is_null()).then(pl.lit("unknown_country"))
+        .when(pl.col("_pay_reason").is_not_null()).then(pl.col("_pay_reason"))
+        .when(pl.col("pay_original").is_null()).then(pl.lit("missing_pay"))
+        .when(pl.col("annualisation_factor").is_null()).then(pl.lit("unknown_pay_period"))
+        .when(pl.col("_bad_date")).then(pl.lit("bad_date"))
+        .when(pl.col("_bad_year") | pl.col("year").is_null()).then(pl.lit("bad_year"))
+        .when(pl.col("posted_date") > as_of).then(pl.lit("future_date"))
+        .when(pl.col("year") > as_of.year).then(pl.lit("future_year"))
+        .when(error == "ambiguous_dollar").then(pl.lit("ambiguous_dollar"))
+        .when(pl.col("currency_original").is_null() | (error != "")).then(pl.lit("unknown_currency"))
+        .when(pl.col("fx_rate_usd").is_null()).then(pl.lit("fx_rate_missing"))
+        .when((usd < low) | (usd > high)).then(pl.lit("pay_out_of_range"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+
+
+def _detail() -> pl.Expr:
+    """A short human-readable reason detail naming the offending value."""
+    reason = pl.col("reason")
+    return (
+        pl.when(reason.is_in(["no_country", "unknown_country"]))
+        .then(pl.format("country={} location={}", pl.col("country_code").fill_null("?"), pl.col("location").fill_null("")))
+        .when(reason.is_in(["missing_pay", "non_numeric_pay", "min_greater_than_max", "non_positive_pay"]))
+        .then(pl.format("pay={} min={} max={} text={} {}", pl.col("pay").fill_null(""), pl.col("pay_min").fill_null(""),
+                        pl.col("pay_max").fill_null(""), pl.col("pay_text").fill_null(""),
+                        pl.col("text_error").fill_null("")))
+        .when(reason == "unknown_pay_period").then(pl.format("pay_period={}", pl.col("pay_period_given")))
+        .when(reason.is_in(["bad_date", "future_date"])).then(pl.format("date={}", pl.col("date")))
+        .when(reason.is_in(["bad_year", "future_year"])).then(pl.format("year={}", pl.col("year").cast(pl.String)))
+        .when(reason.is_in(["unknown_currency", "ambiguous_dollar"]))
+        .then(pl.format("currency={} country={} {}", pl.col("currency_raw").fill_null(""),
+                        pl.col("country_code").fill_null(""), pl.col("currency_error").fill_null("")))
+        .when(reason == "fx_rate_missing")
+        .then(pl.format("no {}->USD rate for {}", pl.col("currency_original"),
+                        pl.coalesce(pl.col("posted_date").cast(pl.String), pl.col("year").cast(pl.String))))
+        .when(reason == "pay_out_of_range")
+        .then(pl.format("annual USD {}", pl.col("pay_annual_usd").round(2).cast(pl.String)))
+        .otherwise(pl.lit(""))
+    )

@@ -1,0 +1,664 @@
+"""Reports per role x region: facts, claims, Markdown and HTML (GitHub issue 6).
+
+The work is split so that 10,000 reports stay fast: every number a report shows is computed for all
+pairs at once with joins (one frame of facts per pair plus a few long frames for lists), formatted
+column-wise, and written to `report_claims` from the very same text columns; only the final Jinja2
+render runs once per report. Every number carries its provenance: the source table, the JSON key of
+the source row (sorted keys), the column, and for derived numbers a named formula over operands, so
+a checker can re-derive each value and re-format it.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+import zlib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from transforms import report_html
+from transforms.report_text import WORLD_LOCALE, format_values, markdown_template, md_cell
+
+PAIR = ["role_label", "region"]
+SIBLINGS_SHOWN = 6
+PREMIUMS_SHOWN = 10
+SKILLS_SHOWN = 10
+TARGETS_SHOWN = 3
+PPP_COUNTRIES_SHOWN = 8
+AI_SKILL_LABEL = "Any AI/LLM tool"
+CLAIM_COLUMNS = ["role_label", "region", "claim_id", "text", "value", "format", "source_table", "source_key",
+                 "source_column", "formula", "operands"]
+REPORT_COLUMNS = ["role_label", "region", "slug_role", "slug_region", "reliability", "base_year", "markdown",
+                  "html", "run_id"]
+
+# Derived numbers: value = FORMULAS[formula](*operand values), operands in the order of `operands`.
+FORMULAS = {
+    "identity": lambda a: a,
+    "pct_change": lambda a, b: (a / b - 1.0) * 100.0,  # a vs b, in percent
+    "difference": lambda a, b: a - b,
+    "ratio": lambda a, b: a / b,
+    "uplift": lambda a, b: a * (1.0 + b / 100.0),  # pay a raised by b percent
+}
+
+
+@dataclass(frozen=True)
+class Operand:
+    """One input of a shown number: a row (key columns -> expressions on the facts frame) and a column."""
+
+    table: str
+    key: dict[str, pl.Expr]
+    column: str
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number shown in the reports: how to compute it, format it, when to show it, where it comes from."""
+
+    name: str
+    value: pl.Expr
+    fmt: str
+    operands: tuple[Operand, ...]
+    formula: str = "identity"
+    show: pl.Expr = field(default_factory=lambda: pl.lit(True))
+    currency: str = "currency"
+    locale: str = "locale"
+
+
+# ----------------------------------------------------------------------------------------------
+# slugs
+
+
+def slugify(values: pl.Series) -> pl.Series:
+    """File-safe slugs: ASCII-transliterated, lowercase, [a-z0-9-] ('Montréal, Quebec' -> 'montreal-quebec').
+
+    Works on distinct labels; two labels that would share a slug both get a short checksum suffix so
+    that no report overwrites another.
+    """
+    distinct = values.drop_nulls().unique().sort().to_list()
+    slugs = {v: _slug(v) for v in distinct}
+    taken: dict[str, int] = {}
+    for slug in slugs.values():
+        taken[slug] = taken.get(slug, 0) + 1
+    mapping = {v: s if taken[s] == 1 else f"{s}-{zlib.crc32(v.encode('utf-8')) % 100_000:05d}"
+               for v, s in slugs.items()}
+    return values.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    return slug or "x"
+
+
+# ----------------------------------------------------------------------------------------------
+# skill shares from observations
+
+
+def build_skill_shares(observations: pl.LazyFrame, ai_skills: tuple[str, ...] | list[str] = ()) -> pl.DataFrame:
+    """Share of job postings naming each skill/certification per role_label x region x year.
+
+    Membership follows the marts: a posting counts in its role_label (when seniority is known), its
+    role_name and 'All roles', and in its city, subdivision, country and 'World'. Rows with kind
+    'ai_any' (skill "Any AI/LLM tool") count postings naming at least one of `ai_skills`.
+    Columns: role_label, region, year, skill, kind, postings_with, postings, share_of_postings.
+    """
+    ai = pl.lit(list(ai_skills), dtype=pl.List(pl.String))
+    postings = (
+        observations.filter(pl.col("kind") == "job_posting")
+        .with_row_index("posting_index")
+        .select(
+            "posting_index",
+            pl.col("year").cast(pl.Int32).alias("year"),
+            pl.concat_list([pl.when(pl.col("seniority").is_not_null()).then(pl.col("role_label")),
+                            pl.col("role_name"), pl.lit("All roles")]).alias("role_member"),
+            pl.concat_list([pl.col("city"), pl.col("subdivision"), pl.col("country"), pl.lit("World")])
+            .alias("region_member"),
+            pl.col("skills").fill_null([]).alias("skills"),
+            pl.col("certifications").fill_null([]).alias("certifications"),
+            pl.col("skills").fill_null([]).list.set_intersection(ai).list.len().gt(0).alias("has_ai"),
+        )
+        .explode("role_member").explode("region_member")
+        .filter(pl.col("role_member").is_not_null() & pl.col("region_member").is_not_null())
+        .unique(["posting_index", "role_member", "region_member"])
+        .rename({"role_member": "role_label", "region_member": "region"})
+    )
+    keys = ["role_label", "region", "year"]
+    totals = postings.group_by(keys).agg(pl.len().cast(pl.Int64).alias("postings"),
+                                         pl.col("has_ai").sum().cast(pl.Int64).alias("ai_postings"))
+    named = [
+        postings.select(*keys, pl.col(column).list.unique().alias("skill")).explode("skill")
+        .filter(pl.col("skill").is_not_null()).with_columns(pl.lit(kind).alias("kind"))
+        for column, kind in (("skills", "skill"), ("certifications", "certification"))
+    ]
+    counts = pl.concat(named).group_by([*keys, "skill", "kind"]).agg(pl.len().cast(pl.Int64).alias("postings_with"))
+    ai_rows = totals.select(*keys, pl.lit(AI_SKILL_LABEL).alias("skill"), pl.lit("ai_any").alias("kind"),
+                            pl.col("ai_postings").alias("postings_with"))
+    return (
+        pl.concat([counts, ai_rows], how="vertical_relaxed")
+        .join(totals.select(*keys, "postings"), on=keys, how="inner")
+        .with_columns((pl.col("postings_with") / pl.col("postings")).alias("share_of_postings"))
+        .select("role_label", "region", "year", "skill", "kind", "postings_with", "postings", "share_of_postings")
+        .collect()
+        .sort(["role_label", "region", "year", "kind", "skill"])
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# numbers -> text columns + claims
+
+
+def _key_json(key: dict[str, pl.Expr]) -> pl.Expr:
+    if not key:
+        return pl.lit("{}")
+    return pl.struct(**{name: key[name] for name in sorted(key)}).struct.json_encode()
+
+
+def _operand_json(op: Operand) -> pl.Expr:
+    return pl.concat_str([pl.lit(f'{{"column":{json.dumps(op.column)},"key":'), _key_json(op.key),
+                          pl.lit(f',"table":{json.dumps(op.table)}}}')])
+
+
+def apply_numbers(frame: pl.DataFrame, numbers: list[Number], item: pl.Expr | None = None
+                  ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Add `<name>` (value) and `<name>_text` (shown text, null when hidden) columns; return claims too."""
+    if frame.height == 0:
+        empty = frame.with_columns([pl.lit(None, dtype=pl.Float64).alias(n.name) for n in numbers]
+                                   + [pl.lit(None, dtype=pl.String).alias(f"{n.name}_text") for n in numbers])
+        return empty, _empty_claims()
+    values = frame.select([n.value.cast(pl.Float64).alias(n.name) for n in numbers])
+    shows = frame.select([n.show.fill_null(False).alias(n.name) for n in numbers])
+    texts = []
+    for n in numbers:
+        text = format_values(values[n.name], n.fmt, frame[n.currency] if n.fmt == "money" else None,
+                             frame[n.locale] if n.fmt == "money" else None)
+        texts.append(pl.Series(f"{n.name}_text", text).set(~shows[n.name], None))
+    out = frame.with_columns(values.get_columns() + texts)
+    claims = []
+    for n in numbers:
+        claim_id = pl.lit(n.name) if item is None else pl.concat_str([pl.lit(n.name + ":"), item])
+        first = n.operands[0]
+        claims.append(out.filter(pl.col(f"{n.name}_text").is_not_null()).select(
+            "role_label", "region",
+            claim_id.alias("claim_id"),
+            pl.col(f"{n.name}_text").alias("text"),
+            pl.col(n.name).alias("value"),
+            _format_label(n),
+            pl.lit(first.table).alias("source_table"),
+            _key_json(first.key).alias("source_key"),
+            pl.lit(first.column).alias("source_column"),
+            pl.lit(n.formula).alias("formula"),
+            pl.concat_str([pl.lit("["), pl.concat_str([_operand_json(op) for op in n.operands], separator=","),
+                           pl.lit("]")]).alias("operands"),
+        ))
+    return out, pl.concat(claims) if claims else _empty_claims()
+
+
+def _format_label(n: Number) -> pl.Expr:
+    """'money:CAD:en_CA' for money (currency and locale of the row), else the format name."""
+    if n.fmt != "money":
+        return pl.lit(n.fmt).alias("format")
+    return pl.concat_str([pl.lit("money:"), pl.col(n.currency), pl.lit(":"), pl.col(n.locale)]).alias("format")
+
+
+def _empty_claims() -> pl.DataFrame:
+    schema = {c: pl.String for c in CLAIM_COLUMNS} | {"value": pl.Float64}
+    return pl.DataFrame(schema=schema).select(CLAIM_COLUMNS)
+
+
+def _stats_key(year: str = "base_year", role: str = "role_label", region: str = "region") -> dict[str, pl.Expr]:
+    return {"role_label": pl.col(role), "region": pl.col(region), "year": pl.col(year)}
+
+
+def _pair_key() -> dict[str, pl.Expr]:
+    return {"role_label": pl.col("role_label"), "region": pl.col("region")}
+
+
+# ----------------------------------------------------------------------------------------------
+# facts
+
+
+def _locales(ref) -> pl.DataFrame:
+    return pl.DataFrame({"country_code": [c.code for c in ref.countries], "locale": [c.locale for c in ref.countries]},
+                        schema={"country_code": pl.String, "locale": pl.String})
+
+
+def _with_locale(frame: pl.DataFrame, locales: pl.DataFrame, code: str = "country_code",
+                 level: str = "region_level", out: str = "locale") -> pl.DataFrame:
+    """The babel locale of each row's region (World and unknown countries: en_US)."""
+    return (frame.join(locales.rename({"country_code": code, "locale": out}), on=code, how="left")
+            .with_columns(pl.when(pl.col(level) == "world").then(pl.lit(WORLD_LOCALE))
+                          .otherwise(pl.col(out).fill_null(WORLD_LOCALE)).alias(out)))
+
+
+def select_pairs(stats: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Every role_label x region with a stats row; base year = as_of.year - 1, else the latest year before,
+    else the cell's latest year."""
+    target = as_of.year - 1
+    return (stats.group_by(PAIR).agg(
+        pl.coalesce(pl.col("year").filter(pl.col("year") <= target).max(), pl.col("year").max()).alias("base_year"))
+        .sort(PAIR))
+
+
+def _cells(tables: dict[str, pl.DataFrame], ref, as_of: date) -> pl.DataFrame:
+    """One row per pair: base-year stats, previous year, projection, demand, AI share, PPP, wording flags."""
+    stats = tables["role_region_stats"]
+    pairs = select_pairs(stats, as_of)
+    base = pairs.join(stats, left_on=[*PAIR, "base_year"], right_on=[*PAIR, "year"], how="inner")
+    prev = stats.select(*PAIR, (pl.col("year") + 1).alias("base_year"), pl.col("year").alias("prev_year"),
+                        pl.col("median").alias("median_prev"))
+    cells = base.join(prev, on=[*PAIR, "base_year"], how="left")
+    cells = _with_locale(cells, _locales(ref))
+
+    projections = tables.get("projections")
+    proj_cols = ["target_year", "projected", "pi_low", "pi_high", "pi80_low", "pi80_high", "model"]
+    if projections is not None and projections.height:
+        cells = cells.join(projections.select(*PAIR, *proj_cols), on=PAIR, how="left")
+    else:
+        cells = cells.with_columns([pl.lit(None, dtype=pl.Float64).alias(c) for c in proj_cols])
+
+    demand = _yearly_demand(tables.get("demand_signals"))
+    cells = cells.join(demand.rename({"year": "base_year"}), on=[*PAIR, "base_year"], how="left")
+
+    shares = tables.get("skill_shares")
+    if shares is not None and shares.height:
+        ai = shares.filter(pl.col("kind") == "ai_any").select(*PAIR, "year", "share_of_postings", "skill")
+        cells = (cells.join(ai.rename({"year": "base_year", "share_of_postings": "ai_share", "skill": "ai_skill"}),
+                            on=[*PAIR, "base_year"], how="left")
+                 .join(ai.select(*PAIR, (pl.col("year") + 1).alias("base_year"), pl.col("year").alias("ai_prev_year"),
+                                 pl.col("share_of_postings").alias("ai_share_prev")),
+                       on=[*PAIR, "base_year"], how="left"))
+    else:
+        cells = cells.with_columns(pl.lit(None, dtype=pl.Float64).alias("ai_share"),
+                                   pl.lit(None, dtype=pl.String).alias("ai_skill"),
+                                   pl.lit(None, dtype=pl.Int64).alias("ai_prev_year"),
+                                   pl.lit(None, dtype=pl.Float64).alias("ai_share_prev"))
+
+    ppp = _ppp_asof(cells.select("role_label", "region", "country_code", "base_year"), tables["ppp"])
+    cells = cells.join(ppp, on=PAIR, how="left").with_columns(
+        pl.when(pl.col("region_level") == "world").then(None).otherwise(pl.col("ppp_factor")).alias("ppp_factor"))
+    return cells.sort(PAIR)
+
+
+def _yearly_demand(demand: pl.DataFrame | None) -> pl.DataFrame:
+    cols = {"postings": pl.Float64, "yoy_change_pct": pl.Float64, "entry_share": pl.Float64,
+            "senior_share": pl.Float64, "demand_period": pl.String}
+    if demand is None or demand.height == 0:
+        return pl.DataFrame(schema={"role_label": pl.String, "region": pl.String, "year": pl.Int64} | cols)
+    return (demand.filter(pl.col("period_type") == "year")
+            .select(*PAIR, pl.col("period").cast(pl.String).str.slice(0, 4).cast(pl.Int64, strict=False).alias("year"),
+                    pl.col("period").alias("demand_period"), "postings", "yoy_change_pct", "entry_share",
+                    "senior_share"))
+
+
+def _ppp_asof(frame: pl.DataFrame, ppp: pl.DataFrame) -> pl.DataFrame:
+    """The latest PPP factor at or before each row's base year (earliest one when none is older)."""
+    factors = ppp.select("country_code", pl.col("year").cast(pl.Int64).alias("ppp_year"),
+                         pl.col("ppp_lcu_per_intl_dollar").cast(pl.Float64).alias("ppp_factor")).sort("ppp_year")
+    left = frame.with_columns(pl.col("base_year").cast(pl.Int64).alias("ppp_lookup")).sort("ppp_lookup")
+    backward = left.join_asof(factors, left_on="ppp_lookup", right_on="ppp_year", by="country_code",
+                              strategy="backward", check_sortedness=False)
+    forward = left.join_asof(factors, left_on="ppp_lookup", right_on="ppp_year", by="country_code",
+                             strategy="forward", check_sortedness=False)
+    return (backward.join(forward.select(*PAIR, pl.col("ppp_year").alias("f_year"), pl.col("ppp_factor").alias("f_f")),
+                          on=PAIR, how="left")
+            .select(*PAIR, pl.coalesce("ppp_year", "f_year").alias("ppp_year"),
+                    pl.coalesce("ppp_factor", "f_f").alias("ppp_factor")))
+
+
+def _cell_numbers() -> list[Number]:
+    """Every number in the single-valued parts of a report."""
+    full = pl.col("reliability") != "suppress"
+    rrs = "role_region_stats"
+    demand_key = {"role_label": pl.col("role_label"), "region": pl.col("region"), "period_type": pl.lit("year"),
+                  "period": pl.col("demand_period")}
+    shares_key = {"role_label": pl.col("role_label"), "region": pl.col("region"), "year": pl.col("base_year"),
+                  "skill": pl.col("ai_skill"), "kind": pl.lit("ai_any")}
+    shares_prev = shares_key | {"year": pl.col("ai_prev_year")}
+    ppp_key = {"country_code": pl.col("country_code"), "year": pl.col("ppp_year")}
+    money = [Number(c, pl.col(c), "money", (Operand(rrs, _stats_key(), c),), show=full)
+             for c in ("p10", "p25", "median", "p75", "p90", "median_ci_low", "median_ci_high", "shrunk_median")]
+    proj = [Number(c, pl.col(c), "money", (Operand("projections", _pair_key(), c),), show=full)
+            for c in ("projected", "pi_low", "pi_high", "pi80_low", "pi80_high")]
+    return [
+        Number("n", pl.col("n"), "count", (Operand(rrs, _stats_key(), "n"),)),
+        *money, *proj,
+        Number("median_usd", pl.col("median_usd"), "money", (Operand(rrs, _stats_key(), "median_usd"),),
+               show=full & (pl.col("currency") != "USD"), currency="usd"),
+        Number("cv", pl.col("cv"), "share", (Operand(rrs, _stats_key(), "cv"),), show=full),
+        Number("shrink_weight", pl.col("shrink_weight"), "share", (Operand(rrs, _stats_key(), "shrink_weight"),),
+               show=full & (pl.col("shrink_weight").fill_null(0) > 0)),
+        Number("median_yoy", (pl.col("median") / pl.col("median_prev") - 1) * 100, "signed_pct",
+               (Operand(rrs, _stats_key(), "median"), Operand(rrs, _stats_key("prev_year"), "median")),
+               formula="pct_change", show=full),
+        Number("postings", pl.col("postings"), "count", (Operand("demand_signals", demand_key, "postings"),),
+               show=full),
+        Number("postings_yoy", pl.col("yoy_change_pct"), "signed_pct",
+               (Operand("demand_signals", demand_key, "yoy_change_pct"),), show=full),
+        Number("entry_share", pl.col("entry_share"), "share", (Operand("demand_signals", demand_key, "entry_share"),),
+               show=full),
+        Number("senior_share", pl.col("senior_share"), "share",
+               (Operand("demand_signals", demand_key, "senior_share"),), show=full),
+        Number("ai_share", pl.col("ai_share"), "share", (Operand("skill_shares", shares_key, "share_of_postings"),),
+               show=full),
+        Number("ai_change", pl.col("ai_share") - pl.col("ai_share_prev"), "signed_pp",
+               (Operand("skill_shares", shares_key, "share_of_postings"),
+                Operand("skill_shares", shares_prev, "share_of_postings")), formula="difference", show=full),
+        Number("ppp_factor", pl.col("ppp_factor"), "ratio3", (Operand("ppp", ppp_key, "ppp_lcu_per_intl_dollar"),),
+               show=full),
+        Number("median_ppp", pl.col("median") / pl.col("ppp_factor"), "money",
+               (Operand(rrs, _stats_key(), "median"), Operand("ppp", ppp_key, "ppp_lcu_per_intl_dollar")),
+               formula="ratio", show=full, currency="usd", locale="usd_locale"),
+        Number("bt_error", pl.col("bt_median_abs_pct_error"), "pct",
+               (Operand("backtest_summary", {}, "median_abs_pct_error"),), show=full),
+        Number("bt_naive", pl.col("bt_naive_median_abs_pct_error"), "pct",
+               (Operand("backtest_summary", {}, "naive_median_abs_pct_error"),), show=full),
+        Number("bt_coverage", pl.col("bt_coverage_90"), "share", (Operand("backtest_summary", {}, "coverage_90"),),
+               show=full),
+    ]
+
+
+def _wording(cells: pl.DataFrame) -> pl.DataFrame:
+    """Words that follow the numbers (rising/falling/flat, strong/weak demand), one column each."""
+    def trend(col: pl.Expr, up: str, down: str, flat: str, band: float) -> pl.Expr:
+        return (pl.when(col.is_null()).then(pl.lit(None, dtype=pl.String))
+                .when(col > band).then(pl.lit(up)).when(col < -band).then(pl.lit(down)).otherwise(pl.lit(flat)))
+
+    return cells.with_columns(
+        trend(pl.col("median_yoy"), "rose", "fell", "was essentially flat", 2.0).alias("median_trend_word"),
+        (pl.when(pl.col("postings_yoy").is_null()).then(pl.lit(None, dtype=pl.String))
+         .when(pl.col("postings_yoy") >= 15).then(pl.lit("strong growth"))
+         .when(pl.col("postings_yoy") > 3).then(pl.lit("rising demand"))
+         .when(pl.col("postings_yoy") <= -15).then(pl.lit("a sharp contraction"))
+         .when(pl.col("postings_yoy") < -3).then(pl.lit("softening demand"))
+         .otherwise(pl.lit("stable demand"))).alias("demand_word"),
+        (pl.when(pl.col("postings") < 30).then(pl.lit("thin")).when(pl.col("postings") < 300).then(pl.lit("moderate"))
+         .otherwise(pl.lit("substantial"))).alias("volume_word"),
+        trend(pl.col("ai_change"), "rising", "falling", "roughly unchanged", 0.01).alias("ai_trend_word"),
+        (pl.when(pl.col("projected").is_null() | pl.col("median").is_null()).then(pl.lit(None, dtype=pl.String))
+         .when(pl.col("pi_low") > pl.col("median")).then(pl.lit("growth (the whole 90% interval lies above today's median)"))
+         .when(pl.col("pi_high") < pl.col("median")).then(pl.lit("a decline (the whole 90% interval lies below today's median)"))
+         .otherwise(pl.lit("no clear direction (the 90% interval spans today's median)"))).alias("projection_word"),
+    )
+
+
+def _premiums(tables, cells: pl.DataFrame) -> pl.DataFrame:
+    """Adjusted premiums with their raw twins, ranked per pair (single skills and certifications only)."""
+    prem = tables.get("skill_premiums")
+    keys = cells.filter(pl.col("reliability") != "suppress").select(*PAIR, "median", "base_year", "currency", "locale")
+    if prem is None or prem.height == 0:
+        prem = pl.DataFrame(schema={"role_label": pl.String, "region": pl.String, "skill": pl.String,
+                                    "kind": pl.String, "method": pl.String, "n_with": pl.Int64,
+                                    "premium_pct": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64})
+    single = prem.filter(~pl.col("skill").str.contains(" + ", literal=True))
+    adjusted = single.filter(pl.col("method") == "adjusted").select(*PAIR, "skill", "kind", "n_with", "premium_pct",
+                                                                   "ci_low", "ci_high")
+    raw = single.filter(pl.col("method") == "raw").select(*PAIR, "skill", pl.col("premium_pct").alias("raw_premium"))
+    return (adjusted.join(raw, on=[*PAIR, "skill"], how="left").join(keys, on=PAIR, how="inner")
+            .with_columns(((pl.col("ci_low") > 0) | (pl.col("ci_high") < 0)).alias("is_significant"))
+            .sort([*PAIR, "premium_pct", "skill"], descending=[False, False, True, False])
+            .with_columns(pl.col("premium_pct").rank("ordinal", descending=True).over(PAIR).alias("rank"),
+                          pl.col("premium_pct").rank("ordinal", descending=True).over([*PAIR, "kind"]).alias("kind_rank")))
+
+
+def _premium_numbers(prefix: str) -> list[Number]:
+    def key(method: str) -> dict[str, pl.Expr]:
+        return {"role_label": pl.col("role_label"), "region": pl.col("region"), "skill": pl.col("skill"),
+                "method": pl.lit(method)}
+    numbers = [Number(f"{prefix}{c}", pl.col(c), "signed_pct", (Operand("skill_premiums", key("adjusted"), c),))
+               for c in ("premium_pct", "ci_low", "ci_high")]
+    if prefix == "table.":
+        numbers += [Number("table.n_with", pl.col("n_with"), "count",
+                           (Operand("skill_premiums", key("adjusted"), "n_with"),)),
+                    Number("table.raw_premium", pl.col("raw_premium"), "signed_pct",
+                           (Operand("skill_premiums", key("raw"), "premium_pct"),))]
+    return numbers
+
+
+def _sibling_numbers() -> list[Number]:
+    key = _stats_key("base_year", region="sibling_region")
+    dkey = {"role_label": pl.col("role_label"), "region": pl.col("sibling_region"), "period_type": pl.lit("year"),
+            "period": pl.col("demand_period")}
+    return [Number("sibling.median", pl.col("sibling_median"), "money", (Operand("role_region_stats", key, "median"),),
+                   currency="sibling_currency", locale="sibling_locale"),
+            Number("sibling.postings", pl.col("sibling_postings"), "count",
+                   (Operand("demand_signals", dkey, "postings"),))]
+
+
+def _siblings(stats: pl.DataFrame, cells: pl.DataFrame, demand: pl.DataFrame, locales: pl.DataFrame) -> pl.DataFrame:
+    """Other regions under the same parent region, same role, same year (published cells only)."""
+    others = _with_locale(stats.filter(pl.col("reliability") != "suppress"), locales, out="sibling_locale").select(
+        "role_label", "parent_region", pl.col("year").alias("base_year"), pl.col("region").alias("sibling_region"),
+        pl.col("median").alias("sibling_median"), pl.col("n").alias("sibling_n"),
+        pl.col("currency").alias("sibling_currency"), "sibling_locale")
+    return (cells.filter((pl.col("reliability") != "suppress") & pl.col("parent_region").is_not_null())
+            .select(*PAIR, "parent_region", "base_year")
+            .join(others, on=["role_label", "parent_region", "base_year"], how="inner")
+            .filter(pl.col("sibling_region") != pl.col("region"))
+            .join(demand.select("role_label", pl.col("region").alias("sibling_region"), pl.col("year").alias("base_year"),
+                                "demand_period", pl.col("postings").alias("sibling_postings")),
+                  on=["role_label", "sibling_region", "base_year"], how="left")
+            .sort([*PAIR, "sibling_n", "sibling_region"], descending=[False, False, True, False])
+            .with_columns(pl.int_range(pl.len()).over(PAIR).alias("rank"))
+            .filter(pl.col("rank") < SIBLINGS_SHOWN))
+
+
+def _ppp_rows(stats: pl.DataFrame, cells: pl.DataFrame, ppp: pl.DataFrame, locales: pl.DataFrame) -> pl.DataFrame:
+    """Country medians for the same role and year, beside their PPP-adjusted values."""
+    countries = _with_locale(stats.filter((pl.col("region_level") == "country") & (pl.col("reliability") != "suppress")),
+                             locales, out="other_locale").select(
+        "role_label", pl.col("year").alias("base_year"), pl.col("region").alias("other_region"),
+        pl.col("country_code").alias("other_country"), pl.col("median").alias("other_median"),
+        pl.col("n").alias("other_n"), pl.col("currency").alias("other_currency"), "other_locale")
+    rows = (cells.filter(pl.col("reliability") != "suppress").select(*PAIR, "base_year", "country_code")
+            .join(countries, on=["role_label", "base_year"], how="inner")
+            .filter(pl.col("other_region") != pl.col("region")))
+    factors = _ppp_asof(rows.select("role_label", pl.col("other_region").alias("region"),
+                                    pl.col("other_country").alias("country_code"), "base_year").unique(), ppp)
+    return (rows.join(factors.rename({"region": "other_region", "ppp_year": "other_ppp_year",
+                                      "ppp_factor": "other_ppp"}), on=["role_label", "other_region"], how="inner")
+            .filter(pl.col("other_ppp").is_not_null())
+            .with_columns(pl.lit("USD").alias("usd"), pl.lit(WORLD_LOCALE).alias("usd_locale"))
+            .sort([*PAIR, "other_n", "other_region"], descending=[False, False, True, False])
+            .with_columns(pl.int_range(pl.len()).over(PAIR).alias("rank"))
+            .filter(pl.col("rank") < PPP_COUNTRIES_SHOWN))
+
+
+def _ppp_numbers() -> list[Number]:
+    skey = _stats_key("base_year", region="other_region")
+    pkey = {"country_code": pl.col("other_country"), "year": pl.col("other_ppp_year")}
+    return [Number("ppp_row.median", pl.col("other_median"), "money", (Operand("role_region_stats", skey, "median"),),
+                   currency="other_currency", locale="other_locale"),
+            Number("ppp_row.factor", pl.col("other_ppp"), "ratio3", (Operand("ppp", pkey, "ppp_lcu_per_intl_dollar"),)),
+            Number("ppp_row.adjusted", pl.col("other_median") / pl.col("other_ppp"), "money",
+                   (Operand("role_region_stats", skey, "median"), Operand("ppp", pkey, "ppp_lcu_per_intl_dollar")),
+                   formula="ratio", currency="usd", locale="usd_locale")]
+
+
+def _skills(tables, cells: pl.DataFrame) -> pl.DataFrame:
+    shares = tables.get("skill_shares")
+    keys = cells.filter(pl.col("reliability") != "suppress").select(*PAIR, "base_year")
+    if shares is None or shares.height == 0:
+        return keys.head(0).with_columns(pl.lit(None, dtype=pl.String).alias("skill"),
+                                         pl.lit(None, dtype=pl.Float64).alias("share_of_postings"))
+    return (shares.filter(pl.col("kind") == "skill").rename({"year": "base_year"})
+            .join(keys, on=[*PAIR, "base_year"], how="inner")
+            .sort([*PAIR, "share_of_postings", "skill"], descending=[False, False, True, False])
+            .with_columns(pl.int_range(pl.len()).over(PAIR).alias("rank"))
+            .filter(pl.col("rank") < SKILLS_SHOWN))
+
+
+def _skill_numbers() -> list[Number]:
+    key = {"role_label": pl.col("role_label"), "region": pl.col("region"), "year": pl.col("base_year"),
+           "skill": pl.col("skill"), "kind": pl.lit("skill")}
+    return [Number("skill_share", pl.col("share_of_postings"), "share",
+                   (Operand("skill_shares", key, "share_of_postings"),))]
+
+
+def _target_numbers() -> list[Number]:
+    pkey = {"role_label": pl.col("role_label"), "region": pl.col("region"), "skill": pl.col("skill"),
+            "method": pl.lit("adjusted")}
+    return [Number("target", pl.col("median") * (1 + pl.col("premium_pct") / 100), "money",
+                   (Operand("role_region_stats", _stats_key(), "median"),
+                    Operand("skill_premiums", pkey, "premium_pct")), formula="uplift")]
+
+
+def _nest(cells: pl.DataFrame, part: pl.DataFrame, name: str, columns: list[str]) -> pl.DataFrame:
+    """Attach a long frame to the cells as one list-of-structs column (ordered by rank)."""
+    if part.height == 0:
+        return cells.with_columns(
+            pl.lit([], dtype=pl.List(pl.Struct({c.replace(".", "_"): pl.String for c in columns}))).alias(name))
+    fields = [pl.col(c).alias(c.replace(".", "_")) for c in columns]
+    nested = part.sort([*PAIR, "rank"]).group_by(PAIR, maintain_order=True).agg(pl.struct(fields).alias(name))
+    return cells.join(nested, on=PAIR, how="left").with_columns(pl.col(name).fill_null([]))
+
+
+def build_facts(tables: dict[str, pl.DataFrame], ref, as_of: date, backtest_summary: dict | None = None
+                ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """All facts per pair (one row each, lists nested) and the claims for every number shown."""
+    tables = _complete_tables(tables, ref, backtest_summary)
+    stats = tables["role_region_stats"]
+    locales = _locales(ref)
+    cells = _cells(tables, ref, as_of)
+    summary = tables["backtest_summary"].row(0, named=True)
+    cells = cells.with_columns(
+        pl.lit("USD").alias("usd"), pl.lit(WORLD_LOCALE).alias("usd_locale"),
+        pl.lit(summary.get("median_abs_pct_error"), dtype=pl.Float64).alias("bt_median_abs_pct_error"),
+        pl.lit(summary.get("naive_median_abs_pct_error"), dtype=pl.Float64).alias("bt_naive_median_abs_pct_error"),
+        pl.lit(summary.get("coverage_90"), dtype=pl.Float64).alias("bt_coverage_90"))
+    cells, claims_cells = apply_numbers(cells, _cell_numbers())
+    cells = _wording(cells)
+
+    premiums = _premiums(tables, cells)
+    table_rows, claims_table = apply_numbers(premiums.filter(pl.col("rank") <= PREMIUMS_SHOWN), _premium_numbers("table."),
+                                             item=pl.col("skill"))
+    tops = []
+    claims_tops = []
+    for kind, prefix in (("skill", "catalyst."), ("certification", "moat.")):
+        top, claims = apply_numbers(premiums.filter((pl.col("kind") == kind) & (pl.col("kind_rank") == 1)),
+                                    _premium_numbers(prefix))
+        tops.append((prefix.rstrip("."), top))
+        claims_tops.append(claims)
+    targets = (premiums.filter(pl.col("ci_low") > 0).sort([*PAIR, "premium_pct", "skill"],
+                                                          descending=[False, False, True, False])
+               .with_columns(pl.int_range(pl.len()).over(PAIR).alias("rank")).filter(pl.col("rank") < TARGETS_SHOWN))
+    targets, claims_targets = apply_numbers(targets, _target_numbers(), item=pl.col("skill"))
+    demand = _yearly_demand(tables.get("demand_signals"))
+    siblings, claims_siblings = apply_numbers(_siblings(stats, cells, demand, locales), _sibling_numbers(),
+                                              item=pl.col("sibling_region"))
+    ppp_rows, claims_ppp = apply_numbers(_ppp_rows(stats, cells, tables["ppp"], locales), _ppp_numbers(),
+                                         item=pl.col("other_region"))
+    skills, claims_skills = apply_numbers(_skills(tables, cells), _skill_numbers(), item=pl.col("skill"))
+
+    premium_cols = ["skill", "kind", "is_significant", "premium_pct", "ci_low", "ci_high"]
+    cells = _nest(cells, table_rows, "premium_table",
+                  premium_cols + ["table.premium_pct_text", "table.ci_low_text", "table.ci_high_text",
+                                  "table.n_with_text", "table.raw_premium_text"])
+    for name, top in tops:
+        cells = _nest(cells, top.with_columns(pl.lit(0).alias("rank")), name,
+                      premium_cols + [f"{name}.premium_pct_text", f"{name}.ci_low_text", f"{name}.ci_high_text"])
+    cells = _nest(cells, targets, "targets", ["skill", "target_text"])
+    cells = _nest(cells, siblings, "siblings", ["sibling_region", "sibling.median_text", "sibling.postings_text",
+                                                "sibling_median"])
+    cells = _nest(cells, ppp_rows, "ppp_rows", ["other_region", "ppp_row.median_text", "ppp_row.factor_text",
+                                                "ppp_row.adjusted_text", "other_ppp_year"])
+    cells = _nest(cells, skills, "skills", ["skill", "skill_share_text"])
+    cells = _with_trend(cells, stats)
+    cells = _with_slugs_and_parents(cells)
+    claims = (pl.concat([claims_cells, claims_table, *claims_tops, claims_targets, claims_siblings, claims_ppp,
+                         claims_skills]).select(CLAIM_COLUMNS).sort([*PAIR, "claim_id"]))
+    return cells, claims
+
+
+def _complete_tables(tables: dict[str, pl.DataFrame], ref, backtest_summary: dict | None) -> dict[str, pl.DataFrame]:
+    out = dict(tables)
+    if "ppp" not in out:
+        out["ppp"] = load_ppp(ref.directory)
+    summary = backtest_summary or {}
+    out["backtest_summary"] = pl.DataFrame(
+        {k: [summary.get(k)] for k in ("median_abs_pct_error", "naive_median_abs_pct_error", "coverage_90")},
+        schema={k: pl.Float64 for k in ("median_abs_pct_error", "naive_median_abs_pct_error", "coverage_90")})
+    return out
+
+
+def load_ppp(reference_dir: Path) -> pl.DataFrame:
+    """World Bank private-consumption PPP factors kept in data/reference/ppp.csv (see PPP_SOURCE.md)."""
+    return pl.read_csv(Path(reference_dir) / "ppp.csv", schema_overrides={"ppp_lcu_per_intl_dollar": pl.Float64,
+                                                                          "year": pl.Int64})
+
+
+def _with_trend(cells: pl.DataFrame, stats: pl.DataFrame) -> pl.DataFrame:
+    trend = (stats.join(cells.select(*PAIR, "base_year"), on=PAIR, how="inner")
+             .filter(pl.col("year") <= pl.col("base_year")).sort([*PAIR, "year"])
+             .group_by(PAIR, maintain_order=True)
+             .agg(pl.struct(pl.col("year"), pl.col("median"), pl.col("p25"), pl.col("p75")).alias("trend")))
+    return cells.join(trend, on=PAIR, how="left")
+
+
+def _with_slugs_and_parents(cells: pl.DataFrame) -> pl.DataFrame:
+    """Slugs (made unique per role directory) and the parent cell that suppressed reports link to."""
+    cells = cells.with_columns(slugify(cells["role_label"]).alias("slug_role"),
+                               slugify(cells["region"]).alias("slug_region"))
+    slugs = cells.select("role_label", pl.col("region").alias("parent_region"), pl.col("slug_region").alias("parent_slug"),
+                         pl.col("reliability").alias("parent_reliability"))
+    world = cells.filter(pl.col("region") == "World").select(
+        "role_label", pl.col("slug_region").alias("world_slug"))
+    return (cells.join(slugs, on=["role_label", "parent_region"], how="left")
+            .join(world, on="role_label", how="left")
+            .with_columns(
+                pl.when(pl.col("parent_slug").is_not_null()).then(pl.col("parent_region"))
+                .when(pl.col("world_slug").is_not_null() & (pl.col("region") != "World")).then(pl.lit("World"))
+                .alias("link_region"),
+                pl.coalesce(pl.col("parent_slug"),
+                            pl.when(pl.col("region") != "World").then(pl.col("world_slug"))).alias("link_slug"))
+            .sort(PAIR))
+
+
+# ----------------------------------------------------------------------------------------------
+# rendering
+
+
+def build_reports(tables: dict[str, pl.DataFrame], ref, as_of: date, run_id: str,
+                  backtest_summary: dict | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Reports (Markdown + HTML per pair) and their claims; inputs are the mart frames (see module doc).
+
+    `tables` keys: role_region_stats (required), skill_premiums, demand_signals, projections,
+    skill_shares (see build_skill_shares), source_accounting (optional, for source names), ppp
+    (optional; default data/reference/ppp.csv).
+    """
+    cells, claims = build_facts(tables, ref, as_of, backtest_summary)
+    sources = _source_names(tables.get("source_accounting"))
+    meta = {"as_of": as_of.isoformat(), "run_id": run_id, "sources": sources}
+    md_template = markdown_template()
+    html_template = report_html.page_template()
+    markdown, html = [], []
+    for record in cells.iter_rows(named=True):
+        markdown.append(md_template.render(record, meta=meta, md=md_cell))
+        html.append(html_template.render(record, meta=meta, charts=report_html.charts(record)))
+    reports = cells.select(*PAIR, "slug_role", "slug_region", "reliability", "base_year").with_columns(
+        pl.Series("markdown", markdown, dtype=pl.String), pl.Series("html", html, dtype=pl.String),
+        pl.lit(run_id).alias("run_id")).select(REPORT_COLUMNS).sort(PAIR)
+    return reports, claims
+
+
+def _source_names(accounting: pl.DataFrame | None) -> list[str]:
+    if accounting is None or accounting.height == 0:
+        return []
+    return sorted(accounting["source"].drop_nulls().unique().to_list())
+
+
+def write_report_files(reports: pl.DataFrame, claims: pl.DataFrame | None = None,
+                       tables: dict[str, pl.DataFrame] | None = None, out_dir: Path | str = ".") -> Path:
+    """Write DIR/reports/<role-slug>/<region-slug>.md and .html plus DIR/reports/index.html; returns the folder."""
+    root = Path(out_dir) / "reports"
+    root.mkdir(parents=True, exist_ok=True)
+    for role_slug in reports["slug_role"].unique().to_list():
+        (root / role_slug).mkdir(parents=True, exist_ok=True)
+    for row in reports.select("slug_role", "slug_region", "markdown", "html").iter_rows():
+        base = root / row[0] / row[1]
+        base.with_suffix(".md").write_text(row[2], encoding="utf-8")
+        base.with_suffix(".html").write_text(row[3], encoding="utf-8")
+    (root / "index.html").write_text(report_html.index_page(reports), encoding="utf-8")
+    return root

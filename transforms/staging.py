@@ -1,0 +1,250 @@
+"""Staging: one raw file -> one frame of canonical text columns, plus the rows that could not be read.
+
+Staging only renames and decodes: every canonical field (see `specs.CANONICAL_FIELDS`) becomes a
+Utf8 column (null when the spec does not provide it), spec constants and value recodings are
+applied, and each row keeps where it came from (`source`, `source_file`, `row_number`, 1-based
+data row) and its original text (`raw`) so that a reject can be traced back to the file.
+
+CSV is split into records without a per-row Python loop: the text is split into lines, a record
+ends on a line where the running count of quote characters is even (so quoted newlines stay in
+their record), and the number of fields is the number of delimiters left after removing quoted
+segments. Records whose field count differs from the header's are rejected as `malformed_row`
+with their raw text; the others are parsed by Polars with every column read as text.
+
+Encodings: a UTF-8 byte-order mark is dropped; `auto` tries UTF-8, then cp1252, then latin-1
+(which decodes any byte) and records what was used in `StagedFile.encoding`. A blank CSV header
+cell is named `Unnamed: <position>` as pandas names it (so ids seen in pandas map as they read).
+"""
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from transforms.specs import CANONICAL_FIELDS, SourceSpec, SpecError
+
+UTF8_BOM = b"\xef\xbb\xbf"
+QUOTE = '"'
+QUOTED_SEGMENT = r'"(?:[^"]|"")*"'
+
+REJECT_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String, "source_file": pl.String, "row_number": pl.Int64,
+    "reason": pl.String, "detail": pl.String, "raw": pl.String,
+}
+META_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String, "source_file": pl.String, "row_number": pl.Int64, "raw": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A staged raw file: readable rows in `frame`, unreadable ones in `rejects`."""
+
+    frame: pl.DataFrame
+    rejects: pl.DataFrame
+    encoding: str = "utf-8"
+
+    @property
+    def rows_read(self) -> int:
+        """Data rows met in the file (read = staged + rejected here)."""
+        return self.frame.height + self.rejects.height
+
+
+def staged_schema() -> dict[str, pl.DataType]:
+    """Column types of every staged frame: canonical text columns then row provenance."""
+    return {**{f: pl.String for f in CANONICAL_FIELDS}, **META_SCHEMA}
+
+
+def empty_rejects() -> pl.DataFrame:
+    return pl.DataFrame(schema=REJECT_SCHEMA)
+
+
+def decode_bytes(data: bytes, encoding: str = "auto") -> tuple[str, str]:
+    """Bytes -> (text, encoding used); `auto` falls back from UTF-8 to cp1252 to latin-1."""
+    bom = data.startswith(UTF8_BOM)
+    if bom:
+        data = data[len(UTF8_BOM):]
+    if encoding != "auto":
+        return data.decode(encoding), encoding
+    for candidate in ("utf-8", "cp1252", "latin-1"):
+        try:
+            return data.decode(candidate), ("utf-8-sig" if bom and candidate == "utf-8" else candidate)
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+
+
+def stage_file(spec: SourceSpec, path: str | Path) -> StagedFile:
+    """Read one raw file of `spec` into canonical text columns (see module docstring)."""
+    path = Path(path)
+    if spec.format == "parquet":
+        table, rejects, encoding = _read_parquet(path), empty_rejects(), "parquet"
+    else:
+        try:
+            text, encoding = decode_bytes(path.read_bytes(), spec.encoding)
+        except UnicodeDecodeError as exc:
+            raise SpecError(spec.label, "encoding",
+                            f"{path.name} is not {spec.encoding}: {exc.reason} at byte {exc.start}") from exc
+        reader = _read_csv_text if spec.format == "csv" else _read_jsonl_text
+        table, rejects = reader(text, spec, path)
+    _check_columns(spec, table, path)
+    frame = _canonical(table, spec, path)
+    rejects = rejects.with_columns(
+        pl.lit(spec.name).alias("source"), pl.lit(path.name).alias("source_file")
+    ).select(list(REJECT_SCHEMA)).cast(REJECT_SCHEMA)
+    return StagedFile(frame=frame, rejects=rejects.sort("row_number"), encoding=encoding)
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+def _records(text: str) -> pl.DataFrame:
+    """Lines -> CSV records (quoted newlines kept inside), blank records dropped, in file order."""
+    lines = pl.DataFrame({"line": text.replace("\r\n", "\n").replace("\r", "\n").split("\n")})
+    return (
+        lines.lazy()
+        .with_row_index("line_index")
+        .with_columns(pl.col("line").str.count_matches(QUOTE, literal=True).cum_sum().alias("quotes_so_far"))
+        .with_columns(((pl.col("quotes_so_far") % 2) == 0).alias("ends_record"))
+        .with_columns(
+            pl.col("ends_record").shift(1, fill_value=True).cast(pl.Int64).cum_sum().alias("record_index")
+        )
+        .group_by("record_index")
+        .agg(
+            pl.col("line").sort_by("line_index").str.join("\n").str.strip_chars_end("\n").alias("raw"),
+            pl.col("ends_record").sort_by("line_index").last().alias("is_closed"),
+        )
+        .sort("record_index")
+        .filter(pl.col("raw").str.strip_chars() != "")
+        .select("raw", "is_closed")
+        .collect()
+    )
+
+
+def _field_count(raw: pl.Expr, delimiter: str) -> pl.Expr:
+    return raw.str.replace_all(QUOTED_SEGMENT, "").str.count_matches(delimiter, literal=True) + 1
+
+
+def _read_csv_text(text: str, spec: SourceSpec, path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    records = _records(text)
+    if records.height == 0:
+        return pl.DataFrame(schema={"row_number": pl.Int64, "raw": pl.String}), empty_rejects()
+    header, data = records.row(0, named=True)["raw"], records.slice(1)
+    header_fields = records.head(1).select(_field_count(pl.col("raw"), spec.delimiter).alias("n")).item()
+    data = data.with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row_number"),
+        _field_count(pl.col("raw"), spec.delimiter).alias("fields"),
+    )
+    is_good = (pl.col("fields") == header_fields) & pl.col("is_closed")
+    good, bad = data.filter(is_good), data.filter(~is_good)
+    rejects = bad.select(
+        pl.col("row_number"),
+        pl.lit("malformed_row").alias("reason"),
+        pl.when(pl.col("is_closed"))
+        .then(pl.format("{} fields where the header has {}", pl.col("fields"), pl.lit(header_fields)))
+        .otherwise(pl.lit("unterminated quoted field"))
+        .alias("detail"),
+        pl.col("raw"),
+    )
+    body = "\n".join([header, *good.get_column("raw").to_list()]) + "\n"
+    parsed = pl.read_csv(io.BytesIO(body.encode("utf-8")), infer_schema=False, separator=spec.delimiter,
+                         quote_char=QUOTE, has_header=True, raise_if_empty=False)
+    parsed = parsed.rename({c: f"Unnamed: {i}" for i, c in enumerate(parsed.columns) if not c.strip()})
+    if parsed.height != good.height:
+        raise ValueError(f"{path.name}: parsed {parsed.height} rows from {good.height} well-formed records")
+    table = parsed.with_columns(good.get_column("row_number"), good.get_column("raw"))
+    return table, rejects
+
+
+# --- JSON lines ------------------------------------------------------------------------------
+
+def _is_json_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
+def _read_jsonl_text(text: str, spec: SourceSpec, path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    lines = (
+        pl.DataFrame({"raw": text.replace("\r\n", "\n").split("\n")})
+        .filter(pl.col("raw").str.strip_chars() != "")
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row_number"))
+    )
+    if lines.height == 0:
+        return pl.DataFrame(schema={"row_number": pl.Int64, "raw": pl.String}), empty_rejects()
+    try:
+        parsed = _ndjson(lines.get_column("raw").to_list())
+        good, bad = lines, lines.clear()
+    except Exception:  # noqa: BLE001 - a broken line anywhere: find the broken ones (error path only)
+        ok = pl.Series("ok", [_is_json_object(line) for line in lines.get_column("raw").to_list()])
+        good, bad = lines.filter(ok), lines.filter(~ok)
+        parsed = _ndjson(good.get_column("raw").to_list()) if good.height else pl.DataFrame()
+    rejects = bad.select(
+        "row_number", pl.lit("malformed_row").alias("reason"),
+        pl.lit("not a JSON object").alias("detail"), "raw",
+    )
+    table = _as_text(parsed).with_columns(good.get_column("row_number"), good.get_column("raw"))
+    return table, rejects
+
+
+def _ndjson(lines: list[str]) -> pl.DataFrame:
+    return pl.read_ndjson(io.BytesIO("\n".join(lines).encode("utf-8")), infer_schema_length=None)
+
+
+# --- Parquet ---------------------------------------------------------------------------------
+
+def _read_parquet(path: Path) -> pl.DataFrame:
+    frame = pl.read_parquet(path)
+    raw = (pl.struct(pl.all()).struct.json_encode() if frame.width else pl.lit("{}")).alias("raw")
+    return _as_text(frame).with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row_number"),
+        frame.select(raw).to_series(),
+    )
+
+
+def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every column as text: lists joined with ', ' (the skills parser reads delimited lists)."""
+    def text(name: str, dtype: pl.DataType) -> pl.Expr:
+        col = pl.col(name)
+        if isinstance(dtype, (pl.List, pl.Array)):
+            return col.cast(pl.List(pl.String)).list.join(", ").alias(name)
+        if isinstance(dtype, pl.Struct):
+            return col.struct.json_encode().alias(name)
+        return col.cast(pl.String).alias(name)
+
+    return frame.select([text(n, d) for n, d in frame.schema.items()])
+
+
+# --- canonical columns -----------------------------------------------------------------------
+
+def _check_columns(spec: SourceSpec, table: pl.DataFrame, path: Path) -> None:
+    if table.height == 0 and set(table.columns) <= {"row_number", "raw"}:
+        return  # empty file: nothing to map
+    available = [c for c in table.columns if c not in ("row_number", "raw")]
+    for field, column in spec.fields.items():
+        if column not in available:
+            raise SpecError(spec.label, f"fields.{field}",
+                            f"column {column!r} not found in {path.name} (columns: {', '.join(available)})")
+
+
+def _canonical(table: pl.DataFrame, spec: SourceSpec, path: Path) -> pl.DataFrame:
+    def field(name: str) -> pl.Expr:
+        mapped = name in spec.fields and spec.fields[name] in table.columns
+        expr = pl.col(spec.fields[name]).str.strip_chars() if mapped else pl.lit(None, dtype=pl.String)
+        expr = pl.when(expr != "").then(expr).otherwise(None)
+        if name in spec.values:
+            expr = expr.replace(spec.values[name])
+        if name in spec.constants:
+            expr = pl.coalesce(expr, pl.lit(spec.constants[name], dtype=pl.String))
+        return expr.cast(pl.String).alias(name)
+
+    return table.select(
+        *[field(name) for name in CANONICAL_FIELDS],
+        pl.lit(spec.name, dtype=pl.String).alias("source"),
+        pl.lit(path.name, dtype=pl.String).alias("source_file"),
+        pl.col("row_number").cast(pl.Int64),
+        pl.col("raw").cast(pl.String),
+    ).sort("row_number")

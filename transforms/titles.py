@@ -1,0 +1,197 @@
+"""Job title -> role (slug + label) and seniority, from data/reference/roles.yaml.
+
+Titles are free text ("Sr. ML Engineer", "Director II, Data Science - GRM Actuarial"). The bulk
+data has few distinct titles compared with rows, so each distinct title is matched once in
+Python (rules, then rapidfuzz) and the caller joins the result back on `job_title`.
+The matching steps and the taxonomy decisions are documented at the top of roles.yaml.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import polars as pl
+from rapidfuzz import fuzz, process
+
+from transforms.reference import Reference, Role
+
+FUZZY_CUTOFF = 88.0
+STOPWORDS = frozenset({"of", "the", "for", "in", "a", "an", "at", "with", "and", "to", "on", "or"})
+_SEGMENT_SPLIT = re.compile(r"\s+[-–—]\s*|\s*[-–—]\s+|[,|:;/]|\s+[-–—]")
+_PARENS = re.compile(r"\([^)]*\)?|\[[^\]]*\]?")
+_NON_WORD = re.compile(r"[^0-9a-z\u00c0-\u024f]+")
+_WEAK_MARKER = re.compile(r"^(?:[ivx]+|\d+)$")
+
+OUTPUT_SCHEMA = {
+    "job_title": pl.String,
+    "role": pl.String,
+    "role_name": pl.String,
+    "seniority": pl.String,
+    "match_method": pl.String,
+    "match_score": pl.Float64,
+}
+
+
+def normalise_title(text: str) -> str:
+    """Lower case, accents kept, '&' -> 'and', punctuation folded to single spaces."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("&", " and ")
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in normalise_title(text).split() if t]
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    """Pre-normalised lookup tables built once per Reference."""
+
+    aliases: dict[str, Role]
+    keyword_rules: tuple[tuple[tuple[str, ...], Role], ...]
+    fields: dict[str, Role]
+    markers: tuple[tuple[tuple[str, ...], str, int, bool], ...]  # words, level, rank, is_weak
+    exceptions: tuple[tuple[str, ...], ...]
+    choices: tuple[str, ...]
+    choice_roles: tuple[Role, ...]
+
+
+def _core(words: list[str]) -> str:
+    return " ".join(w for w in words if w not in STOPWORDS)
+
+
+@lru_cache(maxsize=8)
+def _matcher(ref: Reference) -> _Matcher:
+    aliases: dict[str, Role] = {}
+    for role in ref.roles:
+        for name in (role.label, *role.aliases):
+            aliases.setdefault(_core(_tokens(name)), role)
+    partial = _Matcher(aliases={}, keyword_rules=(), fields={}, markers=_markers(ref),
+                       exceptions=tuple(tuple(_tokens(p)) for p in ref.seniority_exceptions),
+                       choices=(), choice_roles=())
+    for role in ref.roles:  # an alias holding a marker ("research associate") is met stripped
+        for name in (role.label, *role.aliases):
+            stripped = _strip(name, partial)[0]
+            if stripped:
+                aliases.setdefault(stripped, role)
+    rules = [(tuple(_tokens(" ".join(words))), role, order)
+             for order, role in enumerate(ref.roles) for words in role.keywords]
+    rules.sort(key=lambda r: (-len(r[0]), r[2]))
+    fields = {_core(_tokens(f)): role for role in ref.roles for f in role.fields}
+    choices = tuple(aliases)
+    return _Matcher(aliases=aliases, keyword_rules=tuple((w, r) for w, r, _ in rules), fields=fields,
+                    markers=partial.markers, exceptions=partial.exceptions, choices=choices,
+                    choice_roles=tuple(aliases[c] for c in choices))
+
+
+def _markers(ref: Reference) -> tuple[tuple[tuple[str, ...], str, int, bool], ...]:
+    """(words, level, rank, is_weak) per marker, longest first so "head of" wins over "head"."""
+    markers = []
+    for rank, level in enumerate(ref.seniority_levels):
+        for marker in level.markers:
+            words = tuple(_tokens(marker))
+            if words:
+                markers.append((words, level.name, rank, bool(_WEAK_MARKER.match(" ".join(words)))))
+    return tuple(sorted(markers, key=lambda m: -len(m[0])))
+
+
+def _find(words: list[str], phrase: tuple[str, ...]) -> list[int]:
+    n = len(phrase)
+    return [i for i in range(len(words) - n + 1) if tuple(words[i:i + n]) == phrase]
+
+
+def _seniority(words: list[str], m: _Matcher) -> tuple[str | None, set[int]]:
+    """Seniority level of a tokenised title and the token positions its markers occupy."""
+    protected: set[int] = set()
+    for phrase in m.exceptions:
+        for i in _find(words, phrase):
+            protected.update(range(i, i + len(phrase)))
+    used: set[int] = set()
+    strong: list[tuple[int, str]] = []
+    weak: list[tuple[int, str]] = []
+    for phrase, level, rank, is_weak in m.markers:
+        for i in _find(words, phrase):
+            span = set(range(i, i + len(phrase)))
+            if span & (protected | used):
+                continue
+            used.update(span)
+            (weak if is_weak else strong).append((rank, level))
+    found = strong or weak
+    return (max(found)[1] if found else None), used
+
+
+def _segments(words_text: str) -> list[str]:
+    return [s.strip() for s in _SEGMENT_SPLIT.split(words_text) if s and s.strip()]
+
+
+GENERIC_FAMILY = "generic"
+
+
+def _keyword(core: str, m: _Matcher, *, generic: bool = False) -> Role | None:
+    """First keyword rule whose words all occur; generic roles only when `generic` (after fuzzy)."""
+    words = set(core.split())
+    return next((role for kw, role in m.keyword_rules
+                 if (role.family == GENERIC_FAMILY) == generic and set(kw) <= words), None)
+
+
+def _strip(text: str, m: _Matcher) -> tuple[str, str | None, bool]:
+    """Core words of one title segment without seniority markers, its level, exec flag."""
+    words = _tokens(text)
+    level, used = _seniority(words, m)
+    kept = [w for i, w in enumerate(words) if i not in used]
+    return _core(kept), level, level == "Executive"
+
+
+def _match_one(title: str, m: _Matcher) -> tuple[Role | None, str | None, str, float]:
+    """(role or None for catch-all, seniority, method, score) for one distinct title."""
+    clean = _PARENS.sub(" ", unicodedata.normalize("NFKC", title))
+    all_words = _tokens(title)
+    seniority, used = _seniority(all_words, m)
+    full_core, _, _ = _strip(clean, m)
+    is_exec = seniority == "Executive"
+    if not full_core:  # the title is only a marker word: "Associate", "Lead"
+        role = m.aliases.get(_core(all_words))
+        return (role, None, "alias", 100.0) if role else (None, seniority, "catch_all", 0.0)
+    segments = [c for c in (_strip(s, m)[0] for s in _segments(clean.lower())) if c]
+    cores = [full_core] + segments
+    if is_exec or "manager" in all_words:  # "Head of Data Science", "Sr. Manager, Data Science"
+        for core in cores:
+            field_core = _core([w for w in core.split() if w not in {"manager", "team"}])
+            if field_core in m.fields:
+                return m.fields[field_core], seniority, "alias", 100.0
+    first, rest = (segments[:1], segments[1:]) if len(segments) > 1 else ([], [])
+    for core, rule in ([(full_core, "alias")] + [(c, "alias") for c in first] + [(c, "keyword") for c in first]
+                       + [(full_core, "keyword")] + [(c, "alias") for c in rest] + [(c, "keyword") for c in rest]):
+        role = m.aliases.get(core) if rule == "alias" else _keyword(core, m)
+        if role is not None and role.family == GENERIC_FAMILY and core in rest:
+            continue  # "Environmental Engineer/Scientist": a later bare "Scientist" must not win
+        if role is not None:
+            return role, seniority, rule, 100.0
+    best = process.extractOne(cores[1] if len(cores) > 1 else cores[0], m.choices,
+                              scorer=fuzz.token_sort_ratio, score_cutoff=FUZZY_CUTOFF)
+    if best is not None:
+        return m.choice_roles[best[2]], seniority, "fuzzy", float(best[1])
+    for core in first + [full_core] + rest:  # "Spectral Scientist": a generic role is the last resort
+        role = _keyword(core, m, generic=True)
+        if role is not None:
+            return role, seniority, "keyword", 100.0
+    return None, seniority, "catch_all", 0.0
+
+
+def map_titles(values: pl.Series, ref: Reference) -> pl.DataFrame:
+    """One row per distinct title: role slug, role_name, seniority (null if unknown), method, score.
+
+    Null or blank titles map to the catch-all role. Python runs once per distinct title only.
+    """
+    m = _matcher(ref)
+    distinct = values.cast(pl.String).unique().sort(nulls_last=True)
+    rows = []
+    for title in distinct.to_list():
+        if title is None or not title.strip():
+            role, seniority, method, score = None, None, "catch_all", 0.0
+        else:
+            role, seniority, method, score = _match_one(title, m)
+        role = role or ref.catch_all
+        rows.append((title, role.role, role.label, seniority, method, score))
+    return pl.DataFrame(rows, schema=OUTPUT_SCHEMA, orient="row")
