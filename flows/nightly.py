@@ -59,7 +59,10 @@ def stage_file_task(spec_path: str, file_path: str, cache_dir: str, cache_key: s
         meta["cached"] = True
         return meta
     staged = staging.stage_file(spec, Path(file_path))
-    result = normalise.normalise(staged.frame, spec, load_reference(), as_of=parse_as_of(as_of_iso))
+    settings = get_settings()
+    result = normalise.normalise(staged.frame, spec, load_reference(), as_of=parse_as_of(as_of_iso),
+                                 min_annual_pay_usd=settings.min_annual_pay_usd,
+                                 max_annual_pay_usd=settings.max_annual_pay_usd)
     rejects = pl.concat([staged.rejects, result.rejects], how="diagonal_relaxed")
     storage.write_table(result.observations, target / "observations.parquet",
                         sort_by=["source", "source_file", "row_number"])
@@ -81,7 +84,7 @@ def stage_file_task(spec_path: str, file_path: str, cache_dir: str, cache_key: s
 
 
 @task(name="build-observations")
-def observations_task(stage_results: list[dict], work_dir: str) -> dict:
+def observations_task(stage_results: list[dict], work_dir: str, run_id: str) -> dict:
     from transforms.observations import build_observations
 
     settings = get_settings()
@@ -93,6 +96,7 @@ def observations_task(stage_results: list[dict], work_dir: str) -> dict:
         read_counts[m["source"]] = read_counts.get(m["source"], 0) + m["rows_read"]
     built = build_observations(parts, rejects, read_counts, settings)
     work = Path(work_dir)
+    accounting = built.accounting.with_columns(pl.lit(run_id).alias("run_id"))
     return {
         "observations": str(storage.write_table(built.observations, work / "observations.parquet",
                                                 sort_by=["source", "source_file", "row_number"])),
@@ -100,7 +104,7 @@ def observations_task(stage_results: list[dict], work_dir: str) -> dict:
                                            sort_by=["source", "source_file", "row_number"])),
         "duplicates": str(storage.write_table(built.duplicates, work / "duplicates.parquet",
                                               sort_by=["source", "source_file", "row_number"])),
-        "source_accounting": str(storage.write_table(built.accounting, work / "source_accounting.parquet",
+        "source_accounting": str(storage.write_table(accounting, work / "source_accounting.parquet",
                                                      sort_by=["source"])),
     }
 
@@ -230,7 +234,7 @@ def _run(as_of_date: date, sources: list[str] | None, out: Path, full_refresh: b
     timer.record("stage", t0)
 
     t0 = time.perf_counter()
-    obs_paths = observations_task(stage_results, str(work_dir))
+    obs_paths = observations_task(stage_results, str(work_dir), run_id)
     timer.record("observations", t0)
 
     t0 = time.perf_counter()

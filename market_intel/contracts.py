@@ -224,10 +224,13 @@ _OBSERVATIONS = TableContract(
         matches("country_code", r"^[A-Z]{2}$", "an ISO alpha-2 code"),
         matches("currency_original", r"^[A-Z]{3}$", "an ISO 4217 code"),
         matches("currency_local", r"^[A-Z]{3}$", "an ISO 4217 code"),
-        rule("role_label from seniority", "role_label = seniority + ' ' + role_name, or role_name when seniority is null",
+        rule("role_label from seniority",
+             "role_label reads '<seniority words> <role_name>' (e.g. 'Mid-level Data Analyst'), or is role_name "
+             "when seniority is null",
              ("role_label", "seniority", "role_name"),
-             pl.col("role_label") == pl.concat_str(pl.col("seniority"), pl.col("role_name"), separator=" ")
-             .fill_null(pl.col("role_name"))),
+             pl.when(pl.col("seniority").is_null())
+             .then(pl.col("role_label") == pl.col("role_name"))
+             .otherwise(pl.col("role_label").str.ends_with(pl.concat_str(pl.lit(" "), pl.col("role_name"))))),
         rule("annualisation factor", "annualisation_factor must match pay_period (hour 2080, day 260, week 52, month 12, year 1)",
              ("annualisation_factor", "pay_period"),
              pl.col("annualisation_factor") == pl.col("pay_period").replace_strict(ANNUALISATION, default=None, return_dtype=F64)),
@@ -507,8 +510,11 @@ _REPORT_CLAIMS = TableContract(
 
 _RUNS = TableContract(
     name="runs",
-    description="One pipeline run: when, on what inputs (with checksums), with which code and settings, row counts.",
-    grain=("run_id",),
+    description=(
+        "One pipeline run (the history of runs; a rerun on the same inputs keeps its run_id and gets a "
+        "new started_at): when, on what inputs (with checksums), with which code and settings, row counts."
+    ),
+    grain=("run_id", "started_at"),
     columns=(
         c("run_id", S, "run identifier (also the snapshot directory name)"),
         c("as_of", D, "the run's reference date"),

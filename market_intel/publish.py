@@ -2,11 +2,13 @@
 
 Layout of an output directory DIR::
 
-    DIR/snapshots/<run_id>/<table>/data.parquet           one file per table (zstd, sorted by grain)
-    DIR/snapshots/<run_id>/observations/year=2025/country_code=CA/data.parquet   (hive partitions)
-    DIR/snapshots/<run_id>/_manifest.json                  tables, rows, files with sha256
-    DIR/snapshots/<run_id>/_PUBLISHED                      written once the catalog serves it
-    DIR/current -> snapshots/<run_id>                      relative symlink
+    DIR/snapshots/<snapshot>/<table>/<table>.parquet       one file per table (zstd, sorted by grain)
+    DIR/snapshots/<snapshot>/observations/year=2025/country_code=CA/observations.parquet   (hive)
+    DIR/snapshots/<snapshot>/report_files/...              report .md / .html files (optional)
+    DIR/snapshots/<snapshot>/_manifest.json                tables, rows, files with sha256
+    DIR/snapshots/<snapshot>/_PUBLISHED                    written once the catalog serves it
+    DIR/current -> snapshots/<snapshot>                    relative symlink (<snapshot> = run_id[.N])
+    DIR/reports -> current/report_files
     DIR/warehouse.duckdb                                   one VIEW per table + catalog_info, data_dictionary
 
 Why it is built this way:
@@ -29,8 +31,12 @@ Why it is built this way:
   symlink renamed over it). The catalog is the source of truth; `current` is for file readers.
   Killed at any point, DIR still serves the previous snapshot or the new one, and leftovers
   (staging folders, temporary catalogs and links) are removed by the next publish.
-- **run_id** is chosen by the caller; `next_run_id(DIR, as_of)` gives `YYYYMMDD-NNN`, as_of plus
-  a counter of earlier snapshots of that date, so reruns of one day sort and never collide.
+- **run_id** is chosen by the caller (the flow derives it from as_of, input checksums and code, so
+  a rerun on the same inputs keeps its run_id; `next_run_id(DIR, as_of)` offers `YYYYMMDD-NNN`,
+  as_of plus a counter). The snapshot folder is the run_id, or `run_id.N` for its N-th publish,
+  so a rerun never overwrites the snapshot being served.
+- **Report files** (`report_files=`) are copied into the snapshot as `report_files/`;
+  `DIR/reports` is a symlink to `current/report_files`, so they swap with `current`.
 - **Retention** keeps the `keep` (settings.snapshots_to_keep) most recently published snapshots
   and never deletes the one `current` or the catalog points at.
 - **One publisher at a time**: an exclusive `flock` on `DIR/.publish.lock` (released by the
@@ -77,15 +83,15 @@ CATALOG_ALIAS = "warehouse"
 LOCK_FILE = ".publish.lock"
 MANIFEST_FILE = "_manifest.json"
 PUBLISHED_MARKER = "_PUBLISHED"
-DATA_FILE = "data.parquet"
-EMPTY_FILE = "empty.parquet"
+REPORT_FILES_DIR = "report_files"
+REPORTS_LINK = "reports"
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 PARTITION_VALUE_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
 QUERY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 
 __all__ = [
     "ContractError", "PublishResult", "publish_snapshot", "open_catalog", "query", "next_run_id",
-    "apply_retention", "catalog_run_id", "current_run_id", "duckdb_type",
+    "apply_retention", "catalog_info", "catalog_run_id", "current_snapshot_id", "duckdb_type",
 ]
 
 
@@ -94,6 +100,7 @@ class PublishResult:
     """What a publish produced: the run, where its snapshot lives, rows per table, what retention removed."""
 
     run_id: str
+    snapshot_id: str
     snapshot_dir: Path
     catalog_path: Path
     row_counts: dict[str, int]
@@ -116,9 +123,9 @@ def next_run_id(out_dir: Path, as_of: date) -> str:
     prefix = f"{as_of:%Y%m%d}-"
     root = Path(out_dir) / SNAPSHOTS_DIR
     counters = [
-        int(entry.name[len(prefix):])
+        int(entry.name[len(prefix):].split(".")[0])
         for entry in (root.iterdir() if root.is_dir() else [])
-        if entry.name.startswith(prefix) and entry.name[len(prefix):].isdigit()
+        if entry.name.startswith(prefix) and entry.name[len(prefix):].split(".")[0].isdigit()
     ]
     return f"{prefix}{max(counters, default=0) + 1:03d}"
 
@@ -191,7 +198,7 @@ def _write_partitioned(frame: pl.DataFrame, table_dir: Path, contract: TableCont
     """One Parquet file per partition key combination, keys in the folder names only."""
     keys = list(contract.partition_by)
     if frame.height == 0:
-        return [storage.write_table(frame, table_dir / EMPTY_FILE, sort_by=contract.grain)]
+        return [storage.write_table(frame, table_dir / f"{contract.name}.parquet", sort_by=contract.grain)]
     written = []
     parts = frame.partition_by(keys, as_dict=True, include_key=False, maintain_order=True)
     for values, part in sorted(parts.items(), key=lambda item: tuple(str(value) for value in item[0])):
@@ -201,7 +208,7 @@ def _write_partitioned(frame: pl.DataFrame, table_dir: Path, contract: TableCont
             if not PARTITION_VALUE_PATTERN.match(text):
                 raise ValueError(f"{contract.name}: partition value {key}={text!r} is not safe in a folder name")
             folder = folder / f"{key}={text}"
-        written.append(storage.write_table(part, folder / DATA_FILE, sort_by=contract.grain))
+        written.append(storage.write_table(part, folder / f"{contract.name}.parquet", sort_by=contract.grain))
     return written
 
 
@@ -215,7 +222,7 @@ def _write_snapshot(frames: Mapping[str, pl.DataFrame], target: Path, contracts:
         if contract.partition_by:
             files = _write_partitioned(frame, table_dir, contract)
         else:
-            files = [storage.write_table(frame, table_dir / DATA_FILE, sort_by=contract.grain)]
+            files = [storage.write_table(frame, table_dir / f"{name}.parquet", sort_by=contract.grain)]
         manifest["tables"][name] = {
             "rows": frame.height,
             "columns": {column: str(dtype) for column, dtype in frame.schema.items()},
@@ -237,7 +244,8 @@ def _view_sql(name: str, snapshot_dir: Path, table: dict, contract: TableContrac
     if table["partition_by"]:
         depth = "/".join(["*"] * len(table["partition_by"]))
         types = ", ".join(f"{_sql_string(key)}: {duckdb_type(contract.schema[key])}" for key in table["partition_by"])
-        source = (f"read_parquet({_sql_string(str(table_dir / depth / DATA_FILE))}, "
+        pattern = _sql_string(str(table_dir / depth / (name + ".parquet")))
+        source = (f"read_parquet({pattern}, "
                   f"hive_partitioning = true, hive_types = {{{types}}})")
     else:
         only = table["files"][0]["path"]
@@ -276,6 +284,7 @@ def _build_catalog(path: Path, snapshot_dir: Path, manifest: dict, contracts: Ma
             con.sql(_view_sql(name, snapshot_dir, table, contracts[name]))
         info = pl.DataFrame({
             "run_id": [manifest["run_id"]],
+            "snapshot_id": [snapshot_dir.name],
             "snapshot_dir": [str(snapshot_dir)],
             "published_at": [datetime.now(timezone.utc)],
             "tables": [sorted(manifest["tables"])],
@@ -314,36 +323,54 @@ def open_catalog(out_dir: Path, read_only: bool = True) -> duckdb.DuckDBPyConnec
     return con
 
 
-def query(out_dir: Path, sql: str) -> pl.DataFrame:
-    """Run one read-only SELECT (or WITH ... SELECT, EXPLAIN) on the catalog and return it as a frame."""
+def query(out_dir: Path, sql: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
+    """Run one read-only SELECT (or WITH ... SELECT, EXPLAIN) on the catalog and return it as a frame.
+
+    `params` binds $name parameters (never format values into `sql`).
+    """
     statements = duckdb.extract_statements(sql)
     if len(statements) != 1 or statements[0].type not in QUERY_STATEMENTS:
         kinds = ", ".join(statement.type.name for statement in statements) or "nothing"
         raise ValueError(f"query accepts exactly one SELECT statement, got: {kinds}")
     con = open_catalog(out_dir, read_only=True)
     try:
-        return con.sql(sql).pl()
+        return con.sql(sql, params=dict(params) if params else None).pl()
     finally:
         con.close()
 
 
-def catalog_run_id(out_dir: Path) -> str | None:
-    """The run_id the catalog serves (None before the first publish)."""
+def catalog_info(out_dir: Path) -> dict | None:
+    """run_id, snapshot_id, snapshot_dir, published_at of what the catalog serves (None before any publish)."""
     try:
         con = open_catalog(out_dir)
     except FileNotFoundError:
         return None
     try:
-        rows = con.sql("SELECT run_id FROM catalog_info").fetchall()
+        rows = con.sql("SELECT * FROM catalog_info").pl().to_dicts()
     finally:
         con.close()
-    return rows[0][0] if rows else None
+    return rows[0] if rows else None
 
 
-def current_run_id(out_dir: Path) -> str | None:
-    """The run_id DIR/current points at (None when there is no link)."""
+def catalog_run_id(out_dir: Path) -> str | None:
+    """The run_id the catalog serves (None before the first publish)."""
+    info = catalog_info(out_dir)
+    return info["run_id"] if info else None
+
+
+def current_snapshot_id(out_dir: Path) -> str | None:
+    """The snapshot folder name DIR/current points at (None when there is no link)."""
     link = Path(out_dir) / CURRENT_LINK
     return Path(os.readlink(link)).name if link.is_symlink() else None
+
+
+def _snapshot_id(snapshots: Path, run_id: str) -> str:
+    """`run_id`, or `run_id.N` (N = 2, 3, ...) when that run_id was published before (a rerun)."""
+    if not (snapshots / run_id).exists():
+        return run_id
+    taken = [int(entry.name.rsplit(".", 1)[1]) for entry in snapshots.glob(f"{run_id}.*")
+             if entry.name.rsplit(".", 1)[1].isdigit()]
+    return f"{run_id}.{max(taken, default=1) + 1}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -377,12 +404,25 @@ def _remove_leftovers(out_dir: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _swap_current(out_dir: Path, run_id: str) -> None:
-    temporary = out_dir / f".current-{run_id}"
+def _swap_current(out_dir: Path, snapshot_id: str) -> None:
+    temporary = out_dir / f".current-{snapshot_id}"
     temporary.unlink(missing_ok=True)
-    os.symlink(f"{SNAPSHOTS_DIR}/{run_id}", temporary)
+    os.symlink(f"{SNAPSHOTS_DIR}/{snapshot_id}", temporary)
     os.replace(temporary, out_dir / CURRENT_LINK)
     _fsync_dir(out_dir)
+
+
+def _link_reports(out_dir: Path) -> None:
+    """DIR/reports -> current/report_files, so report files swap together with `current`."""
+    link = out_dir / REPORTS_LINK
+    if link.is_symlink() and os.readlink(link) == f"{CURRENT_LINK}/{REPORT_FILES_DIR}":
+        return
+    if link.exists() and not link.is_symlink():
+        shutil.rmtree(link) if link.is_dir() else link.unlink()
+    temporary = out_dir / ".current-reports-link"
+    temporary.unlink(missing_ok=True)
+    os.symlink(f"{CURRENT_LINK}/{REPORT_FILES_DIR}", temporary)
+    os.replace(temporary, link)
 
 
 def publish_snapshot(
@@ -391,11 +431,14 @@ def publish_snapshot(
     run_id: str,
     contracts: Mapping[str, TableContract] = CONTRACTS,
     keep: int | None = None,
+    report_files: Path | None = None,
 ) -> PublishResult:
-    """Check, write and atomically publish `tables` as snapshot `run_id` under `out_dir`.
+    """Check, write and atomically publish `tables` as a snapshot of run `run_id` under `out_dir`.
 
-    Raises ContractError (before anything in out_dir changes) when a table breaks its contract,
-    and FileExistsError when `run_id` is the snapshot being served.
+    The snapshot folder is `run_id`, or `run_id.N` when that run_id was published before (a rerun
+    on the same inputs keeps its run_id). `report_files` (a folder of report .md/.html files) is
+    copied into the snapshot and served as DIR/reports -> current/report_files.
+    Raises ContractError, before anything in out_dir changes, when a table breaks its contract.
     """
     _check_run_id(run_id)
     frames = validate_tables(tables, contracts)
@@ -410,19 +453,18 @@ def publish_snapshot(
 
     with _publish_lock(out_dir):
         _remove_leftovers(out_dir)
-        snapshot_dir = snapshots / run_id
-        if snapshot_dir.exists():
-            if run_id in {current_run_id(out_dir), catalog_run_id(out_dir)}:
-                raise FileExistsError(f"snapshot {run_id} is published; choose a new run_id (next_run_id)")
-            shutil.rmtree(snapshot_dir)
-        staging = snapshots / f".staging-{run_id}-{os.getpid()}"
+        snapshot_id = _snapshot_id(snapshots, run_id)
+        snapshot_dir = snapshots / snapshot_id
+        staging = snapshots / f".staging-{snapshot_id}-{os.getpid()}"
         manifest = _write_snapshot(frames, staging, contracts, run_id)
+        if report_files is not None:
+            shutil.copytree(report_files, staging / REPORT_FILES_DIR)
         _checkpoint("parquet_written")
         os.rename(staging, snapshot_dir)
         _fsync_dir(snapshots)
         _checkpoint("snapshot_in_place")
 
-        temporary_catalog = out_dir / f".warehouse-{run_id}.duckdb"
+        temporary_catalog = out_dir / f".warehouse-{snapshot_id}.duckdb"
         temporary_catalog.unlink(missing_ok=True)
         _build_catalog(temporary_catalog, snapshot_dir, manifest, contracts)
         _checkpoint("catalog_built")
@@ -430,12 +472,15 @@ def publish_snapshot(
         _fsync_dir(out_dir)
         (snapshot_dir / PUBLISHED_MARKER).write_text(f"{time.time_ns()}\n")
         _checkpoint("catalog_swapped")
-        _swap_current(out_dir, run_id)
+        _swap_current(out_dir, snapshot_id)
+        if report_files is not None:
+            _link_reports(out_dir)
         _checkpoint("current_swapped")
         removed = apply_retention(out_dir, keep)
 
     return PublishResult(
         run_id=run_id,
+        snapshot_id=snapshot_id,
         snapshot_dir=snapshot_dir,
         catalog_path=out_dir / CATALOG_FILE,
         row_counts={name: frame.height for name, frame in frames.items()},
@@ -452,14 +497,15 @@ def _published_ns(snapshot_dir: Path) -> int | None:
 
 
 def apply_retention(out_dir: Path, keep: int) -> tuple[str, ...]:
-    """Delete all but the `keep` most recently published snapshots; return the removed run_ids.
+    """Delete all but the `keep` most recently published snapshots; return the removed snapshot ids.
 
     Never removes the snapshot `current` or the catalog points at. Snapshots that were written
     but never published (a publish killed before its catalog swap) are removed as well.
     """
     out_dir = Path(out_dir)
     root = out_dir / SNAPSHOTS_DIR
-    protected = {current_run_id(out_dir), catalog_run_id(out_dir)} - {None}
+    info = catalog_info(out_dir)
+    protected = {current_snapshot_id(out_dir), info["snapshot_id"] if info else None} - {None}
     entries = [entry for entry in root.iterdir() if entry.is_dir() and not entry.name.startswith(".")]
     published = sorted(
         ((stamp, entry) for entry in entries if (stamp := _published_ns(entry)) is not None),

@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     premium_min_n_with: int = 30
     bootstrap_seed: int = 7
 
+    # projections (transforms/projections.py picks up every projection_* field)
+    projection_min_n: int = 5
+    projection_max_years: int = 6
+    projection_min_years_for_trend: int = 3
+    projection_root_growth_prior: float = 0.03
+    projection_root_growth_prior_sd: float = 0.05
+    projection_level_persistence: float = 0.0
+
     # orchestration
     schedule_cron: str = "0 2 * * *"
     schedule_timezone: str = "UTC"

@@ -2,6 +2,7 @@
 -- Membership: each observation counts in its city, subdivision, country and 'World', and in its
 -- role_label (only when seniority is known), its role_name and 'All roles' (all combinations).
 -- Pay is in the region's currency (pay_annual_local); World cells use pay_annual_usd and 'USD'.
+-- A row without pay_annual_local (its local currency has no ECB rate) counts in World only.
 -- One list-valued quantile_cont per cell over $probabilities: its first five entries are
 -- p10, p25, median, p75, p90; the rest (returned as ci_grid_values) is the probability grid from
 -- which transforms/stats.py reads the median's binomial order-statistic interval. CV,
@@ -24,7 +25,6 @@ WITH obs AS (
     FROM read_parquet($observations_path)
     WHERE NOT is_outlier
       AND pay_annual_usd IS NOT NULL
-      AND pay_annual_local IS NOT NULL
 ),
 
 local_cells AS (
@@ -50,6 +50,7 @@ local_cells AS (
         quantile_cont(pay_annual_usd, 0.5) AS median_usd,
         fsum(pay_annual_usd) / count(*) AS mean_usd
     FROM obs
+    WHERE pay_annual_local IS NOT NULL
     GROUP BY GROUPING SETS (
         (year, country_code, country, subdivision, city, role_name, known_role_label, seniority),
         (year, country_code, country, subdivision, role_name, known_role_label, seniority),

@@ -13,6 +13,9 @@ from transforms.report_text import environment
 BOX_WIDTH, BOX_HEIGHT = 640, 120
 TREND_WIDTH, TREND_HEIGHT = 640, 260
 MARGIN = 48
+CHART_COLUMNS = ("reliability", "projected_text", "p10", "p25", "median", "p75", "p90", "p10_text", "p25_text", "median_text",
+                 "p75_text", "p90_text", "trend", "projected", "pi_low", "pi_high", "pi80_low", "pi80_high",
+                 "target_year")
 
 
 def page_template():
@@ -80,10 +83,14 @@ def trend_chart(record: dict) -> Markup:
         parts.append(f'<line x1="{last_x:.1f}" y1="{last_y:.1f}" x2="{tx:.1f}" y2="{y(fan["projected"]):.1f}" '
                      f'stroke="#e6550d" stroke-width="2" stroke-dasharray="5,4"/>')
         parts.append(f'<circle cx="{tx:.1f}" cy="{y(fan["projected"]):.1f}" r="4" fill="#e6550d"/>')
+        parts.append(f'<text x="{tx - 8:.1f}" y="{y(fan["projected"]) - 8:.1f}" text-anchor="end" class="lbl">'
+                     f'{escape(record.get("projected_text") or "")}</text>')
     path = " ".join(f"{x(yr):.1f},{y(v):.1f}" for yr, v in points)
     parts.append(f'<polyline points="{path}" fill="none" stroke="#08519c" stroke-width="2"/>')
     for yr, v in points:
         parts.append(f'<circle cx="{x(yr):.1f}" cy="{y(v):.1f}" r="3.5" fill="#08519c"/>')
+    parts.append(f'<text x="{x(points[-1][0]):.1f}" y="{y(points[-1][1]) + 18:.1f}" text-anchor="middle" '
+                 f'class="lbl">{escape(record.get("median_text") or "")}</text>')
     for yr in sorted(set(years)):
         parts.append(f'<text x="{x(yr):.1f}" y="{TREND_HEIGHT - MARGIN + 18}" text-anchor="middle" class="lbl">'
                      f'{yr}</text>')

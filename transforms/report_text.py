@@ -19,7 +19,6 @@ from babel import Locale
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 WORLD_LOCALE = "en_US"
-TEXT_LOCALE = "en_US"  # counts and percentages follow the report's language, English
 
 
 @dataclass(frozen=True)

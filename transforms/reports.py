@@ -15,12 +15,15 @@ import unicodedata
 import zlib
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
+import jinja2.meta
 import polars as pl
 
 from transforms import report_html
-from transforms.report_text import WORLD_LOCALE, format_values, markdown_template, md_cell
+from transforms.reference import load_reference
+from transforms.report_text import WORLD_LOCALE, environment, format_values, markdown_template, md_cell
 
 PAIR = ["role_label", "region"]
 SIBLINGS_SHOWN = 6
@@ -97,14 +100,18 @@ def _slug(text: str) -> str:
 # skill shares from observations
 
 
-def build_skill_shares(observations: pl.LazyFrame, ai_skills: tuple[str, ...] | list[str] = ()) -> pl.DataFrame:
+def build_skill_shares(observations: pl.LazyFrame, ai_skills: tuple[str, ...] | list[str] | None = None
+                       ) -> pl.DataFrame:
     """Share of job postings naming each skill/certification per role_label x region x year.
 
     Membership follows the marts: a posting counts in its role_label (when seniority is known), its
     role_name and 'All roles', and in its city, subdivision, country and 'World'. Rows with kind
     'ai_any' (skill "Any AI/LLM tool") count postings naming at least one of `ai_skills`.
     Columns: role_label, region, year, skill, kind, postings_with, postings, share_of_postings.
+    `ai_skills` defaults to the skills marked `ai: true` in data/reference/skills.yaml.
     """
+    if ai_skills is None:
+        ai_skills = [entry.skill for entry in load_reference().skills if entry.ai]
     ai = pl.lit(list(ai_skills), dtype=pl.List(pl.String))
     postings = (
         observations.filter(pl.col("kind") == "job_posting")
@@ -574,6 +581,9 @@ def build_facts(tables: dict[str, pl.DataFrame], ref, as_of: date, backtest_summ
 
 def _complete_tables(tables: dict[str, pl.DataFrame], ref, backtest_summary: dict | None) -> dict[str, pl.DataFrame]:
     out = dict(tables)
+    out["role_region_stats"] = _ensure(out["role_region_stats"], OPTIONAL_STATS_COLUMNS)
+    if out.get("projections") is not None:
+        out["projections"] = out["projections"].with_columns(pl.col("target_year").cast(pl.Int64))
     if "ppp" not in out:
         out["ppp"] = load_ppp(ref.directory)
     summary = backtest_summary or {}
@@ -581,6 +591,17 @@ def _complete_tables(tables: dict[str, pl.DataFrame], ref, backtest_summary: dic
         {k: [summary.get(k)] for k in ("median_abs_pct_error", "naive_median_abs_pct_error", "coverage_90")},
         schema={k: pl.Float64 for k in ("median_abs_pct_error", "naive_median_abs_pct_error", "coverage_90")})
     return out
+
+
+OPTIONAL_STATS_COLUMNS = {"parent_region": pl.String, "country_code": pl.String, "median_usd": pl.Float64,
+                          "median_ci_low": pl.Float64, "median_ci_high": pl.Float64, "cv": pl.Float64,
+                          "shrunk_median": pl.Float64, "shrink_weight": pl.Float64, "shrink_parent": pl.String}
+
+
+def _ensure(frame: pl.DataFrame, columns: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Add missing optional columns as nulls so reports render from partial marts."""
+    missing = [pl.lit(None, dtype=dtype).alias(name) for name, dtype in columns.items() if name not in frame.columns]
+    return frame.with_columns(missing) if missing else frame
 
 
 def load_ppp(reference_dir: Path) -> pl.DataFrame:
@@ -634,7 +655,8 @@ def build_reports(tables: dict[str, pl.DataFrame], ref, as_of: date, run_id: str
     md_template = markdown_template()
     html_template = report_html.page_template()
     markdown, html = [], []
-    for record in cells.iter_rows(named=True):
+    used = sorted((_template_names() | set(report_html.CHART_COLUMNS)) & set(cells.columns))
+    for record in cells.select(used).iter_rows(named=True):
         markdown.append(md_template.render(record, meta=meta, md=md_cell))
         html.append(html_template.render(record, meta=meta, charts=report_html.charts(record)))
     reports = cells.select(*PAIR, "slug_role", "slug_region", "reliability", "base_year").with_columns(
@@ -643,15 +665,35 @@ def build_reports(tables: dict[str, pl.DataFrame], ref, as_of: date, run_id: str
     return reports, claims
 
 
+@lru_cache(maxsize=1)
+def _template_names() -> frozenset[str]:
+    """Variables the two report templates read (so only those columns are turned into dicts)."""
+    names: set[str] = set()
+    for template in ("report.md.j2", "report.html.j2"):
+        env = environment(False)
+        source = env.loader.get_source(env, template)[0]
+        names |= jinja2.meta.find_undeclared_variables(env.parse(source))
+    return frozenset(names)
+
+
 def _source_names(accounting: pl.DataFrame | None) -> list[str]:
     if accounting is None or accounting.height == 0:
         return []
     return sorted(accounting["source"].drop_nulls().unique().to_list())
 
 
-def write_report_files(reports: pl.DataFrame, claims: pl.DataFrame | None = None,
-                       tables: dict[str, pl.DataFrame] | None = None, out_dir: Path | str = ".") -> Path:
-    """Write DIR/reports/<role-slug>/<region-slug>.md and .html plus DIR/reports/index.html; returns the folder."""
+def write_report_files(reports: pl.DataFrame, claims: pl.DataFrame | dict | None = None,
+                       tables: dict[str, pl.DataFrame] | Path | str | None = None,
+                       out_dir: Path | str | None = None) -> Path:
+    """Write DIR/reports/<role-slug>/<region-slug>.md and .html plus DIR/reports/index.html; returns the folder.
+
+    Accepts both calling conventions in use: (reports, claims, tables, out_dir) and (reports, tables, out_dir).
+    Claims and tables are not needed to write the files (pages are already rendered in `reports`).
+    """
+    if out_dir is None and isinstance(tables, (str, Path)):
+        out_dir = tables
+    if out_dir is None:
+        raise ValueError("write_report_files needs an output directory")
     root = Path(out_dir) / "reports"
     root.mkdir(parents=True, exist_ok=True)
     for role_slug in reports["slug_role"].unique().to_list():

@@ -197,17 +197,28 @@ def _parent_keys(cells: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _method_of_moments_tau2(frame: pl.LazyFrame, by: list[str], alias: str) -> pl.LazyFrame:
-    """Between-cell variance tau^2 = max(0, mean((y - y_parent)^2 - v)) over cells with a finite v."""
+    """Between-cell variance tau^2 = max(0, mean((y - y_parent)^2 - v)) over cells with a finite v.
+
+    Summed with numpy bincount over rows sorted by key and value, so the result does not depend
+    on the (unordered) streaming group_by.
+    """
     usable = pl.col("log_variance").is_finite() & pl.col("log_gap").is_not_null()
-    return (
+    terms = (
         frame.filter(usable)
-        .group_by(by)
-        .agg(
-            # sorted inside the group: the float sum (hence the output) does not depend on row order
-            ((pl.col("log_gap") ** 2) - pl.col("log_variance")).sort().mean().clip(lower_bound=0.0).alias(alias),
-            pl.len().alias(f"{alias}_cells"),
-        )
+        .select(*by, ((pl.col("log_gap") ** 2) - pl.col("log_variance")).alias("term"))
+        .collect()
+        .sort([*by, "term"], nulls_last=True)
     )
+    groups = terms.select(by).with_columns(pl.struct(by).rank("dense").cast(pl.Int64).alias("group_id") - 1)
+    group_id = groups["group_id"].to_numpy()
+    count = np.bincount(group_id, minlength=int(group_id.max()) + 1 if len(group_id) else 0)
+    total = np.bincount(group_id, weights=terms["term"].to_numpy(), minlength=len(count))
+    first = groups.with_row_index("row").group_by("group_id").agg(pl.col("row").min()).sort("group_id")
+    keys = terms.select(by)[first["row"].to_list()] if len(count) else terms.select(by)
+    return keys.with_columns(
+        pl.Series(alias, np.maximum(total / np.maximum(count, 1), 0.0)).alias(alias),
+        pl.Series(f"{alias}_cells", count.astype(np.int64)).alias(f"{alias}_cells"),
+    ).lazy()
 
 
 def attach_shrinkage(cells: pl.DataFrame) -> pl.DataFrame:

@@ -52,6 +52,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import yaml
 from scipy.signal import fftconvolve
 from scipy.special import ndtr
@@ -207,9 +208,23 @@ TITLE_SENIORITY_FORMS = (
     (("Senior ", "", True), ("Sr. ", "", True), ("Sr ", "", True), ("", " III", True)),
     (("Lead ", "", True), ("Staff ", "", True), ("Principal ", "", True)),
 )
+# role name variants used in titles; only those that are aliases of the role in roles.yaml are used
+TITLE_ALIASES = {
+    "data_scientist": ("Applied Data Scientist", "Decision Scientist"),
+    "data_engineer": ("Big Data Engineer", "ETL Developer", "Data Platform Engineer"),
+    "data_analyst": ("Business Data Analyst", "Insights Analyst"),
+    "machine_learning_engineer": ("ML Engineer", "Machine Learning Developer", "Deep Learning Engineer"),
+    "machine_learning_manager": ("ML Manager", "ML Engineering Manager", "Machine Learning Engineering Manager"),
+    "machine_learning_scientist": ("ML Scientist", "Machine Learning Researcher"),
+    "mlops_engineer": ("ML Ops Engineer", "ML Platform Engineer", "Machine Learning Platform Engineer"),
+    "ai_engineer": ("Artificial Intelligence Engineer", "GenAI Engineer", "LLM Engineer"),
+    "software_engineer": ("Software Developer", "Backend Engineer", "Full Stack Developer"),
+    "analytics_engineer": ("Analytics Developer", "Data Analytics Engineer"),
+    "data_architect": ("Data Solutions Architect", "Big Data Architect"),
+    "data_science_manager": ("Data Scientist Manager", "Manager of Data Science"),
+    "research_scientist": ("AI Research Scientist", "Applied Research Scientist"),
+}
 TITLE_EXTRA_SUFFIXES = ("", "", "", "", "", "", "", "", " - Remote", " - Hybrid", " (NLP)", " (Fintech)")
-ACRONYMS = {"ml": "ML", "ai": "AI", "bi": "BI", "etl": "ETL", "mle": "MLE", "swe": "SWE", "llm": "LLM",
-            "genai": "GenAI", "ops": "Ops", "mlops": "MLOps", "ds": "DS"}
 
 COMPANY_WORDS = ("Northwind", "Maple", "Harbor", "Summit", "Cedar", "Granite", "Aurora", "Silver", "Orchid",
                  "Lumen", "Vertex", "Quantum", "Nimbus", "Atlas", "Beacon", "Cobalt", "Evergreen", "Falcon",
@@ -219,8 +234,8 @@ COMPANY_NOUNS = ("Analytics", "Labs", "Systems", "Health", "Bank", "Robotics", "
                  "Retail", "Media", "Software", "Capital", "Dynamics", "Networks", "Bio")
 COMPANY_SUFFIXES = ("", " Inc.", " Ltd", "", " Group", " Technologies")
 
-DESCRIPTION_INTROS = ("{c} is hiring a {t}.", "Join {c} as a {t}.", "{c} is looking for a {t} to join the team.",
-                      "About the role: {t} at {c}.")
+# descriptions never repeat the title: title suffixes such as "(NLP)" would read as skills
+DESCRIPTION_INTROS = ("{c} is hiring.", "Join {c}.", "{c} is growing its team.", "About the role at {c}:")
 DESCRIPTION_SKILL_FORMS = ("Experience with {s} required.", "Tech stack: {s}.", "You know {s}.",
                            "Must have hands-on experience with {s}.")
 DESCRIPTION_CERT_FORMS = ("{s} preferred.", "Nice to have: {s}.", "Certifications: {s}.")
@@ -339,8 +354,9 @@ def build_market(ref: Reference, seed: int, years: tuple[int, int] = (2021, 2025
     shock = np.zeros((len(roles), len(countries), n_years + 1))
     shock[:, :, :n_years] = np.round(rng.normal(0, SHOCK_SD, (len(roles), len(countries), n_years)), 6)
 
-    skills = tuple(s for s in ref.skills if s.kind == "skill") + tuple(s for s in ref.skills if s.kind != "skill")
-    beta = np.array([SKILL_BETAS.get(s.skill, 0.0) for s in skills])
+    known = [s for s in ref.skills if s.skill in SKILL_BETAS]  # the market's skills, as roles.yaml spells them
+    skills = tuple(s for s in known if s.kind == "skill") + tuple(s for s in known if s.kind != "skill")
+    beta = np.array([SKILL_BETAS[s.skill] for s in skills])
     family_index = np.array([FAMILIES.index(r.family) if r.family in FAMILIES else -1 for r in roles])
     base_prev = np.array([[FAMILY_PREVALENCE[s.skill][f] if s.skill in FAMILY_PREVALENCE and f >= 0
                            else DEFAULT_PREVALENCE for s in skills] for f in family_index])
@@ -404,25 +420,10 @@ def draw_population(market: Market, n: int, rng: np.random.Generator) -> Draws:
 # ----------------------------------------------------------------------------------------------
 # Small tables of distinct strings (built once, indexed per row)
 # ----------------------------------------------------------------------------------------------
-def _title_case(text: str) -> str:
-    return " ".join(ACRONYMS.get(w, w[:1].upper() + w[1:]) for w in text.split())
-
-
-def _marker_words(ref: Reference) -> set[str]:
-    return {m for level in ref.seniority_levels for m in level.markers}
-
-
-def _clean_aliases(role: Role, ref: Reference) -> list[str]:
-    """Aliases that carry no seniority marker, title-cased ("ml engineer" -> "ML Engineer")."""
-    markers = _marker_words(ref)
-    keep = []
-    for alias in role.aliases:
-        words = alias.split()
-        padded = f" {alias} "
-        if len(alias) < 3 or any(w in markers for w in words) or any(f" {m} " in padded for m in markers if " " in m):
-            continue
-        keep.append(_title_case(alias))
-    return keep
+def _title_names(role: Role) -> list[str]:
+    """The role's label, then the TITLE_ALIASES that roles.yaml knows as aliases of this role."""
+    known = {a.lower() for a in role.aliases}
+    return [role.label] + [a for a in TITLE_ALIASES.get(role.role, ()) if a.lower() in known]
 
 
 @dataclass(frozen=True)
@@ -485,7 +486,7 @@ def build_tables(market: Market, ref: Reference) -> Tables:
     ranks = np.arange(len(companies))
     company_p = 1.0 / (ranks + 10.0)
     return Tables(
-        role_names=Lookup.build([[r.label] + _clean_aliases(r, ref) for r in market.roles]),
+        role_names=Lookup.build([_title_names(r) for r in market.roles]),
         city_forms=Lookup.build([_city_forms(ci) for ci in market.cities]),
         country_forms=Lookup.build([_country_forms(c, ref) for c in market.countries]),
         skill_forms=Lookup.build([[s.skill, *s.aliases] for s in market.skills]),
@@ -515,49 +516,50 @@ def _locations(market: Market, tables: Tables, draws: Draws, rng: np.random.Gene
     return text.to_series(), city_visible
 
 
+def _join_pieces(pieces: pl.Series, rows: np.ndarray, n: int) -> pl.Series:
+    """Concatenate string pieces per row (pieces sorted by row) into one string per row; rows
+    without pieces get null. Builds the list column from offsets (no group_by, no join)."""
+    counts = np.bincount(rows, minlength=n)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), type=pa.int64())
+    lists = pl.from_arrow(pa.LargeListArray.from_arrays(offsets, pieces.to_arrow().cast(pa.large_string())))
+    return pl.select(pl.when(pl.Series(counts) > 0).then(pl.lit(lists).list.join("")).alias("text")).to_series()
+
+
 def _skill_lists(market: Market, tables: Tables, has_skill: np.ndarray, kind: str, rng: np.random.Generator,
                  separator: str, messy_case: bool, prose: bool) -> pl.Series:
     """Per row, the skills (or certifications) it has, as surface forms joined into one string.
 
-    prose=True joins "a, b and c"; otherwise with `separator`. Rows without any: null."""
+    prose=True joins "a, b and c"; otherwise with `separator`. Rows without any: null. The order
+    of skills within a row follows a column order shuffled once per call."""
     n = has_skill.shape[0]
-    columns = np.array([i for i, s in enumerate(market.skills) if s.kind == kind])
-    rows, pos = np.nonzero(has_skill[:, columns])
+    columns = rng.permutation(np.array([i for i, s in enumerate(market.skills) if s.kind == kind]))
+    rows, pos = np.nonzero(has_skill[:, columns])  # row-major: sorted by row
     skill = columns[pos]
     m = len(rows)
     canonical = rng.random(m) < 0.6
     variant = np.where(canonical, tables.skill_forms.offset[skill], tables.skill_forms.pick(skill, rng.random(m)))
     case_sensitive = np.array([s.case_sensitive for s in market.skills])[skill]
     case = np.where(case_sensitive | (not messy_case), 0, _choose(rng, m, (0.6, 0.25, 0.15)))
-    order_key = rng.random(m)
-    order = np.lexsort((order_key, rows))
-    rows, variant, case = rows[order], variant[order], case[order]
-    start = np.searchsorted(rows, rows, side="left")
+    counts = np.bincount(rows, minlength=n)
+    start = np.repeat(np.cumsum(counts) - counts, counts)
     position = np.arange(m) - start
-    per_row = np.bincount(rows, minlength=n)[rows]
+    per_row = counts[rows]
     if prose:
         sep = np.where(position == 0, 0, np.where(position == per_row - 1, 1, 2))
         sep_strings = ("", " and ", ", ")
     else:
         sep = np.where(position == 0, 0, 1)
         sep_strings = ("", separator)
-    surface = tables.skill_forms.gather(variant)
-    long = pl.DataFrame({"row": rows, "position": position, "case": case, "sep": sep, "surface": surface})
-    joined = (
-        long.select(
-            pl.col("row"), pl.col("position"),
-            pl.concat_str(
-                pl.col("sep").replace_strict(list(range(len(sep_strings))), list(sep_strings), return_dtype=pl.String),
-                pl.when(pl.col("case") == 1).then(pl.col("surface").str.to_lowercase())
-                .when(pl.col("case") == 2).then(pl.col("surface").str.to_uppercase())
-                .otherwise(pl.col("surface")),
-            ).alias("piece"),
-        )
-        .group_by("row")
-        .agg(pl.col("piece").sort_by("position").str.join("").alias("text"))
-    )
-    full = pl.DataFrame({"row": np.arange(n)}).join(joined, on="row", how="left").sort("row")
-    return full["text"]
+    pieces = pl.DataFrame({"case": case, "sep_text": pl.Series(sep_strings, dtype=pl.String).gather(sep),
+                           "surface": tables.skill_forms.gather(variant)}).select(
+        pl.concat_str(
+            pl.col("sep_text"),
+            pl.when(pl.col("case") == 1).then(pl.col("surface").str.to_lowercase())
+            .when(pl.col("case") == 2).then(pl.col("surface").str.to_uppercase())
+            .otherwise(pl.col("surface")),
+        ).alias("piece")
+    ).to_series()
+    return _join_pieces(pieces, rows, n)
 
 
 def _skill_names(market: Market, has_skill: np.ndarray, kind: str) -> pl.Series:
@@ -566,11 +568,10 @@ def _skill_names(market: Market, has_skill: np.ndarray, kind: str) -> pl.Series:
     names = [market.skills[i].skill for i in columns]
     order = np.argsort(names)
     rows, pos = np.nonzero(has_skill[:, np.array(columns)[order]])
-    long = pl.DataFrame({"row": rows, "name": pl.Series([names[i] for i in order]).gather(pos)})
-    grouped = long.group_by("row").agg(pl.col("name").sort().alias("names"))
-    full = (pl.DataFrame({"row": np.arange(has_skill.shape[0])}).join(grouped, on="row", how="left").sort("row")
-            .select(pl.col("names").fill_null(pl.lit([], dtype=pl.List(pl.String))).alias("names")))
-    return full["names"]
+    values = pl.Series([names[i] for i in order], dtype=pl.String).gather(pos)
+    counts = np.bincount(rows, minlength=has_skill.shape[0])
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), type=pa.int64())
+    return pl.from_arrow(pa.LargeListArray.from_arrays(offsets, values.to_arrow().cast(pa.large_string())))
 
 
 def _grouped(x: pl.Expr, sep: str) -> pl.Expr:
@@ -915,7 +916,7 @@ def postings_chunk(market: Market, ref: Reference, tables: Tables, draws: Draws,
                                date.dt.to_string("%Y-%m-%d").alias("date_text"),
                                future.dt.to_string("%Y-%m-%d").alias("future_text"))
     description = pl.concat_str(
-        _template(DESCRIPTION_INTROS, "intro", c=pl.col("company"), t=pl.col("title_text")),
+        _template(DESCRIPTION_INTROS, "intro", c=pl.col("company")),
         pl.when(pl.col("skills_text").is_not_null())
         .then(pl.concat_str(pl.lit(" "), _template(DESCRIPTION_SKILL_FORMS, "skill_form", s=pl.col("skills_text"))))
         .otherwise(pl.lit("")),

@@ -70,11 +70,11 @@ def test_killed_publish_leaves_a_complete_snapshot_served_and_republish_works(tm
     served = publish.query(tmp_path, SNAPSHOT_SQL).rows()
     assert sorted(served) == expected_rows(served_after_kill, size_of(served_after_kill))
     assert publish.catalog_run_id(tmp_path) == served_after_kill
-    assert publish.current_run_id(tmp_path) == "s2"  # the link is swapped last
+    assert publish.current_snapshot_id(tmp_path) == "s2"  # the link is swapped last
 
     result = publish.publish_snapshot(build_tables("s7", 7), tmp_path, "s7")
     assert sorted(publish.query(tmp_path, SNAPSHOT_SQL).rows()) == expected_rows("s7", 7)
-    assert publish.current_run_id(tmp_path) == "s7"
+    assert publish.current_snapshot_id(tmp_path) == "s7"
     assert not list(tmp_path.glob(".warehouse-*")) and not list((tmp_path / "snapshots").glob(".staging-*"))
     kept = sorted(path.name for path in (tmp_path / "snapshots").iterdir())
     assert kept == (["s2", "s5", "s7"] if stage == "catalog_swapped" else ["s2", "s7"])

@@ -155,12 +155,17 @@ def test_observation_arithmetic_is_checked_against_the_period_and_the_rates():
     assert violations_of("observations", broken) == {"annualisation factor": 1, "usd = annual x fx_rate_usd": 1}
 
 
-def test_role_label_must_read_seniority_then_role_name():
+def test_role_label_must_read_seniority_words_then_role_name():
     observations = build_tables("r1", 2)["observations"]
+    worded = observations.with_columns(
+        pl.when(pl.col("seniority") == "Junior").then(pl.lit("Entry-level Machine Learning Manager"))
+        .otherwise(pl.col("role_label")).alias("role_label"))
+    assert check_contract("observations", worded) == []
     broken = observations.with_columns(
         pl.when(pl.col("row_number") == 2).then(pl.lit("Machine Learning Manager (Senior)"))
+        .when(pl.col("row_number") == 1).then(pl.lit("Junior Machine Learning Manager"))  # seniority is null
         .otherwise(pl.col("role_label")).alias("role_label"))
-    assert violations_of("observations", broken) == {"role_label from seniority": 1}
+    assert violations_of("observations", broken) == {"role_label from seniority": 2}
 
 
 def test_missing_columns_and_wrong_dtypes_are_reported_before_rules():

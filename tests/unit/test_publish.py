@@ -149,7 +149,7 @@ def test_observations_are_partitioned_by_year_and_country_with_typed_hive_keys(t
     table_dir = tmp_path / "snapshots" / "r1" / "observations"
     folders = sorted(str(path.parent.relative_to(table_dir)) for path in table_dir.rglob("*.parquet"))
     assert folders == [f"year={year}/country_code={code}" for year in (2024, 2025) for code in ("CA", "NA", "US")]
-    inside = pl.read_parquet(table_dir / "year=2024" / "country_code=NA" / "data.parquet")
+    inside = pl.read_parquet(table_dir / "year=2024" / "country_code=NA" / "observations.parquet")
     assert "year" not in inside.columns and "country_code" not in inside.columns
     assert inside["row_number"].to_list() == sorted(inside["row_number"].to_list())
     con = duckdb.connect()
@@ -238,6 +238,9 @@ def test_next_run_id_counts_up_within_a_day(tmp_path):
     assert publish.next_run_id(tmp_path, date(2026, 1, 31)) == "20260131-001"
     publish.publish_snapshot(build_tables("x", 1), tmp_path, "20260131-001")
     assert publish.next_run_id(tmp_path, date(2026, 1, 31)) == "20260131-002"
+    publish.publish_snapshot(build_tables("x", 1), tmp_path, "20260131-002")
+    publish.publish_snapshot(build_tables("x", 1), tmp_path, "20260131-002")  # rerun: folder 20260131-002.2
+    assert publish.next_run_id(tmp_path, date(2026, 1, 31)) == "20260131-003"
     assert publish.next_run_id(tmp_path, date(2026, 2, 1)) == "20260201-001"
 
 
@@ -256,7 +259,7 @@ def test_contract_violation_raises_naming_table_column_rule_and_key_and_keeps_pr
     assert "p10 <= p25 <= median <= p75 <= p90" in message
     assert "'region': 'Region 03'" in message and "1 row(s)" in message
     assert not (tmp_path / "snapshots" / "bad").exists()
-    assert publish.catalog_run_id(tmp_path) == "good" and publish.current_run_id(tmp_path) == "good"
+    assert publish.catalog_run_id(tmp_path) == "good" and publish.current_snapshot_id(tmp_path) == "good"
     assert count(tmp_path, "role_region_stats") == 3
 
 
@@ -272,11 +275,29 @@ def test_unknown_table_and_wrong_dtype_are_refused(tmp_path):
     assert not (tmp_path / "warehouse.duckdb").exists()
 
 
-def test_republishing_the_served_run_id_is_refused(tmp_path):
-    publish.publish_snapshot(build_tables("r1", 2), tmp_path, "r1")
-    with pytest.raises(FileExistsError):
-        publish.publish_snapshot(build_tables("r1", 3), tmp_path, "r1")
-    assert count(tmp_path, "reports") == 2
+def test_republishing_a_run_id_gets_a_new_snapshot_folder_and_never_touches_the_served_one(tmp_path):
+    first = publish.publish_snapshot(build_tables("r1", 2), tmp_path, "r1")
+    reader = publish.open_catalog(tmp_path)
+    try:
+        again = publish.publish_snapshot(build_tables("r1", 3), tmp_path, "r1")
+        third = publish.publish_snapshot(build_tables("r1", 4), tmp_path, "r1")
+        assert reader.sql("SELECT count(*) FROM reports").fetchall() == [(2,)]
+    finally:
+        reader.close()
+    assert (first.snapshot_id, again.snapshot_id, third.snapshot_id) == ("r1", "r1.2", "r1.3")
+    assert publish.current_snapshot_id(tmp_path) == "r1.3"
+    assert publish.catalog_info(tmp_path)["snapshot_id"] == "r1.3" and count(tmp_path, "reports") == 4
+
+
+def test_report_files_are_served_from_the_current_snapshot(tmp_path):
+    for index, text in ((1, "# first"), (2, "# second")):
+        files = tmp_path / f"files{index}" / "all-roles"
+        files.mkdir(parents=True)
+        (files / "world.md").write_text(text)
+        publish.publish_snapshot(build_tables(f"r{index}", 1), tmp_path / "out", f"r{index}",
+                                 report_files=files.parent)
+        assert (tmp_path / "out" / "reports" / "all-roles" / "world.md").read_text() == text
+    assert os.readlink(tmp_path / "out" / "reports") == "current/report_files"
 
 
 # --- read-only access ------------------------------------------------------------------------
@@ -302,6 +323,13 @@ def test_query_accepts_one_select_and_refuses_writes_copies_and_attach(tmp_path)
         with pytest.raises(ValueError, match="exactly one SELECT"):
             publish.query(tmp_path, statement)
     assert not (tmp_path / "leak.csv").exists()
+
+
+def test_query_binds_named_parameters(tmp_path):
+    publish.publish_snapshot(build_tables("r1", 3), tmp_path, "r1")
+    frame = publish.query(tmp_path, "SELECT slug_region FROM reports WHERE region = $region",
+                          params={"region": "Region 01"})
+    assert frame["slug_region"].to_list() == ["region-01"]
 
 
 def test_query_before_any_publish_says_there_is_no_catalog(tmp_path):

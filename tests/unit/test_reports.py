@@ -383,6 +383,18 @@ def test_ppp_reference_values_match_the_world_bank_file():
 
 # ------------------------------------------------------------------ files and speed
 
+def test_report_files_accept_the_flows_calling_convention(built, tmp_path):
+    tables, out, _ = built
+    root = reports.write_report_files(out, tables, tmp_path / "files")  # (reports, tables, out_dir)
+    assert root == tmp_path / "files" / "reports" and (root / "index.html").exists()
+
+
+def test_skill_shares_default_to_the_ai_skills_of_the_reference():
+    default = reports.build_skill_shares(_observations())
+    explicit = reports.build_skill_shares(_observations(), ["LLM", "Generative AI", "LangChain", "Hugging Face"])
+    assert default.equals(explicit)
+
+
 def test_report_files_and_index_are_written_with_relative_links(built, tmp_path):
     _, out, claims = built
     root = reports.write_report_files(out, claims, None, tmp_path)

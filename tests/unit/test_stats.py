@@ -53,9 +53,11 @@ def simulated_observations(rows: int = 6000, seed: int = 11) -> pl.DataFrame:
         "year": (2024 + rng.integers(0, 2, rows)).astype(np.int32),
         "currency_local": [PLACES[p][2] for p in place],
         "pay_annual_usd": pay_usd,
-        "pay_annual_local": pay_usd * np.array([PLACES[p][3] for p in place]),
+        # a few rows without a local amount (no ECB rate for the local currency): World only
+        "pay_annual_local": np.where(rng.random(rows) < 0.03, np.nan, pay_usd * np.array([PLACES[p][3] for p in place])),
         "is_outlier": rng.random(rows) < 0.02,
-    }, schema_overrides={"seniority": pl.String, "subdivision": pl.String, "city": pl.String})
+    }, schema_overrides={"seniority": pl.String, "subdivision": pl.String, "city": pl.String}).with_columns(
+        pl.col("pay_annual_local").fill_nan(None).alias("pay_annual_local"))
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +90,7 @@ def independent_cells(observations: pl.DataFrame) -> pl.DataFrame:
             part = (
                 kept.filter(role_filter)
                 .with_columns(role_expr.alias("role_label"), region_expr.alias("region"), pay_expr.alias("pay"))
-                .filter(pl.col("region").is_not_null())
+                .filter(pl.col("region").is_not_null() & pl.col("pay").is_not_null())
                 .group_by(KEY)
                 .agg(
                     pl.len().cast(pl.Int64).alias("n"),
@@ -129,6 +131,15 @@ def test_roll_ups_cover_every_role_and_region_level_with_world_in_usd(role_regio
     assert role_region_stats.filter(pl.col("role_level") == "role_label")["seniority"].is_not_null().all()
 
 
+def test_rows_without_local_pay_count_in_world_cells_only(observations, role_region_stats):
+    kept = observations.filter(~pl.col("is_outlier"))
+    assert kept["pay_annual_local"].null_count() > 0
+    world = role_region_stats.filter((pl.col("role_label") == "All roles") & (pl.col("region") == "World"))
+    assert world["n"].sum() == kept.height
+    countries = role_region_stats.filter((pl.col("role_label") == "All roles") & (pl.col("region_level") == "country"))
+    assert countries["n"].sum() == kept["pay_annual_local"].count()
+
+
 def test_outlier_rows_do_not_count(observations):
     base = stats.build_role_region_stats(observations, get_settings())
     extreme = observations.head(1).with_columns(pl.lit(1e9).alias("pay_annual_usd"),
@@ -149,7 +160,7 @@ def test_median_interval_of_small_cells_is_exactly_the_binomial_order_statistics
     small = role_region_stats.filter((pl.col("n") <= stats.CI_EXACT_MAX_N) & (pl.col("n") >= 6)
                                      & (pl.col("region_level") == "city") & (pl.col("role_level") == "role_label"))
     assert small.height > 20
-    kept = observations.filter(~pl.col("is_outlier"))
+    kept = observations.filter(~pl.col("is_outlier") & pl.col("pay_annual_local").is_not_null())
     for cell in small.head(25).iter_rows(named=True):
         values = np.sort(kept.filter((pl.col("role_label") == cell["role_label"]) & (pl.col("city") == cell["region"])
                                      & (pl.col("year") == cell["year"]))["pay_annual_local"].to_numpy())
