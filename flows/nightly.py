@@ -151,6 +151,9 @@ def projections_task(stats_path: str, work_dir: str, as_of_iso: str) -> dict:
     }
 
 
+BACKTEST_SUMMARY_COLUMNS = ("median_abs_pct_error", "naive_median_abs_pct_error", "coverage_90", "cells")
+
+
 @task(name="render-reports")
 def reports_task(paths: dict[str, str], work_dir: str, as_of_iso: str, run_id: str, summary: dict) -> dict:
     from transforms import reports
@@ -158,11 +161,19 @@ def reports_task(paths: dict[str, str], work_dir: str, as_of_iso: str, run_id: s
 
     tables = {name: pl.read_parquet(paths[name]) for name in
               ("role_region_stats", "skill_premiums", "demand_signals", "projections", "backtests")}
+    ref = load_reference()
     tables["skill_shares"] = reports.build_skill_shares(pl.scan_parquet(paths["observations"]))
-    report_frame, claims = reports.build_reports(tables, load_reference(), parse_as_of(as_of_iso), run_id, summary)
+    tables["ppp"] = reports.load_ppp(ref.directory)
+    report_frame, claims = reports.build_reports(tables, ref, parse_as_of(as_of_iso), run_id, summary)
     work = Path(work_dir)
-    reports.write_report_files(report_frame, tables, work / "report_files")
+    reports.write_report_files(report_frame, claims, tables, work / "report_files")
+    summary_frame = pl.DataFrame({k: [summary.get(k)] for k in BACKTEST_SUMMARY_COLUMNS},
+                                 schema={**{k: pl.Float64 for k in BACKTEST_SUMMARY_COLUMNS}, "cells": pl.Int64})
     return {
+        "skill_shares": str(storage.write_table(tables["skill_shares"], work / "skill_shares.parquet",
+                                                sort_by=["role_label", "region", "year", "kind", "skill"])),
+        "ppp": str(storage.write_table(tables["ppp"], work / "ppp.parquet", sort_by=["country_code", "year"])),
+        "backtest_summary": str(storage.write_table(summary_frame, work / "backtest_summary.parquet")),
         "reports": str(storage.write_table(report_frame, work / "reports.parquet", sort_by=["role_label", "region"])),
         "report_claims": str(storage.write_table(claims, work / "report_claims.parquet",
                                                  sort_by=["role_label", "region", "claim_id"])),
@@ -252,7 +263,8 @@ def _run(as_of_date: date, sources: list[str] | None, out: Path, full_refresh: b
 
     t0 = time.perf_counter()
     rep = reports_task(paths, str(work_dir), as_of_date.isoformat(), run_id, proj["summary"])
-    paths.update(reports=rep["reports"], report_claims=rep["report_claims"])
+    paths.update({name: rep[name] for name in ("reports", "report_claims", "skill_shares", "ppp",
+                                                "backtest_summary")})
     timer.record("reports", t0)
 
     t0 = time.perf_counter()

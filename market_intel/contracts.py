@@ -535,11 +535,64 @@ _RUNS = TableContract(
     ),
 )
 
+_SKILL_SHARES = TableContract(
+    name="skill_shares",
+    description=(
+        "Share of job postings naming each skill or certification, per role_label x region x year "
+        "(the Required Skills and AI Impact sections of the reports; kind 'ai_any' = any AI/LLM tool)."
+    ),
+    grain=("role_label", "region", "year", "skill", "kind"),
+    columns=(
+        c("role_label", S, "role label or roll-up ('All roles')"),
+        c("region", S, "region label or 'World'"),
+        c("year", I32, "posting year"),
+        c("skill", S, "canonical skill or certification name"),
+        c("kind", S, "skill / certification / ai_any"),
+        c("postings_with", I64, "postings naming it"),
+        c("postings", I64, "postings in the cell"),
+        c("share_of_postings", F64, "postings_with / postings"),
+    ),
+    rules=(between("share_of_postings", 0.0, 1.0), at_least("postings", 1)),
+)
+
+_PPP = TableContract(
+    name="ppp",
+    description=(
+        "World Bank PPP conversion factors, private consumption (LCU per international $), as carried "
+        "over into data/reference/ppp.csv with its source and vintage (Cost of Living Context)."
+    ),
+    grain=("country_code", "year"),
+    columns=(
+        c("country_code", S, "ISO 3166-1 alpha-2"),
+        c("iso3", S, "ISO 3166-1 alpha-3"),
+        c("country", S, "country name"),
+        c("currency", S, "local currency (ISO 4217)"),
+        c("year", I64, "reference year"),
+        c("ppp_lcu_per_intl_dollar", F64, "local currency units per international dollar"),
+        c("indicator", S, "World Bank indicator code (PA.NUS.PRVT.PP)"),
+    ),
+    rules=(at_least("ppp_lcu_per_intl_dollar", 0.0, strict=True),),
+)
+
+_BACKTEST_SUMMARY = TableContract(
+    name="backtest_summary",
+    description="One row: this run's backtest summary over all cells (quoted in every report's methodology).",
+    grain=(),
+    columns=(
+        c("median_abs_pct_error", F64, "median absolute % error of the model's held-out-year medians", True),
+        c("naive_median_abs_pct_error", F64, "the same for carrying the previous year forward", True),
+        c("coverage_90", F64, "share of held-out medians inside the 90 % interval", True),
+        c("cells", I64, "cells backtested", True),
+    ),
+    rules=(between("coverage_90", 0.0, 1.0),),
+)
+
 CONTRACTS: dict[str, TableContract] = {
     contract.name: contract
     for contract in (
         _OBSERVATIONS, _REJECTS, _DUPLICATES, _SOURCE_ACCOUNTING, _ROLE_REGION_STATS, _SKILL_PREMIUMS,
-        _DEMAND_SIGNALS, _PROJECTIONS, _BACKTESTS, _REPORTS, _REPORT_CLAIMS, _RUNS,
+        _DEMAND_SIGNALS, _PROJECTIONS, _BACKTESTS, _REPORTS, _REPORT_CLAIMS, _RUNS, _SKILL_SHARES, _PPP,
+        _BACKTEST_SUMMARY,
     )
 }
 

@@ -145,9 +145,24 @@ def _join_parsed(frame: pl.DataFrame, parsed: pl.DataFrame, on: str) -> pl.DataF
     return frame.join(parsed.unique(subset=[on], keep="first", maintain_order=True), on=on, how="left")
 
 
+# dots grouping thousands: "1.234.567" or "120.000,50" (a comma then decimals)
+EUROPEAN_NUMBER = r"^[-+]?\d{1,3}(?:\.\d{3})+,\d+$|^[-+]?\d{1,3}(?:\.\d{3}){2,}$"
+
+
 def _number(expr: pl.Expr) -> pl.Expr:
-    """'120,000' / '$ 85847' / '1.2e5' -> float; anything else -> null."""
-    return expr.str.replace_all(r"[,\s_$€£¥]", "").cast(pl.Float64, strict=False)
+    """'120,000' / '$ 85847' / '1.2e5' / '120.000,50' -> float; anything else (inf, NaN) -> null.
+
+    Commas are thousands separators unless the dots are ("1.234.567", "120.000,50"): then the
+    comma is the decimal mark. "120.000" alone stays 120.0 (the out-of-range check catches it).
+    """
+    text = expr.str.replace_all(r"[\s_$€£¥]", "")
+    number = (
+        pl.when(text.str.contains(EUROPEAN_NUMBER))
+        .then(text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
+        .otherwise(text.str.replace_all(",", "", literal=True))
+        .cast(pl.Float64, strict=False)
+    )
+    return pl.when(number.is_finite()).then(number).otherwise(None)
 
 
 def _is_missing_text(expr: pl.Expr) -> pl.Expr:

@@ -66,6 +66,14 @@ def _iso_codes() -> frozenset[str]:
 
 
 _ISO_CODES = _iso_codes()
+# Any currency marker that may stand between the two amounts of a range ("C$90,000 – C$110,000",
+# "90,000 CAD - 110,000 CAD", "Rs. 5,00,000 to Rs. 7,00,000"): removed before the separator is read,
+# so that every marker form accepted on the first amount is accepted on the second. ISO codes are
+# matched upper-case only, so that separator words ("to", "and") are never taken for codes.
+_BETWEEN_CURRENCY = re.compile(
+    "|".join(sorted((re.escape(m) for m, _ in _CURRENCY_MARKERS), key=len, reverse=True))
+    + r"|\$|(?i:\b(?:rs\.?|inr)(?![a-z]))|\b(?:" + "|".join(sorted(_ISO_CODES)) + r")\b"
+)
 
 
 def currency_hint(text: str) -> str | None:
@@ -130,9 +138,8 @@ def _amounts(text: str) -> tuple[list[float], str | None]:
         suffix = (m.group(2) or "").lower()
         values.append(value * (1e3 if suffix == "k" else 1e6 if suffix == "m" else 1))
     if len(matches) == 2:
-        between = text[matches[0].end():matches[1].start()]
+        between = _BETWEEN_CURRENCY.sub(" ", text[matches[0].end():matches[1].start()])
         between = re.sub(r"[^\w\s\-–—~]", "", between).strip()
-        between = re.sub(r"\b(?:[A-Z]{2,3}|rs|inr)\b", "", between, flags=re.IGNORECASE).strip()
         if not _RANGE_SEP.match(between or "?"):
             return values[:1], None  # "120,000 a year plus 10% bonus": the second is no bound
         if matches[1].group(2) and not matches[0].group(2) and values[0] < 1000 <= values[1]:

@@ -11,14 +11,23 @@ their record), and the number of fields is the number of delimiters left after r
 segments. Records whose field count differs from the header's are rejected as `malformed_row`
 with their raw text; the others are parsed by Polars with every column read as text.
 
-Encodings: a UTF-8 byte-order mark is dropped; `auto` tries UTF-8, then cp1252, then latin-1
-(which decodes any byte) and records what was used in `StagedFile.encoding`. A blank CSV header
-cell is named `Unnamed: <position>` as pandas names it (so ids seen in pandas map as they read).
+Encodings: a UTF-8 byte-order mark is dropped and a UTF-16/32 one selects that codec; `auto`
+tries UTF-8, then cp1252, then latin-1 (which decodes any byte) and records what was used in
+`StagedFile.encoding`. A file that mixes UTF-8 lines with cp1252 ones (files concatenated from
+different exports) decodes each valid UTF-8 sequence as UTF-8 and only the invalid bytes as
+cp1252 (`utf-8+cp1252`). Values that are UTF-8 once mis-decoded as cp1252 ("DÃ©veloppeur") are
+repaired when the round trip is exact, and NUL characters are removed from values (they end C
+strings in tools downstream). A blank CSV header cell is named `Unnamed: <position>` as pandas
+names it (so ids seen in pandas map as they read). A mapped column whose name appears twice in a
+CSV header is a spec error (which of the two is meant cannot be guessed), and a file that cannot
+be read in the spec's format (a CSV named .parquet) is a spec error naming the path.
 """
 from __future__ import annotations
 
+import codecs
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +36,9 @@ import polars as pl
 from transforms.specs import CANONICAL_FIELDS, SourceSpec, SpecError
 
 UTF8_BOM = b"\xef\xbb\xbf"
+UNICODE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+MIXED_ENCODING = "utf-8+cp1252"
 QUOTE = '"'
 QUOTED_SEGMENT = r'"(?:[^"]|"")*"'
 
@@ -62,18 +74,48 @@ def empty_rejects() -> pl.DataFrame:
     return pl.DataFrame(schema=REJECT_SCHEMA)
 
 
+def _single_byte_char(byte: int) -> str:
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return bytes([byte]).decode("latin-1")
+
+
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: bytes that are not UTF-8 are read as cp1252 (latin-1 where undefined)."""
+    if not isinstance(error, UnicodeDecodeError):  # pragma: no cover - registered for decoding only
+        raise error
+    chunk = error.object[error.start:error.end]
+    return "".join(_single_byte_char(b) for b in chunk), error.end
+
+
+codecs.register_error("market_intel_cp1252_fallback", _cp1252_fallback)
+
+
 def decode_bytes(data: bytes, encoding: str = "auto") -> tuple[str, str]:
-    """Bytes -> (text, encoding used); `auto` falls back from UTF-8 to cp1252 to latin-1."""
+    """Bytes -> (text, encoding used); `auto` falls back from UTF-8 to cp1252 to latin-1.
+
+    A UTF-16/32 byte-order mark selects that codec whatever the spec says (such a file cannot be
+    read any other way); UTF-8 lines mixed with cp1252 ones decode each in its own encoding.
+    """
+    for bom, codec in UNICODE_BOMS:
+        if data.startswith(bom):
+            return data.decode(codec), codec
     bom = data.startswith(UTF8_BOM)
     if bom:
         data = data[len(UTF8_BOM):]
     if encoding != "auto":
         return data.decode(encoding), encoding
-    for candidate in ("utf-8", "cp1252", "latin-1"):
+    try:
+        return data.decode("utf-8"), ("utf-8-sig" if bom else "utf-8")
+    except UnicodeDecodeError:
+        mixed = data.decode("utf-8", errors="market_intel_cp1252_fallback")
+    for candidate in ("cp1252", "latin-1"):
         try:
-            return data.decode(candidate), ("utf-8-sig" if bom and candidate == "utf-8" else candidate)
+            single = data.decode(candidate)
         except UnicodeDecodeError:
             continue
+        return (single, candidate) if single == mixed else (mixed, MIXED_ENCODING)
     raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
 
 
@@ -81,7 +123,7 @@ def stage_file(spec: SourceSpec, path: str | Path) -> StagedFile:
     """Read one raw file of `spec` into canonical text columns (see module docstring)."""
     path = Path(path)
     if spec.format == "parquet":
-        table, rejects, encoding = _read_parquet(path), empty_rejects(), "parquet"
+        table, rejects, encoding = _read_parquet(spec, path), empty_rejects(), "parquet"
     else:
         try:
             text, encoding = decode_bytes(path.read_bytes(), spec.encoding)
@@ -132,6 +174,7 @@ def _read_csv_text(text: str, spec: SourceSpec, path: Path) -> tuple[pl.DataFram
     if records.height == 0:
         return pl.DataFrame(schema={"row_number": pl.Int64, "raw": pl.String}), empty_rejects()
     header, data = records.row(0, named=True)["raw"], records.slice(1)
+    _check_unique_mapped_columns(spec, header, path)
     header_fields = records.head(1).select(_field_count(pl.col("raw"), spec.delimiter).alias("n")).item()
     data = data.with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row_number"),
@@ -156,6 +199,16 @@ def _read_csv_text(text: str, spec: SourceSpec, path: Path) -> tuple[pl.DataFram
         raise ValueError(f"{path.name}: parsed {parsed.height} rows from {good.height} well-formed records")
     table = parsed.with_columns(good.get_column("row_number"), good.get_column("raw"))
     return table, rejects
+
+
+def _check_unique_mapped_columns(spec: SourceSpec, header: str, path: Path) -> None:
+    """A mapped column named twice in the header is ambiguous: fail like a missing column."""
+    names = pl.read_csv(io.BytesIO(header.encode("utf-8")), has_header=False, infer_schema=False,
+                        separator=spec.delimiter, quote_char=QUOTE).row(0)
+    for field, column in spec.fields.items():
+        if (count := sum(name == column for name in names)) > 1:
+            raise SpecError(spec.label, f"fields.{field}",
+                            f"column {column!r} appears {count} times in the header of {path.name}")
 
 
 # --- JSON lines ------------------------------------------------------------------------------
@@ -196,8 +249,12 @@ def _ndjson(lines: list[str]) -> pl.DataFrame:
 
 # --- Parquet ---------------------------------------------------------------------------------
 
-def _read_parquet(path: Path) -> pl.DataFrame:
-    frame = pl.read_parquet(path)
+def _read_parquet(spec: SourceSpec, path: Path) -> pl.DataFrame:
+    try:
+        frame = pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SpecError(spec.label, "path", f"{path.name} is not a readable parquet file: {first_line}") from exc
     raw = (pl.struct(pl.all()).struct.json_encode() if frame.width else pl.lit("{}")).alias("raw")
     return _as_text(frame).with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row_number"),
@@ -230,10 +287,46 @@ def _check_columns(spec: SourceSpec, table: pl.DataFrame, path: Path) -> None:
                             f"column {column!r} not found in {path.name} (columns: {', '.join(available)})")
 
 
+# characters that bytes 0xC2-0xF4 (UTF-8 lead bytes) and 0x80-0xBF (continuation bytes) become
+# when UTF-8 text is mis-decoded as cp1252: a lead followed by a continuation marks likely mojibake
+_LEAD_CHARS = "".join(_single_byte_char(b) for b in range(0xC2, 0xF5))
+_CONTINUATION_CHARS = "".join(_single_byte_char(b) for b in range(0x80, 0xC0))
+MOJIBAKE_PATTERN = f"[{re.escape(_LEAD_CHARS)}][{re.escape(_CONTINUATION_CHARS)}]"
+
+
+def _unmojibake(value: str) -> str:
+    """'DÃ©veloppeur' -> 'Développeur' when re-encoding as cp1252 gives valid UTF-8; else unchanged."""
+    try:
+        return value.encode("cp1252", errors="strict").decode("utf-8")
+    except UnicodeError:
+        try:
+            return value.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            return value
+
+
+def repair_mojibake(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """Repair mis-decoded UTF-8 in `columns`, working on the distinct suspicious values only."""
+    repairs = []
+    for column in columns:
+        suspects = (
+            frame.select(pl.col(column).drop_nulls().unique().sort().alias(column))
+            .filter(pl.col(column).str.contains(MOJIBAKE_PATTERN))
+            .get_column(column).to_list()
+        )
+        mapping = {v: fixed for v in suspects if (fixed := _unmojibake(v)) != v}
+        if mapping:
+            repairs.append(pl.col(column).replace(mapping).alias(column))
+    return frame.with_columns(repairs) if repairs else frame
+
+
 def _canonical(table: pl.DataFrame, spec: SourceSpec, path: Path) -> pl.DataFrame:
+    table = repair_mojibake(table, sorted({c for c in spec.fields.values() if c in table.columns}))
+
     def field(name: str) -> pl.Expr:
         mapped = name in spec.fields and spec.fields[name] in table.columns
-        expr = pl.col(spec.fields[name]).str.strip_chars() if mapped else pl.lit(None, dtype=pl.String)
+        expr = (pl.col(spec.fields[name]).str.replace_all("\x00", "", literal=True).str.strip_chars()
+                if mapped else pl.lit(None, dtype=pl.String))
         expr = pl.when(expr != "").then(expr).otherwise(None)
         if name in spec.values:
             expr = expr.replace(spec.values[name])

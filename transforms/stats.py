@@ -160,7 +160,8 @@ def attach_median_ci(cells: pl.DataFrame, grid: list[float]) -> pl.DataFrame:
     return cells.with_columns(
         pl.Series("median_ci_low", np.where(has_ci, ci_low, np.nan)).fill_nan(None).alias("median_ci_low"),
         pl.Series("median_ci_high", np.where(has_ci, ci_high, np.nan)).fill_nan(None).alias("median_ci_high"),
-        pl.Series("ci_method", np.where(has_ci, method, None)).alias("ci_method"),
+        pl.Series("ci_method", [m if ok else None for m, ok in zip(method.tolist(), has_ci.tolist())],
+                  dtype=pl.String).alias("ci_method"),
     )
 
 

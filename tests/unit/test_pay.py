@@ -68,3 +68,50 @@ def test_period_spellings_are_normalised():
     raw = pl.Series("p", ["hourly", "per hour", "H", "yr", "p.a.", "Monthly", "WEEK", "daily", "fortnight", None])
     assert normalise_period(raw).to_list() == ["hour", "hour", "hour", "year", "year", "month", "week", "day",
                                                None, None]
+
+
+# Every currency marker form, written before BOTH amounts of a range, with each range separator.
+CURRENCY_PREFIXES = [("C$", "CAD"), ("CA$", "CAD"), ("A$", "AUD"), ("AU$", "AUD"), ("US$", "USD"), ("NZ$", "NZD"),
+                     ("S$", "SGD"), ("HK$", "HKD"), ("£", "GBP"), ("€", "EUR"), ("₹", "INR"), ("Rs ", "INR"),
+                     ("Rs. ", "INR"), ("CAD ", "CAD"), ("$", "$")]
+RANGE_SEPARATORS = ["–", " – ", "—", " — ", "-", " - ", " to "]
+
+
+@pytest.mark.parametrize("separator", RANGE_SEPARATORS)
+@pytest.mark.parametrize(("prefix", "code"), CURRENCY_PREFIXES)
+def test_a_currency_prefix_on_both_amounts_of_a_range_keeps_both_bounds(prefix, code, separator):
+    text = f"{prefix}142,000{separator}{prefix}177,000"
+    assert _one(text) == (142_000, 177_000, code, None, None)
+
+
+@pytest.mark.parametrize("separator", RANGE_SEPARATORS)
+@pytest.mark.parametrize(("prefix", "code"), CURRENCY_PREFIXES)
+def test_a_currency_prefix_on_the_first_amount_only_keeps_both_bounds(prefix, code, separator):
+    assert _one(f"{prefix}90,000{separator}110,000 a year") == (90_000, 110_000, code, "year", None)
+
+
+@pytest.mark.parametrize("separator", RANGE_SEPARATORS)
+@pytest.mark.parametrize("text", ["CAD 90,000{sep}110,000", "90,000{sep}110,000 CAD", "90,000 CAD{sep}110,000 CAD",
+                                  "CAD 90,000{sep}CAD 110,000", "CAD90,000{sep}CAD110,000"])
+def test_an_iso_code_before_or_after_the_numbers_is_the_currency_of_both_bounds(text, separator):
+    assert _one(text.format(sep=separator)) == (90_000, 110_000, "CAD", None, None)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("C$142,000–C$177,000", (142_000, 177_000, "CAD", None, None)),
+    ("A$218,000 - A$257,000", (218_000, 257_000, "AUD", None, None)),
+    ("C$90k–C$110k per year", (90_000, 110_000, "CAD", "year", None)),
+    ("AU$45.50 - AU$52.00 an hour", (45.5, 52.0, "AUD", "hour", None)),
+    ("₹25,00,000 to ₹35,00,000 per annum", (2_500_000, 3_500_000, "INR", "year", None)),
+    ("€60.000 — €75.000", (60_000, 75_000, "EUR", None, None)),
+    ("60.000 € - 75.000 €", (60_000, 75_000, "EUR", None, None)),
+])
+def test_ranges_reported_with_prefixed_second_amounts_are_parsed(text, expected):
+    assert _one(text) == expected
+
+
+def test_separator_words_are_not_taken_for_currency_codes():
+    # "to" and "and" are read as separators in any case; only upper-case ISO 4217 codes are codes
+    assert _one("50,000 TO 60,000")[:2] == (50_000, 60_000)
+    assert _one("between $50,000 and $60,000")[:2] == (50_000, 60_000)
+    assert _one("120,000 a year plus 10% bonus")[:2] == (120_000, 120_000)

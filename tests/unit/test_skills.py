@@ -3,7 +3,7 @@ import polars as pl
 import pytest
 
 from transforms.reference import load_reference
-from transforms.skills import extract_skills
+from transforms.skills import extract_skills, implied_skills
 
 
 def _one(text):
@@ -45,3 +45,73 @@ def test_results_are_sorted_and_unique_per_distinct_text():
     out = extract_skills(pl.Series(["SQL, python, Python, sql", "SQL, python, Python, sql", None]), load_reference())
     assert out.height == 2
     assert out.filter(pl.col("text").is_not_null())["skills"].to_list() == [["Python", "SQL"]]
+
+
+def _named_only(text):
+    out = extract_skills(pl.Series([text], dtype=pl.String), load_reference(), certifications_imply_skills=False)
+    row = out.row(0, named=True)
+    return row["skills"], row["certifications"]
+
+
+@pytest.mark.parametrize(
+    ("text", "certification", "skill"),
+    [
+        ("AWS Machine Learning Specialty", "AWS Machine Learning Specialty", "AWS"),
+        ("Azure Data Scientist Associate", "Azure Data Scientist Associate", "Azure"),
+        ("Certified Kubernetes Administrator", "Certified Kubernetes Administrator", "Kubernetes"),
+        ("Databricks Certified Data Engineer", "Databricks Certified Data Engineer", "Databricks"),
+        ("Google Cloud Professional Machine Learning Engineer", "Google Professional ML Engineer", "GCP"),
+        # aliases that do not spell the skill still give it: the certification is the same
+        ("CKA", "Certified Kubernetes Administrator", "Kubernetes"),
+        ("DP-100", "Azure Data Scientist Associate", "Azure"),
+        ("Google Professional ML Engineer", "Google Professional ML Engineer", "GCP"),
+        ("AWS SA Associate", "AWS Solutions Architect", "AWS"),
+        ("databricks data engineer professional", "Databricks Certified Data Engineer", "Databricks"),
+    ],
+)
+def test_a_certification_also_counts_as_the_skill_it_contains(text, certification, skill):
+    assert _one(f"Nice to have: {text}.") == ([skill], [certification])
+
+
+def test_the_implied_skills_are_read_from_the_dictionary_names():
+    assert implied_skills(load_reference()) == {
+        "AWS Machine Learning Specialty": ("AWS",), "AWS Solutions Architect": ("AWS",),
+        "Google Professional ML Engineer": ("GCP",), "Azure Data Scientist Associate": ("Azure",),
+        "Certified Kubernetes Administrator": ("Kubernetes",), "PMP": (),
+        "Databricks Certified Data Engineer": ("Databricks",),
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["AWS ML Specialty", "AWS Certified Machine Learning - Specialty", "Microsoft Certified Azure Data Scientist "
+     "Associate", "Google Cloud Professional Machine Learning Engineer", "GCP ML Engineer certification",
+     "Databricks Data Engineer Associate", "Certified Kubernetes Administrator, AWS Solutions Architect, PMP",
+     "CKA CKA, DP-100"],
+)
+def test_certification_spans_are_consumed_before_skills_are_matched(text):
+    assert _named_only(text)[0] == []
+    assert _named_only(text)[1] != []
+
+
+@pytest.mark.parametrize(
+    ("text", "skills"),
+    [
+        ("AWS and AWS ML Specialty", ["AWS"]),
+        ("AWS ML Specialty and AWS", ["AWS"]),
+        ("Kubernetes, CKA", ["Kubernetes"]),
+        ("Google Cloud, Google Cloud Professional Machine Learning Engineer", ["GCP"]),
+        ("Go, CKA and Python", ["Go", "Python"]),
+        ("PMP and Go to market", []),
+    ],
+)
+def test_a_skill_named_separately_from_a_certification_is_still_found(text, skills):
+    assert _named_only(text)[0] == skills
+
+
+def test_certifications_and_skills_in_prose_are_both_found():
+    text = "Tech stack: Python, Databricks and SQL. Nice to have: CKA, PMP and AWS ML Specialty."
+    assert _one(text) == (["AWS", "Databricks", "Kubernetes", "Python", "SQL"],
+                          ["AWS Machine Learning Specialty", "Certified Kubernetes Administrator", "PMP"])
+    assert _named_only(text) == (["Databricks", "Python", "SQL"],
+                                 ["AWS Machine Learning Specialty", "Certified Kubernetes Administrator", "PMP"])
