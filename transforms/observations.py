@@ -17,10 +17,10 @@ Duplicates policy (each rule configurable through settings or the function's par
 3. Salary reports without ids are kept even when identical: a survey without respondent ids
    legitimately holds identical answers from different people (aijobs.net has 39,304 such rows).
 
-Outliers: within each role (slug), robust z = 0.6745 * (ln pay - median) / MAD of ln annual USD
-pay; |z| > `outlier_mad_threshold` (3.5, Iglewicz & Hoaglin) sets `is_outlier`. When the MAD is 0
-the mean absolute deviation * 1.2533 stands in; roles with fewer than `OUTLIER_MIN_GROUP` rows
-are not judged. Outliers stay in the table (flagged), and `outlier_rule_enabled=False` flags none.
+Outliers: within each role (slug) x country, robust z = 0.6745 * (ln pay - median) / MAD of ln
+annual USD pay; |z| > `outlier_mad_threshold` (3.5, Iglewicz & Hoaglin) sets `is_outlier`. When
+the MAD is 0 the mean absolute deviation * 1.2533 stands in; a role x country with fewer than
+`OUTLIER_MIN_GROUP` rows is not judged. Outliers stay in the table (flagged), and `outlier_rule_enabled=False` flags none.
 
 Accounting: per source, rows_read = rows_kept + rows_rejected + rows_duplicate, checked exactly.
 """
@@ -168,10 +168,29 @@ def cross_posted_duplicates(observations: pl.DataFrame, *, window_days: int, pay
 
 
 def flag_outliers(observations: pl.DataFrame, *, threshold: float, enabled: bool = True,
-                  group: str = "role") -> pl.DataFrame:
-    """Add is_outlier: |robust z| of ln annual USD pay within `group` above `threshold`."""
+                  group: str | Sequence[str] = ("role", "country_code")) -> pl.DataFrame:
+    """Add is_outlier: |robust z| of ln annual USD pay within `group` above `threshold`.
+
+    The comparison is within role AND country: pay levels differ several-fold between countries,
+    so a within-role rule over all countries would flag ordinary pay in lower-paid countries and
+    bias their medians up. Groups with fewer than OUTLIER_MIN_GROUP rows are not judged.
+    """
     if not enabled:
         return observations.with_columns(pl.lit(False).alias("is_outlier"))
+    group = _as_list(group)
+    return observations.with_columns(
+        pl.when(pl.len().over(group) >= OUTLIER_MIN_GROUP).then(_outlier_expr(group, threshold))
+        .otherwise(pl.lit(False))
+        .fill_null(False)
+        .alias("is_outlier")
+    )
+
+
+def _as_list(columns: str | Sequence[str]) -> list[str]:
+    return [columns] if isinstance(columns, str) else list(columns)
+
+
+def _outlier_expr(group: list[str], threshold: float) -> pl.Expr:
     log_pay = pl.col("pay_annual_usd").log()
     deviation = (log_pay - log_pay.median().over(group)).abs()
     spread = (
@@ -179,13 +198,7 @@ def flag_outliers(observations: pl.DataFrame, *, threshold: float, enabled: bool
         .otherwise(deviation.mean().over(group) * MEAN_AD_TO_MAD)
     )
     robust_z = MAD_TO_SIGMA * deviation / spread
-    return observations.with_columns(
-        pl.when((pl.len().over(group) >= OUTLIER_MIN_GROUP) & (spread > 0))
-        .then(robust_z > threshold)
-        .otherwise(pl.lit(False))
-        .fill_null(False)
-        .alias("is_outlier")
-    )
+    return pl.when(spread > 0).then(robust_z > threshold).otherwise(pl.lit(False))
 
 
 def account_rows(kept: pl.DataFrame, rejects: pl.DataFrame, duplicates: pl.DataFrame,

@@ -8,15 +8,14 @@ touch a letter, digit, "_", "+", "#" or "&" ("R" is not found in "R&D", "Rust" o
 `case_sensitive` match their canonical name with its case ("R", "Go", "SAS") and their aliases
 in any case; `not_before` drops a match followed by an ordinary word ("Go to the site").
 
-Certifications and skills: a certification counts as the skills its names contain ("AWS Machine
-Learning Specialty" -> AWS, "Certified Kubernetes Administrator" -> Kubernetes, "Google Cloud
-Professional Machine Learning Engineer" -> GCP; the union over the canonical name and all aliases,
-so "DP-100" gives Azure like "Azure Data Scientist Associate"). The implied skills are read from
-the dictionary itself (`implied_skills`), not listed by hand. Named skills are matched only on the
-text left after every certification span (any alias) is blanked out, so that a skill is never
-read off a certification's words by accident; a skill named separately ("AWS and AWS ML
-Specialty") is still found in the remainder. `extract_skills(..., certifications_imply_skills=False)`
-gives the named skills alone.
+Certifications and skills: named skills are matched only on the text left after every
+certification span (any alias) is blanked out, so a skill is never read off a certification's
+words ("AWS Machine Learning Specialty" is the certification, not the AWS skill); a skill named
+separately ("AWS and AWS ML Specialty") is still found in the remainder. By default a certification
+therefore does not imply a skill: the premium regression then estimates a certification's premium
+over and above the skills named beside it. `extract_skills(..., certifications_imply_skills=True)`
+adds the skills a certification's names contain ("Certified Kubernetes Administrator" ->
+Kubernetes; read from the dictionary by `implied_skills`, not listed by hand).
 """
 from __future__ import annotations
 
@@ -120,7 +119,7 @@ def _has(entry_pattern: str, exclusion: str | None, column: str = "text") -> pl.
     )
 
 
-def extract_skills(values: pl.Series, ref: Reference, *, certifications_imply_skills: bool = True) -> pl.DataFrame:
+def extract_skills(values: pl.Series, ref: Reference, *, certifications_imply_skills: bool = False) -> pl.DataFrame:
     """One row per distinct text: skills and certifications (canonical names, sorted, unique).
 
     Certifications are matched on the text as given; skills on the text with certification spans

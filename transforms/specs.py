@@ -7,6 +7,7 @@ file unless absolute.
 from __future__ import annotations
 
 import glob
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -21,6 +22,22 @@ CANONICAL_FIELDS: tuple[str, ...] = (
 SPEC_KEYS: tuple[str, ...] = (
     "name", "kind", "format", "path", "fields", "constants", "values", "encoding", "delimiter",
 )
+
+
+class SpecLoader(yaml.SafeLoader):
+    """YAML's safe loader with YAML 1.2 booleans: only true/false are booleans.
+
+    YAML 1.1 (PyYAML's default) reads yes/no/on/off/y/n as booleans, so `country: NO` (Norway)
+    became "False" and a column named `on` became "True"; in a spec every other word is text.
+    """
+
+
+SpecLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+SpecLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                 list("tTfF"))
 
 
 class SpecError(ValueError):
@@ -128,7 +145,7 @@ def load_spec(path: str | Path) -> SourceSpec:
     except OSError as exc:
         raise SpecError(path, "spec", f"cannot read: {exc.strerror}") from exc
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=SpecLoader)  # noqa: S506 - SpecLoader is a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

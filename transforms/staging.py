@@ -216,7 +216,7 @@ def _check_unique_mapped_columns(spec: SourceSpec, header: str, path: Path) -> N
 def _is_json_object(line: str) -> bool:
     try:
         return isinstance(json.loads(line), dict)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python's stack
         return False
 
 
@@ -268,8 +268,8 @@ def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
         col = pl.col(name)
         if isinstance(dtype, (pl.List, pl.Array)):
             return col.cast(pl.List(pl.String)).list.join(", ").alias(name)
-        if isinstance(dtype, pl.Struct):
-            return col.struct.json_encode().alias(name)
+        if isinstance(dtype, pl.Struct):  # a null struct stays null, not the text "null"
+            return pl.when(col.is_not_null()).then(col.struct.json_encode()).alias(name)
         return col.cast(pl.String).alias(name)
 
     return frame.select([text(n, d) for n, d in frame.schema.items()])
