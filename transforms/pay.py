@@ -53,6 +53,7 @@ _CURRENCY_MARKERS: tuple[tuple[str, str], ...] = (
 )
 _RS = re.compile(r"\b(?:rs\.?|inr)\s*\d", re.IGNORECASE)
 _ISO = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
+_CODE_BY_NUMBER = re.compile(r"(?<![A-Za-z])([A-Z]{3}) ?(?=\d)|(?<=\d) ?([A-Z]{3})(?![A-Za-z])")
 _SCI = re.compile(r"\d(?:\.\d+)?[eE][+-]?\d")
 # A number: digits with separators ("25,00,000", "60.000", "1 200", "28.50"), optional k/m suffix.
 _NUMBER = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)|\d(?:[\d,.'\u00a0\u202f]*\d)?)\s*([kKmM](?![a-zA-Z]))?")
@@ -86,6 +87,9 @@ def currency_hint(text: str) -> str | None:
     for match in _ISO.finditer(text):
         if match.group(1) in _ISO_CODES:
             return match.group(1)
+    unknown = _CODE_BY_NUMBER.search(text)
+    if unknown:  # "XYZ 152,000": a currency code we do not know is named, not absent
+        return unknown.group(1) or unknown.group(2)
     return "$" if "$" in text else None
 
 

@@ -35,8 +35,9 @@ Truth medians are medians of the population distribution (a mixture of lognormal
 sample: each role's skill effect distribution is an exact discrete convolution, the mixture is
 laid on a fine grid of log pay (step 0.002) and convolved with the normal, and the median is read
 off the cumulative sum (error far below 0.1 %). For the year after the last generated one the
-trend is extended without a shock (that shock is unknown) and the AI-skill prevalence trend is
-extended (capped at 95 %).
+trend is extended with that year's own shock (drawn from a separate seeded stream, so it is what
+the market "will do", unknown to any model fitted on the generated years) and the AI-skill
+prevalence trend is extended (capped at 95 %).
 
 Everything is vectorised: draws with numpy, strings with Polars expressions over columns (and
 lookups into small tables of distinct strings). Rows are produced in chunks of `chunk_rows`, each
@@ -63,7 +64,9 @@ from transforms.reference import City, Country, Reference, Role, SkillEntry, Sub
 # ----------------------------------------------------------------------------------------------
 # Market parameters (documented here, copied into truth.json)
 # ----------------------------------------------------------------------------------------------
-SIGMA = 0.25
+# Residual log-pay spread within the narrowest cell (one role x seniority x city x year x skill
+# set). The spread of a published cell is wider: it mixes seniorities, cities, skills and roles.
+SIGMA = 0.15
 SHOCK_SD = 0.005
 GROWTH_NOISE_PCT = 0.5
 GRID_STEP = 0.002  # log pay grid of the truth computation
@@ -300,7 +303,7 @@ class Market:
     city_effect: np.ndarray  # (C,)
     city_weight: np.ndarray  # (C,) absolute probabilities
     growth: np.ndarray  # (R, K) log slope per year
-    shock: np.ndarray  # (R, K, Y + 1), last column (next year) is 0
+    shock: np.ndarray  # (R, K, Y + 1), last column: the next year's shock
     skills: tuple[SkillEntry, ...]  # skills then certifications
     beta: np.ndarray  # (S,)
     prevalence: np.ndarray  # (R, S, Y + 1)
@@ -353,6 +356,8 @@ def build_market(ref: Reference, seed: int, years: tuple[int, int] = (2021, 2025
     growth = np.log1p(np.clip(np.round(growth_pct, 3), 1.0, 7.0) / 100)
     shock = np.zeros((len(roles), len(countries), n_years + 1))
     shock[:, :, :n_years] = np.round(rng.normal(0, SHOCK_SD, (len(roles), len(countries), n_years)), 6)
+    # the next year's shock comes from its own stream, so the generated years do not depend on it
+    shock[:, :, n_years] = np.round(_seed_sequence(seed, 0, 1).normal(0, SHOCK_SD, (len(roles), len(countries))), 6)
 
     known = [s for s in ref.skills if s.skill in SKILL_BETAS]  # the market's skills, as roles.yaml spells them
     skills = tuple(s for s in known if s.kind == "skill") + tuple(s for s in known if s.kind != "skill")
@@ -1317,7 +1322,7 @@ def generate_market(rows: int, seed: int, out: Path, years: tuple[int, int] = (2
             "log_pay": "country level + role effect + seniority effect + city effect + growth[role,country] * "
                        "(year - first year) + shock[role,country,year] + sum_k beta_k has_k + N(0, sigma^2)",
             "premium_pct": "100 * (exp(beta) - 1)",
-            "projection_year": "trend without a shock (that year's shock is unknown); AI-skill prevalence "
+            "projection_year": "trend plus that year's own shock (a separate seeded stream); AI-skill prevalence "
                                "trend extended, capped at 95 %",
             "truth_medians": "population medians of clean annual local pay (mixture of lognormals), not sample "
                              "medians; junk rows, injected outliers and cross-posts excluded",
