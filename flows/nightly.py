@@ -177,7 +177,7 @@ def reports_task(paths: dict[str, str], work_dir: str, as_of_iso: str, run_id: s
         "reports": str(storage.write_table(report_frame, work / "reports.parquet", sort_by=["role_label", "region"])),
         "report_claims": str(storage.write_table(claims, work / "report_claims.parquet",
                                                  sort_by=["role_label", "region", "claim_id"])),
-        "report_files": str(work / "report_files"),
+        "report_files": str(work / "report_files" / "reports"),  # write_report_files adds reports/
     }
 
 

@@ -61,8 +61,17 @@ class MarketRun:
 
 @pytest.fixture(scope="session")
 def default_market_run(tmp_path_factory, prefect_harness) -> MarketRun:
-    """The embedded default market (fixed seed), generated and run once for the whole session."""
+    """The embedded default market (fixed seed), generated and run once for the whole session.
+
+    For development, MARKET_INTEL_TEST_REUSE="MARKET_DIR:OUT_DIR" reuses a market and a run made
+    by hand with the same rows, seed and as_of (never set in CI).
+    """
     from flows.nightly import nightly
+
+    reuse = os.environ.get("MARKET_INTEL_TEST_REUSE")
+    if reuse:
+        market_dir, out_dir = (Path(p) for p in reuse.split(":"))
+        return MarketRun(market_dir=market_dir, out_dir=out_dir, summary={})
     from transforms.synthetic import generate_market
 
     base = tmp_path_factory.mktemp("default-market")

@@ -73,11 +73,16 @@ def select_indicators(observations: pl.DataFrame, min_n_with: int,
 def select_pairs(indicators: np.ndarray, table: pl.DataFrame, min_n_with: int,
                  max_pairs: int = MAX_PAIRS) -> list[tuple[int, int, int]]:
     """The most common skill pairs (co-occurrence counts from X'X), each with >= min_n_with holders."""
+    return pairs_from_cooccurrence(indicators.T @ indicators, table, min_n_with, max_pairs)
+
+
+def pairs_from_cooccurrence(co: np.ndarray, table: pl.DataFrame, min_n_with: int,
+                            max_pairs: int = MAX_PAIRS) -> list[tuple[int, int, int]]:
+    """The most common skill pairs given the indicators' co-occurrence counts X'X (all indicators)."""
     skill_positions = [i for i, kind in enumerate(table["kind"].to_list()) if kind == "skill"]
     if len(skill_positions) < 2:
         return []
-    sub = indicators[:, skill_positions]
-    co = sub.T @ sub
+    co = co[np.ix_(skill_positions, skill_positions)]
     upper_i, upper_j = np.triu_indices(len(skill_positions), k=1)
     counts = co[upper_i, upper_j]
     order = np.lexsort((upper_j, upper_i, -counts))
@@ -118,111 +123,182 @@ def _premium(beta: np.ndarray, se: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+# --------------------------------------------------------------------------- rows, blocks and cells
+#
+# Performance (benchmarks/, GitHub issue 9): every row is held once as a few numpy vectors, its
+# indicators packed into one int64 bit mask (40 indicators fit), never as an n x k float matrix.
+# Rows are sorted by country, role_name, role_label, year, record_id, log pay, so each fixed-effect
+# cell and each (country, role_name) block is a contiguous slice. The regressions need, per published
+# cell, the within X'X and X'y (sums over the blocks it contains: sufficient statistics) and the HC1
+# meat sum_i e_i^2 x_i x_i' (one more pass over the blocks once the coefficients are known); both
+# passes build dense indicator columns for one chunk of at most CHUNK_ROWS rows at a time, so memory
+# stays flat as the row count grows. The raw medians come from positions in rows sorted by cell and
+# pay (the middle holder and the middle non-holder of each cell), vectorised over all cells.
+
+SORT_KEY = ("country", "role_name", "role_label", "year", "record_id", "log_pay")
+CHUNK_ROWS = 200_000
+
+
 def _prepare(observations: pl.DataFrame, table: pl.DataFrame) -> pl.DataFrame:
-    """Indicator columns and within-fixed-effect-cell demeaned log pay and indicators."""
-    indicator_exprs = [
-        pl.col("skills" if kind == "skill" else "certifications").list.contains(skill).cast(pl.Float64).alias(column)
-        for skill, kind, column in table.select("skill", "kind", "column").iter_rows()
+    """Kept rows in a fixed order (reproducible float sums) with log pay, an indicator bit mask,
+    within-fixed-effect-cell demeaned log pay, and fixed-effect cell and block ids (run ids)."""
+    bits = [
+        (pl.col("skills" if kind == "skill" else "certifications").list.contains(skill).cast(pl.Int64)
+         * pl.lit(1 << position, dtype=pl.Int64)).alias(f"bit_{position}")
+        for position, (skill, kind) in enumerate(table.select("skill", "kind").iter_rows())
     ]
-    columns = table["column"].to_list()
     return (
         observations.lazy()
         .filter(~pl.col("is_outlier") & (pl.col("pay_annual_usd") > 0))
-        .select(*FIXED_EFFECT, "role_name", "record_id", "pay_annual_usd", "skills", "certifications")
-        .with_columns(pl.col("pay_annual_usd").log().alias("log_pay"), *indicator_exprs)
+        .select(*FIXED_EFFECT, "role_name", "record_id", "pay_annual_usd",
+                pl.col("pay_annual_usd").log().alias("log_pay"),
+                pl.sum_horizontal(bits).alias("mask"))
         .collect()
-        # a fixed order makes the float sums (hence the published numbers) reproducible
-        .sort([*FIXED_EFFECT, "record_id", "log_pay"], nulls_last=True)
+        .sort(list(SORT_KEY), nulls_last=True)
         .with_columns(
-            *[(pl.col(c) - pl.col(c).mean().over(FIXED_EFFECT)).alias(f"within_{c}") for c in ["log_pay", *columns]],
-            pl.struct(FIXED_EFFECT).rank("dense").alias("fixed_effect_id"),
+            (pl.col("log_pay") - pl.col("log_pay").mean().over(FIXED_EFFECT)).alias("within_log_pay"),
+            pl.struct(FIXED_EFFECT).rle_id().alias("fixed_effect_id"),
+            pl.struct("country", "role_name").rle_id().alias("block_id"),
         )
     )
 
 
-def _cells(prepared: pl.DataFrame):
-    """Yield (role_label, region, region_level, rows) for every published cell."""
+def _dense(mask: np.ndarray, k: int, pairs: list[tuple[int, int, int]]) -> np.ndarray:
+    """0/1 float columns: the k indicators, then one product column per pair."""
+    x = ((mask[:, None] >> np.arange(k, dtype=np.int64)) & 1).astype(np.float64)
+    if not pairs:
+        return x
+    return np.hstack([x, np.column_stack([x[:, a] * x[:, b] for a, b, _ in pairs])])
+
+
+def _chunks(fixed_effect_id: np.ndarray, block_id: np.ndarray) -> list[tuple[int, int]]:
+    """Row ranges made of whole fixed-effect cells of one block, at most CHUNK_ROWS rows unless a single
+    cell is larger."""
+    n = len(fixed_effect_id)
+    if n == 0:
+        return []
+    starts = np.flatnonzero(np.diff(fixed_effect_id)) + 1
+    bounds = np.concatenate([[0], starts, [n]])
+    chunks, begin = [], 0
+    for left, right in zip(bounds[:-1], bounds[1:]):
+        if left > begin and (right - begin > CHUNK_ROWS or block_id[left] != block_id[begin]):
+            chunks.append((begin, int(left)))
+            begin = int(left)
+    chunks.append((begin, n))
+    return chunks
+
+
+def _within(x: np.ndarray, fixed_effect_id: np.ndarray) -> np.ndarray:
+    """x minus its fixed-effect-cell means (rows of each cell are contiguous)."""
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(fixed_effect_id)) + 1])
+    counts = np.diff(np.concatenate([starts, [len(fixed_effect_id)]]))
+    means = np.add.reduceat(x, starts, axis=0) / counts[:, None]
+    return x - np.repeat(means, counts, axis=0)
+
+
+def _cell_index(blocks: pl.DataFrame) -> list[tuple[np.ndarray, list[tuple[str, str, str]]]]:
+    """Per cell level: the cell of each block, and the (role_label, region, region_level) of each cell."""
+    levels = []
     for role_column, region_column in CELL_LEVELS:
-        keys = [c for c in (role_column, region_column) if c]
-        parts = prepared.partition_by(keys, as_dict=True, maintain_order=True) if keys else {(): prepared}
-        for key in sorted(parts, key=lambda k: tuple(str(v) for v in k)):
-            values = dict(zip(keys, key))
-            yield (values.get("role_name", "All roles"), values.get("country", "World"),
-                   "country" if region_column else "world", parts[key])
+        role = pl.col(role_column) if role_column else pl.lit("All roles")
+        region = pl.col(region_column) if region_column else pl.lit("World")
+        labels = blocks.with_columns(role.alias("role_label"), region.alias("region")).select("role_label", "region")
+        cells = labels.unique().sort(["role_label", "region"], nulls_last=True).with_row_index("cell")
+        index = labels.join(cells, on=["role_label", "region"], how="left", nulls_equal=True, maintain_order="left")
+        level = "country" if region_column else "world"
+        levels.append((index["cell"].to_numpy().astype(np.int64),
+                       [(r, g, level) for r, g in cells.select("role_label", "region").iter_rows()]))
+    return levels
 
 
-def _adjusted_rows(rows: pl.DataFrame, table: pl.DataFrame, pairs: list[tuple[int, int, int]],
-                   min_n_with: int) -> list[dict]:
-    columns = table["column"].to_list()
-    design = rows.select([f"within_{c}" for c in columns]).to_numpy()
-    raw = rows.select(columns).to_numpy()
-    response = rows["within_log_pay"].to_numpy()
-    absorbed = rows["fixed_effect_id"].n_unique()
-    n = rows.height
-    n_with = raw.sum(axis=0)
-    pay = rows["pay_annual_usd"].to_numpy()
-    top = pay >= np.quantile(pay, 0.9)
-    share_top = raw[top].mean(axis=0) if top.any() else np.full(len(columns), np.nan)
-    beta, cov = fit_hc1(design, response, absorbed)
-    se = np.sqrt(np.diag(cov))
-    out = []
-    premium = _premium(beta, se)
-    for j, (skill, kind) in enumerate(table.select("skill", "kind").iter_rows()):
-        if n_with[j] >= min_n_with and n - n_with[j] >= min_n_with and np.isfinite(beta[j]):
-            out.append({"skill": skill, "kind": kind, "n_with": int(n_with[j]), "n_without": int(n - n_with[j]),
-                        "share_in_top_decile": float(share_top[j]), "n_cell": n, "n_fixed_effects": absorbed,
-                        **{k: float(v[j]) for k, v in premium.items()}})
-    pair_rows = [(a, b) for a, b, _ in pairs if (raw[:, a] * raw[:, b]).sum() >= min_n_with]
-    if not pair_rows:
-        return out
-    raw_pairs = np.column_stack([raw[:, a] * raw[:, b] for a, b in pair_rows])
-    pair_fe = pl.DataFrame({"fixed_effect_id": rows["fixed_effect_id"], **{f"p{i}": raw_pairs[:, i]
-                                                                          for i in range(len(pair_rows))}})
-    within_pairs = pair_fe.select([(pl.col(f"p{i}") - pl.col(f"p{i}").mean().over("fixed_effect_id")).alias(f"p{i}")
-                                   for i in range(len(pair_rows))]).to_numpy()
-    beta2, cov2 = fit_hc1(np.column_stack([design, within_pairs]), response, absorbed)
-    names = table["skill"].to_list()
-    k = len(columns)
-    for i, (a, b) in enumerate(pair_rows):
-        weights = np.zeros(len(beta2))
-        weights[[a, b, k + i]] = 1.0
-        total = float(weights @ np.nan_to_num(beta2))
-        variance = float(weights @ np.nan_to_num(cov2) @ weights)
-        holders = int(raw_pairs[:, i].sum())
-        if n - holders < min_n_with or not np.isfinite(beta2[k + i]):
-            continue
-        out.append({"skill": f"{names[a]} + {names[b]}", "kind": PAIR_KIND, "n_with": holders,
-                    "n_without": n - holders, "share_in_top_decile": float(raw_pairs[top, i].mean()),
-                    "n_cell": n, "n_fixed_effects": absorbed,
-                    **{key: float(v) for key, v in _premium(np.array(total), np.array(math.sqrt(variance))).items()}})
-    return out
+def _solve(xtx: np.ndarray, xty: np.ndarray, n: int, absorbed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Least squares from within X'X and X'y: coefficients (nan where a column has no within variation),
+    the usable columns and pinv(X'X) on them (empty when there is no degree of freedom left)."""
+    k = len(xty)
+    beta = np.full(k, np.nan)
+    usable = np.flatnonzero(np.diag(xtx) > 1e-24)
+    if len(usable) == 0 or n - len(usable) - absorbed <= 0:
+        return beta, np.array([], dtype=np.int64), np.zeros((0, 0))
+    inverse = np.linalg.pinv(xtx[np.ix_(usable, usable)])
+    beta[usable] = inverse @ xty[usable]
+    return beta, usable, inverse
 
 
-def _raw_rows(rows: pl.DataFrame, table: pl.DataFrame, pairs: list[tuple[int, int, int]],
-              min_n_with: int) -> list[dict]:
-    """Median with / without per indicator, vectorised over the indicators of one cell."""
-    columns = table["column"].to_list()
-    raw = rows.select(columns).to_numpy().astype(bool)
-    names = list(zip(table["skill"].to_list(), table["kind"].to_list()))
-    pay = rows["pay_annual_usd"].to_numpy()
-    log_pay = rows["log_pay"].to_numpy()
-    top = pay >= np.quantile(pay, 0.9)
-    extra = [(raw[:, a] & raw[:, b], (f"{names[a][0]} + {names[b][0]}", PAIR_KIND)) for a, b, _ in pairs]
-    masks = [raw[:, j] for j in range(raw.shape[1])] + [m for m, _ in extra]
-    labels = names + [label for _, label in extra]
-    out = []
-    for mask, (skill, kind) in zip(masks, labels):
-        n_with, n_without = int(mask.sum()), int((~mask).sum())
-        if n_with < min_n_with or n_without < min_n_with:
-            continue
-        with_median, without_median = np.median(pay[mask]), np.median(pay[~mask])
-        variance = MEDIAN_VARIANCE_FACTOR * (np.var(log_pay[mask], ddof=1) / n_with
-                                             + np.var(log_pay[~mask], ddof=1) / n_without)
-        log_ratio = math.log(with_median / without_median)
-        out.append({"skill": skill, "kind": kind, "n_with": n_with, "n_without": n_without,
-                    "share_in_top_decile": float(mask[top].mean()), "n_cell": rows.height, "n_fixed_effects": None,
-                    **{k: float(v) for k, v in _premium(np.array(log_ratio), np.array(math.sqrt(variance))).items()}})
-    return out
+def _sandwich(inverse: np.ndarray, meat: np.ndarray, usable: np.ndarray, n: int, absorbed: int, k: int) -> np.ndarray:
+    cov = np.full((k, k), np.nan)
+    if len(usable):
+        dof = n - len(usable) - absorbed
+        cov[np.ix_(usable, usable)] = (n / dof) * (inverse @ meat @ inverse)
+    return cov
+
+
+def _middle(cell: np.ndarray, pay: np.ndarray, holder: np.ndarray, cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell, the count of rows where `holder` is true and their median pay (rows sorted by cell then
+    pay; numpy's median: the middle value or the mean of the two middle values)."""
+    rows = np.flatnonzero(holder)
+    count = np.bincount(cell[rows], minlength=cells)
+    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    has = count > 0
+    median = np.full(cells, np.nan)
+    if len(rows):
+        lo = np.where(has, start + (count - 1) // 2, 0)
+        hi = np.where(has, start + count // 2, 0)
+        median = np.where(has, (pay[rows[lo]] + pay[rows[hi]]) / 2.0, np.nan)
+    return count, median
+
+
+def _sample_variance(count: np.ndarray, s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (s2 - s1 * s1 / count) / (count - 1)
+
+
+def _level_rows(prepared: pl.DataFrame, cell_of_block: np.ndarray, cells: int, k: int,
+                pairs: list[tuple[int, int, int]]) -> dict[str, np.ndarray]:
+    """Raw with/without statistics and top-decile shares of every indicator and pair, per cell of one level.
+
+    Counts, log-pay sums and top-decile counts of the holders come from one bincount each; the
+    non-holders' are the cell totals minus the holders'. Only the two medians need their own pass.
+    """
+    cell = cell_of_block[prepared["block_id"].to_numpy()]
+    pay = prepared["pay_annual_usd"].to_numpy()
+    order = np.lexsort((pay, cell))
+    cell, pay = cell[order], pay[order]
+    mask = prepared["mask"].to_numpy()[order]
+    log_pay = prepared["log_pay"].to_numpy()[order]
+    log_pay = log_pay - (log_pay.mean() if len(log_pay) else 0.0)  # variance is shift-free; smaller round-off
+    log_pay2 = log_pay ** 2
+    n_cell = np.bincount(cell, minlength=cells)
+    start = np.concatenate([[0], np.cumsum(n_cell)[:-1]])
+    # numpy's linear 0.9 quantile of each cell's pay
+    position = (n_cell - 1) * 0.9
+    below = np.floor(position).astype(np.int64)
+    t = position - below
+    last = max(len(pay) - 1, 0)
+    a = pay[np.minimum(start + below, last)] if len(pay) else np.zeros(cells)
+    b = pay[np.minimum(start + np.minimum(below + 1, n_cell - 1), last)] if len(pay) else np.zeros(cells)
+    threshold = np.where(t >= 0.5, b - (b - a) * (1 - t), a + (b - a) * t)
+    top = (pay >= threshold[cell]).astype(np.float64)
+    n_top = np.bincount(cell, weights=top, minlength=cells)
+    total_s1 = np.bincount(cell, weights=log_pay, minlength=cells)
+    total_s2 = np.bincount(cell, weights=log_pay2, minlength=cells)
+    columns = [1 << j for j in range(k)] + [(1 << a) | (1 << b) for a, b, _ in pairs]
+    out: dict[str, list] = {key: [] for key in ("n_with", "median_with", "median_without", "var_with",
+                                                 "var_without", "top_with")}
+    for bits in columns:
+        holder = (mask & bits) == bits
+        n_with, median_with = _middle(cell, pay, holder, cells)
+        _, median_without = _middle(cell, pay, ~holder, cells)
+        rows = np.flatnonzero(holder)
+        s1 = np.bincount(cell[rows], weights=log_pay[rows], minlength=cells)
+        s2 = np.bincount(cell[rows], weights=log_pay2[rows], minlength=cells)
+        out["n_with"].append(n_with)
+        out["median_with"].append(median_with)
+        out["median_without"].append(median_without)
+        out["var_with"].append(_sample_variance(n_with, s1, s2))
+        out["var_without"].append(_sample_variance(n_cell - n_with, total_s1 - s1, total_s2 - s2))
+        out["top_with"].append(np.bincount(cell[rows], weights=top[rows], minlength=cells))
+    stacked = {key: np.column_stack(v) if v else np.zeros((cells, 0)) for key, v in out.items()}
+    return {**stacked, "n": n_cell, "n_top": n_top, "threshold": threshold}
 
 
 def skill_premiums(observations: pl.DataFrame, min_n_with: int) -> pl.DataFrame:
@@ -235,13 +311,139 @@ def skill_premiums(observations: pl.DataFrame, min_n_with: int) -> pl.DataFrame:
     if table.height == 0:
         return pl.DataFrame(schema=schema)
     prepared = _prepare(observations, table)
-    pairs = select_pairs(prepared.select(table["column"].to_list()).to_numpy(), table, min_n_with)
+    k = table.height
+    fixed_effect_id = prepared["fixed_effect_id"].to_numpy()
+    block_id = prepared["block_id"].to_numpy()
+    mask = prepared["mask"].to_numpy()
+    within_y = prepared["within_log_pay"].to_numpy()
+    chunks = _chunks(fixed_effect_id, block_id)
+
+    # pass 0: co-occurrence of the indicators -> the skill pairs
+    co = np.zeros((k, k))
+    for begin, end in chunks:
+        x = _dense(mask[begin:end], k, [])
+        co += x.T @ x
+    pairs = pairs_from_cooccurrence(co, table, min_n_with)
+    width = k + len(pairs)
+
+    # pass 1: within X'X, X'y, rows and fixed-effect cells per block
+    blocks = prepared.group_by("block_id").agg(pl.col("country").first(), pl.col("role_name").first(),
+                                               pl.col("fixed_effect_id").n_unique().alias("n_fe"),
+                                               pl.len().alias("n")).sort("block_id")
+    n_blocks = blocks.height
+    xtx = np.zeros((n_blocks, width, width))
+    xty = np.zeros((n_blocks, width))
+    for begin, end in chunks:
+        xw = _within(_dense(mask[begin:end], k, pairs), fixed_effect_id[begin:end])
+        xtx[block_id[begin]] += xw.T @ xw
+        xty[block_id[begin]] += xw.T @ within_y[begin:end]
+
+    levels = _cell_index(blocks)
+    block_n = blocks["n"].to_numpy().astype(np.int64)
+    block_fe = blocks["n_fe"].to_numpy().astype(np.int64)
+    fits = []
+    for cell_of_block, labels in levels:
+        cells = len(labels)
+        cell_xtx = np.zeros((cells, width, width))
+        cell_xty = np.zeros((cells, width))
+        np.add.at(cell_xtx, cell_of_block, xtx)
+        np.add.at(cell_xty, cell_of_block, xty)
+        n = np.bincount(cell_of_block, weights=block_n, minlength=cells).astype(np.int64)
+        absorbed = np.bincount(cell_of_block, weights=block_fe, minlength=cells).astype(np.int64)
+        raw = _level_rows(prepared, cell_of_block, cells, k, pairs)
+        level_fits = []
+        for c in range(cells):
+            single = _solve(cell_xtx[c][:k, :k], cell_xty[c][:k], int(n[c]), int(absorbed[c]))
+            chosen = [i for i in range(len(pairs)) if raw["n_with"][c, k + i] >= min_n_with]
+            columns = np.array(list(range(k)) + [k + i for i in chosen], dtype=np.int64)
+            paired = (_solve(cell_xtx[c][np.ix_(columns, columns)], cell_xty[c][columns], int(n[c]), int(absorbed[c]))
+                      if chosen else None)
+            level_fits.append({"single": single, "paired": paired, "pair_columns": columns, "chosen": chosen,
+                               "meat": np.zeros((len(single[1]), len(single[1]))),
+                               "pair_meat": np.zeros((len(paired[1]), len(paired[1]))) if paired else None})
+        fits.append((cell_of_block, labels, n, absorbed, raw, level_fits))
+
+    # pass 2: HC1 meat sum_i e_i^2 x_i x_i' per cell, residuals from each cell's own coefficients
+    for begin, end in chunks:
+        xw = _within(_dense(mask[begin:end], k, pairs), fixed_effect_id[begin:end])
+        y = within_y[begin:end]
+        for cell_of_block, _, _, _, _, level_fits in fits:
+            fit = level_fits[cell_of_block[block_id[begin]]]
+            beta, usable, _ = fit["single"]
+            if len(usable):
+                x = xw[:, usable]
+                e2 = (y - x @ beta[usable]) ** 2
+                fit["meat"] += (x * e2[:, None]).T @ x
+            if fit["paired"] is not None and len(fit["paired"][1]):
+                beta2, usable2, _ = fit["paired"]
+                x = xw[:, fit["pair_columns"][usable2]]
+                e2 = (y - x @ beta2[usable2]) ** 2
+                fit["pair_meat"] += (x * e2[:, None]).T @ x
+
+    names = list(zip(table["skill"].to_list(), table["kind"].to_list()))
+    labels_all = names + [(f"{names[a][0]} + {names[b][0]}", PAIR_KIND) for a, b, _ in pairs]
     records = []
-    for role_label, region, region_level, rows in _cells(prepared):
-        cell = {"role_label": role_label, "region": region, "region_level": region_level}
-        records += [{**cell, "method": "adjusted", **r} for r in _adjusted_rows(rows, table, pairs, min_n_with)]
-        records += [{**cell, "method": "raw", **r} for r in _raw_rows(rows, table, pairs, min_n_with)]
+    for _, labels, n, absorbed, raw, level_fits in fits:
+        for c, (role_label, region, region_level) in enumerate(labels):
+            cell = {"role_label": role_label, "region": region, "region_level": region_level}
+            n_c, fe_c, fit = int(n[c]), int(absorbed[c]), level_fits[c]
+            n_top = raw["n_top"][c]
+            share = raw["top_with"][c] / n_top if n_top > 0 else np.full(width, np.nan)
+            records += [{**cell, "method": "adjusted", **r}
+                        for r in _adjusted_records(fit, raw["n_with"][c], share, names, pairs, n_c, fe_c, k,
+                                                   min_n_with)]
+            records += [{**cell, "method": "raw", **r}
+                        for r in _raw_records(raw, c, share, labels_all, n_c, min_n_with)]
     return pl.DataFrame(records, schema=schema).select(PREMIUM_COLUMNS).sort(list(PREMIUM_KEY))
+
+
+def _adjusted_records(fit: dict, n_with: np.ndarray, share: np.ndarray, names: list[tuple[str, str]],
+                      pairs: list[tuple[int, int, int]], n: int, absorbed: int, k: int, min_n_with: int) -> list[dict]:
+    beta, usable, inverse = fit["single"]
+    cov = _sandwich(inverse, fit["meat"], usable, n, absorbed, k)
+    premium = _premium(beta, np.sqrt(np.diag(cov)))
+    out = []
+    for j, (skill, kind) in enumerate(names):
+        if n_with[j] >= min_n_with and n - n_with[j] >= min_n_with and np.isfinite(beta[j]):
+            out.append({"skill": skill, "kind": kind, "n_with": int(n_with[j]), "n_without": int(n - n_with[j]),
+                        "share_in_top_decile": float(share[j]), "n_cell": n, "n_fixed_effects": absorbed,
+                        **{key: float(v[j]) for key, v in premium.items()}})
+    if fit["paired"] is None:
+        return out
+    beta2, usable2, inverse2 = fit["paired"]
+    width2 = len(fit["pair_columns"])
+    cov2 = _sandwich(inverse2, fit["pair_meat"], usable2, n, absorbed, width2)
+    for position, i in enumerate(fit["chosen"]):
+        a, b, _ = pairs[i]
+        weights = np.zeros(width2)
+        weights[[a, b, k + position]] = 1.0
+        total = float(weights @ np.nan_to_num(beta2))
+        variance = float(weights @ np.nan_to_num(cov2) @ weights)
+        holders = int(n_with[k + i])
+        if n - holders < min_n_with or not np.isfinite(beta2[k + position]):
+            continue
+        out.append({"skill": f"{names[a][0]} + {names[b][0]}", "kind": PAIR_KIND, "n_with": holders,
+                    "n_without": n - holders, "share_in_top_decile": float(share[k + i]),
+                    "n_cell": n, "n_fixed_effects": absorbed,
+                    **{key: float(v) for key, v in _premium(np.array(total), np.array(math.sqrt(variance))).items()}})
+    return out
+
+
+def _raw_records(raw: dict, c: int, share: np.ndarray, labels: list[tuple[str, str]], n: int,
+                 min_n_with: int) -> list[dict]:
+    """Median with / without per indicator and pair of one cell (statistics precomputed per level)."""
+    out = []
+    for j, (skill, kind) in enumerate(labels):
+        n_with = int(raw["n_with"][c, j])
+        n_without = n - n_with
+        if n_with < min_n_with or n_without < min_n_with:
+            continue
+        variance = MEDIAN_VARIANCE_FACTOR * (raw["var_with"][c, j] / n_with + raw["var_without"][c, j] / n_without)
+        log_ratio = math.log(raw["median_with"][c, j] / raw["median_without"][c, j])
+        out.append({"skill": skill, "kind": kind, "n_with": n_with, "n_without": n_without,
+                    "share_in_top_decile": float(share[j]), "n_cell": n, "n_fixed_effects": None,
+                    **{k: float(v) for k, v in _premium(np.array(log_ratio), np.array(math.sqrt(variance))).items()}})
+    return out
 
 
 def build_skill_premiums(observations_path: str | Path | pl.DataFrame, settings: Any) -> pl.DataFrame:

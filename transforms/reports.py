@@ -325,7 +325,9 @@ def _cell_numbers() -> list[Number]:
                   "skill": pl.col("ai_skill"), "kind": pl.lit("ai_any")}
     shares_prev = shares_key | {"year": pl.col("ai_prev_year")}
     ppp_key = {"country_code": pl.col("country_code"), "year": pl.col("ppp_year")}
-    money = [Number(c, pl.col(c), "money", (Operand(rrs, _stats_key(), c),), show=full)
+    shrunk = full & (pl.col("shrink_weight").fill_null(0) > 0)  # the template shows it only then
+    money = [Number(c, pl.col(c), "money", (Operand(rrs, _stats_key(), c),),
+                    show=shrunk if c == "shrunk_median" else full)
              for c in ("p10", "p25", "median", "p75", "p90", "median_ci_low", "median_ci_high", "shrunk_median")]
     proj = [Number(c, pl.col(c), "money", (Operand("projections", _pair_key(), c),), show=full)
             for c in ("projected", "pi_low", "pi_high", "pi80_low", "pi80_high")]

@@ -25,9 +25,33 @@ def test_every_raw_row_is_kept_rejected_or_counted_as_duplicate(default_market_r
     assert (acc["rows_read"] == acc["rows_kept"] + acc["rows_rejected"] + acc["rows_duplicate"]).all()
     truth = json.loads((default_market_run.market_dir / "truth" / "truth.json").read_text())
     assert int(acc["rows_read"].sum()) == int(truth["rows_total"])
-    duplicates = int(acc["rows_duplicate"].sum())
-    assert abs(duplicates - int(truth["cross_post_duplicates"])) <= 0.01 * int(truth["cross_post_duplicates"])
+    assert int(acc["rows_duplicate"].sum()) >= int(truth["cross_post_duplicates"])
     kept = default_market_run.sql("select source, count(*) as n from observations group by source order by source")
     assert kept["n"].to_list() == acc.sort("source")["rows_kept"].to_list()
     rejected = default_market_run.sql("select count(*) as n from rejects").item()
     assert rejected == int(acc["rows_rejected"].sum())
+
+
+def test_every_injected_cross_post_is_counted_as_a_duplicate_and_few_distinct_ads_are(default_market_run):
+    """Recall and precision of the posting dedupe against the generator's row-level truth."""
+    records = pl.read_parquet(default_market_run.market_dir / "truth" / "records" / "*.parquet")
+    counted = default_market_run.sql("select source, source_file, row_number from duplicates")
+    key = ["source", "source_file", "row_number"]
+    injected = records.filter(pl.col("status") == "duplicate").select(key)
+    missed = injected.join(counted, on=key, how="anti")
+    false = counted.join(injected, on=key, how="anti")
+    assert missed.height == 0, f"cross-posts not counted as duplicates:\n{missed.head()}"
+    # distinct ads that share company, role, seniority, place and pay (within 5 %) inside 7 days are
+    # merged by the documented policy; in the synthetic market they are rare
+    assert false.height <= 0.02 * injected.height, false.height
+
+
+def test_every_injected_junk_row_is_rejected_and_no_clean_row_is(default_market_run):
+    records = pl.read_parquet(default_market_run.market_dir / "truth" / "records" / "*.parquet")
+    rejects = default_market_run.sql("select source, source_file, row_number, reason from rejects")
+    key = ["source", "source_file", "row_number"]
+    joined = records.join(rejects, on=key, how="left")
+    junk = joined.filter(pl.col("status") == "junk")
+    assert junk["reason"].null_count() == 0, junk.filter(pl.col("reason").is_null()).group_by("issue").len()
+    clean_rejected = joined.filter((pl.col("status") == "clean") & pl.col("reason").is_not_null())
+    assert clean_rejected.height == 0, clean_rejected.group_by("reason").len()

@@ -15,6 +15,8 @@ from pathlib import Path
 import babel.numbers
 import polars as pl
 import pytest
+
+from tests import claims_check
 from babel import Locale
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -303,26 +305,8 @@ def _lookup(tables: dict[str, pl.DataFrame], table: str, key: dict, column: str)
     return frame[column][0]
 
 
-FORMULAS = {"identity": lambda a: a, "pct_change": lambda a, b: (a / b - 1) * 100, "difference": lambda a, b: a - b,
-            "ratio": lambda a, b: a / b, "uplift": lambda a, b: a * (1 + b / 100)}
-
-
-def _format(value: float, fmt: str) -> str:
-    """Independent formatter: Python format specs and babel."""
-    if fmt.startswith("money:"):
-        _, currency, locale = fmt.split(":")
-        pattern = Locale.parse(locale).currency_formats["standard"].pattern.replace(".00", "")
-        return babel.numbers.format_currency(round(value), currency, locale=locale, format=pattern,
-                                             currency_digits=False)
-    if fmt == "count":
-        return f"{round(value):,}"
-    if fmt == "ratio3":
-        return f"{value:.3f}"
-    scale, unit, signed = {"pct": (1, "%", False), "signed_pct": (1, "%", True), "share": (100, "%", False),
-                           "signed_pp": (100, " pp", True)}[fmt]
-    text = f"{abs(value * scale):.1f}"
-    sign = "" if text == "0.0" else ("-" if value < 0 else ("+" if signed else ""))
-    return f"{sign}{text}{unit}"
+FORMULAS = claims_check.FORMULAS
+_format = claims_check.format_claim
 
 
 def test_every_claim_rederives_from_its_source_rows_and_formats_to_its_text(built):

@@ -1,0 +1,30 @@
+"""Independent re-derivation of report claims: formulas over operand cells, and formatting.
+
+Written apart from transforms/reports.py on purpose: Python format strings and babel, not the
+report code's vectorised formatters.
+"""
+from __future__ import annotations
+
+import babel.numbers
+from babel import Locale
+
+FORMULAS = {"identity": lambda a: a, "pct_change": lambda a, b: (a / b - 1) * 100, "difference": lambda a, b: a - b,
+            "ratio": lambda a, b: a / b, "uplift": lambda a, b: a * (1 + b / 100)}
+
+
+def format_claim(value: float, fmt: str) -> str:
+    """Independent formatter: Python format specs and babel."""
+    if fmt.startswith("money:"):
+        _, currency, locale = fmt.split(":")
+        pattern = Locale.parse(locale).currency_formats["standard"].pattern.replace(".00", "")
+        return babel.numbers.format_currency(round(value), currency, locale=locale, format=pattern,
+                                             currency_digits=False)
+    if fmt == "count":
+        return f"{round(value):,}"
+    if fmt == "ratio3":
+        return f"{value:.3f}"
+    scale, unit, signed = {"pct": (1, "%", False), "signed_pct": (1, "%", True), "share": (100, "%", False),
+                           "signed_pp": (100, " pp", True)}[fmt]
+    text = f"{abs(value * scale):.1f}"
+    sign = "" if text == "0.0" else ("-" if value < 0 else ("+" if signed else ""))
+    return f"{sign}{text}{unit}"
