@@ -56,14 +56,35 @@ TARGETS = {
 # --------------------------------------------------------------------------- environment
 
 
-def bench_env() -> dict[str, str]:
-    """The environment of every measured command: offline Prefect, project PREFECT_HOME, warnings only."""
+CODE_PARTS = ("market_intel", "flows", "transforms", "sql", "data/reference")
+
+
+def snapshot_code() -> Path:
+    """A frozen copy of the pipeline's code, SQL and reference data for this benchmark run.
+
+    Other engineers edit the working tree while benchmarks run; an edit between the full and the
+    incremental run would change the code digest and so every staging cache key. Running the
+    pipeline from a snapshot (first on PYTHONPATH, ahead of the editable install) keeps one code
+    version per benchmark run.
+    """
+    target = CACHE_DIR / "code"
+    shutil.rmtree(target, ignore_errors=True)
+    for part in CODE_PARTS:
+        shutil.copytree(ROOT / part, target / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target
+
+
+def bench_env(code: Path | None = None) -> dict[str, str]:
+    """The environment of every measured command: offline Prefect with the project's PREFECT_HOME,
+    warnings only, and the code snapshot (else the working tree) first on PYTHONPATH."""
     from market_intel.prefect_env import OFFLINE_DEFAULTS
 
     env = dict(os.environ)
     for key, value in OFFLINE_DEFAULTS.items():
         env.setdefault(key, value)
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    path = [str(code)] if code else []
+    path.append(str(ROOT))
+    env["PYTHONPATH"] = os.pathsep.join(path + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     return env
 
 
@@ -105,6 +126,15 @@ def code_version() -> dict:
 
 
 # --------------------------------------------------------------------------- data
+
+
+def snapshot_digest(code: Path) -> str:
+    """The pipeline's code digest as the snapshot computes it (the run's `runs.code_version`)."""
+    out = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c",
+                          "from market_intel.runinfo import code_digest; from market_intel.settings import "
+                          "get_settings; print(code_digest(get_settings()))"],
+                         env=bench_env(code), cwd=code, capture_output=True, text=True, check=True)
+    return out.stdout.strip()
 
 
 def market_dir(rows: int) -> Path:
@@ -161,9 +191,9 @@ def add_incremental_files(work: Path, rows: int) -> int:
 # --------------------------------------------------------------------------- measured steps
 
 
-def run_command(name: str, command: list[str], logs: Path, log=print) -> dict:
+def run_command(name: str, command: list[str], logs: Path, code: Path | None = None, log=print) -> dict:
     log(f"  {name}: {' '.join(command)}")
-    measured = run_measured(command, logs / f"{name}.log", env=bench_env(), cwd=ROOT)
+    measured = run_measured(command, logs / f"{name}.log", env=bench_env(code), cwd=code or ROOT)
     if measured.returncode != 0:
         tail = Path(measured.log_path).read_text(errors="replace")[-3000:]
         raise RuntimeError(f"{name} failed with exit code {measured.returncode}; log {measured.log_path}:\n{tail}")
@@ -208,16 +238,17 @@ def benchmark_size(rows: int, with_incremental: bool = True, with_reports: bool 
     shutil.rmtree(out, ignore_errors=True)
     shutil.rmtree(logs, ignore_errors=True)
     py = str(ROOT / ".venv" / "bin" / "python")
-    result: dict = {"rows": rows, "seed": SEED, "as_of": AS_OF}
+    code = snapshot_code()
+    result: dict = {"rows": rows, "seed": SEED, "as_of": AS_OF, "code_snapshot_digest": snapshot_digest(code)}
 
-    startup = run_command("prefect_startup", [py, "-m", "benchmarks.trivial_flow"], logs, log)
+    startup = run_command("prefect_startup", [py, "-m", "benchmarks.trivial_flow"], logs, code, log)
     result["prefect_startup"] = {**startup, **last_json_line(logs / "prefect_startup.log")}
 
     baseline = run_command("baseline", [py, "-m", "benchmarks.baseline", str(work / "raw"),
-                                        str(CACHE_DIR / f"baseline-{rows}.parquet")], logs, log)
+                                        str(CACHE_DIR / f"baseline-{rows}.parquet")], logs, code, log)
     result["baseline"] = {**baseline, **last_json_line(logs / "baseline.log")}
 
-    full = run_command("full_run", pipeline_command(work, out), logs, log)
+    full = run_command("full_run", pipeline_command(work, out), logs, code, log)
     full.update(latest_run(out))
     full["prefect_overhead_seconds"] = round(full["wall_seconds"] - full["stage_total_seconds"], 3)
     full["rows_per_second"] = round(rows / full["wall_seconds"], 1)
@@ -229,9 +260,11 @@ def benchmark_size(rows: int, with_incremental: bool = True, with_reports: bool 
 
     if with_incremental:
         added = add_incremental_files(work, rows)
-        inc = run_command("incremental_run", pipeline_command(work, out), logs, log)
+        inc = run_command("incremental_run", pipeline_command(work, out), logs, code, log)
         inc.update(latest_run(out))
         inc["rows_added"] = added
+        inc["staged_files_from_cache"] = inc["row_counts"].get("staged_files_from_cache")
+        inc["staged_files"] = inc["row_counts"].get("staged_files")
         inc["prefect_overhead_seconds"] = round(inc["wall_seconds"] - inc["stage_total_seconds"], 3)
         inc["share_of_full"] = round(inc["wall_seconds"] / full["wall_seconds"], 3)
         inc["share_of_full_excluding_prefect"] = round(inc["stage_total_seconds"] / full["stage_total_seconds"], 3)

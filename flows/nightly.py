@@ -12,7 +12,9 @@ recomputes every aggregate from the staged Parquet; `full_refresh` ignores the c
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -33,8 +35,12 @@ class StageTimer:
 
     timings: dict[str, float] = field(default_factory=dict)
 
+    fault_after: str | None = None
+
     def record(self, stage: str, started: float) -> None:
         self.timings[stage] = round(time.perf_counter() - started, 3)
+        if stage == self.fault_after:  # reliability tests: die like a killed machine, mid-run
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 # --------------------------------------------------------------------------- staging
@@ -216,7 +222,7 @@ def nightly(as_of: str | None = None, sources: list[str] | None = None, out_dir:
 def _run(as_of_date: date, sources: list[str] | None, out: Path, full_refresh: bool, settings: Settings) -> dict:
     logger = get_run_logger()
     started_at = datetime.now(timezone.utc)
-    timer = StageTimer()
+    timer = StageTimer(fault_after=settings.fault_after_stage)
 
     t0 = time.perf_counter()
     spec_paths = discover_specs(sources, settings)

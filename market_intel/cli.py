@@ -159,7 +159,8 @@ def report(role: str = typer.Argument(...), region: str = typer.Argument(...),
 
 
 @app.command()
-def query(sql: str = typer.Argument(...), out: Optional[Path] = typer.Option(None, "--out")) -> None:
+def query(sql: str = typer.Argument(...), out: Optional[Path] = typer.Option(None, "--out"),
+          csv: Optional[Path] = typer.Option(None, "--csv", help="also write the result as spreadsheet-safe CSV")) -> None:
     """Run read-only SQL on the published catalog and print a table."""
     import polars as pl
 
@@ -170,6 +171,10 @@ def query(sql: str = typer.Argument(...), out: Optional[Path] = typer.Option(Non
         frame = publish.query(out_dir, sql)
     except Exception as exc:
         _fail(2, f"query failed: {exc}")
+    if csv is not None:
+        from market_intel.export import write_safe_csv
+
+        write_safe_csv(frame, csv)
     with pl.Config(tbl_rows=50, tbl_cols=30, fmt_str_lengths=60, tbl_width_chars=200):
         typer.echo(str(frame))
 

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     projection_root_growth_prior_sd: float = 0.05
     projection_level_persistence: float = 0.0
 
+    # fault injection for the reliability tests: the run SIGKILLs itself right after this stage
+    # (stage, observations, marts, projections, reports); never set in production
+    fault_after_stage: str | None = None
+
     # orchestration
     schedule_cron: str = "0 2 * * *"
     schedule_timezone: str = "UTC"
