@@ -124,11 +124,17 @@ def stats_task(observations_path: str, work_dir: str) -> str:
                                    sort_by=["role_label", "region", "year"]))
 
 
+PREMIUM_DECIMALS = 9
+
+
 @task(name="build-skill-premiums")
 def premiums_task(observations_path: str, work_dir: str) -> str:
     from transforms.premiums import build_skill_premiums
 
     frame = build_skill_premiums(Path(observations_path), get_settings())
+    # least squares through BLAS can differ in the last bits between processes and thread counts
+    # (the Dask runner, a laptop): rounding far below any shown precision makes the bytes stable
+    frame = frame.with_columns(pl.col(pl.Float64).round(PREMIUM_DECIMALS))
     return str(storage.write_table(frame, Path(work_dir) / "skill_premiums.parquet",
                                    sort_by=["role_label", "region", "skill", "method"]))
 

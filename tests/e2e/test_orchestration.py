@@ -19,13 +19,14 @@ SMALL_CHUNK = 8_000  # three part files per source
 def published_digests(out_dir: Path) -> dict[str, str]:
     """sha256 of every published Parquet file and report, by path relative to the snapshot.
 
-    `runs` is left out: it records wall-clock timings by design.
+    `runs` is left out: it records wall-clock timings by design; so are the snapshot's own
+    bookkeeping files (_manifest.json, _PUBLISHED), which name the run and the publish time.
     """
     current = (out_dir / "current").resolve()
     digests = {}
     for path in sorted(current.rglob("*")):
         rel = path.relative_to(current)
-        if path.is_file() and rel.parts[0] != "runs":
+        if path.is_file() and rel.parts[0] not in ("runs", "_manifest.json", "_PUBLISHED"):
             digests[str(rel)] = hashlib.sha256(path.read_bytes()).hexdigest()
     return digests
 

@@ -58,7 +58,7 @@ def violations_of(name: str, frame: pl.DataFrame) -> dict[str, int]:
 def test_every_published_table_of_the_public_contract_has_a_contract():
     assert set(CONTRACTS) == {"observations", "rejects", "duplicates", "source_accounting", "role_region_stats",
                               "skill_premiums", "demand_signals", "projections", "backtests", "reports",
-                              "report_claims", "runs"}
+                              "report_claims", "runs", "skill_shares", "ppp", "backtest_summary"}
 
 
 @pytest.mark.parametrize("table", sorted(set(CONTRACTS) - {"observations"}))

@@ -108,6 +108,14 @@ def build_tables(run_id: str, size: int) -> dict[str, pl.DataFrame]:
                                        "source_key": ['{"region": "Region 00"}'], "source_column": ["median"]},
                                       schema=schema["report_claims"]),
         "runs": runs,
+        "skill_shares": pl.DataFrame({"role_label": ["All roles"], "region": ["World"], "year": [2025],
+                                      "skill": ["Python"], "kind": ["skill"], "postings_with": [3], "postings": [12],
+                                      "share_of_postings": [0.25]}, schema=schema["skill_shares"]),
+        "ppp": pl.DataFrame({"country_code": ["CA"], "iso3": ["CAN"], "country": ["Canada"], "currency": ["CAD"],
+                             "year": [2024], "ppp_lcu_per_intl_dollar": [1.25], "indicator": ["PA.NUS.PRVT.PP"]},
+                            schema=schema["ppp"]),
+        "backtest_summary": pl.DataFrame({"median_abs_pct_error": [2.0], "naive_median_abs_pct_error": [3.0],
+                                          "coverage_90": [0.9], "cells": [10]}, schema=schema["backtest_summary"]),
     }
 
 
@@ -167,7 +175,7 @@ def test_parquet_bytes_do_not_depend_on_the_run_id(tmp_path):
     files_b = sorted((tmp_path / "b" / "snapshots" / "20260131-777").rglob("*.parquet"))
     assert [path.relative_to(files_a[0].parents[1]) for path in files_a] == \
         [path.relative_to(files_b[0].parents[1]) for path in files_b]
-    assert len(files_a) == 17
+    assert len(files_a) == 20  # 14 tables, observations in 7 partitions
     assert all(one.read_bytes() == two.read_bytes() for one, two in zip(files_a, files_b))
 
 
