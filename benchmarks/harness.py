@@ -21,7 +21,6 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 

@@ -48,11 +48,11 @@ def sizes_table(latest: dict[int, dict]) -> list[str]:
     lines = ["| measure | " + " | ".join(f"{rows:,} rows" for rows in sorted(latest)) + " |",
              "|---|" + "---:|" * len(latest)]
 
-    def row(label: str, get) -> None:
+    def row(label: str, get, digits: int = 1) -> None:
         cells = []
         for rows in sorted(latest):
             try:
-                cells.append(_fmt(get(latest[rows])))
+                cells.append(_fmt(get(latest[rows]), digits))
             except (KeyError, TypeError):
                 cells.append("–")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
@@ -65,16 +65,18 @@ def sizes_table(latest: dict[int, dict]) -> list[str]:
     row("full run rows/s (wall)", lambda r: r["full_run"]["rows_per_second"])
     row("baseline wall (s)", lambda r: r["baseline"]["wall_seconds"])
     row("baseline peak RSS (MB)", lambda r: r["baseline"]["peak_rss_mb"])
-    row("ratio full / baseline (wall)", lambda r: r["ratio_to_baseline"])
-    row("ratio full / baseline (Prefect excluded)", lambda r: r["ratio_to_baseline_excluding_prefect"])
+    row("ratio full / baseline (wall)", lambda r: r["ratio_to_baseline"], 2)
+    row("ratio full / baseline (Prefect excluded)", lambda r: r["ratio_to_baseline_excluding_prefect"], 2)
     stages = sorted({s for rec in latest.values() for s in rec.get("full_run", {}).get("stage_timings", {})})
     for stage in ("stage", "observations", "marts", "projections", "reports", "publish"):
         if stage in stages:
             row(f"  stage `{stage}` (s)", lambda r, s=stage: r["full_run"]["stage_timings"][s])
     row("incremental run wall (s)", lambda r: r["incremental_run"]["wall_seconds"])
     row("incremental rows added", lambda r: r["incremental_run"]["rows_added"])
-    row("incremental / full (wall)", lambda r: r["incremental_run"]["share_of_full"])
-    row("incremental / full (Prefect excluded)", lambda r: r["incremental_run"]["share_of_full_excluding_prefect"])
+    row("incremental staged files from cache / all", lambda r: f"{r['incremental_run']['staged_files_from_cache']} / "
+                                                           f"{r['incremental_run']['staged_files']}")
+    row("incremental / full (wall)", lambda r: r["incremental_run"]["share_of_full"], 2)
+    row("incremental / full (Prefect excluded)", lambda r: r["incremental_run"]["share_of_full_excluding_prefect"], 2)
     row("  incremental stage `stage` (s)", lambda r: r["incremental_run"]["stage_timings"]["stage"])
     row("  incremental stage `observations` (s)", lambda r: r["incremental_run"]["stage_timings"]["observations"])
     row("  incremental stage `marts` (s)", lambda r: r["incremental_run"]["stage_timings"]["marts"])

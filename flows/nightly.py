@@ -22,11 +22,15 @@ from pathlib import Path
 
 import polars as pl
 from prefect import flow, get_run_logger, task
+from rich.console import Console
 
 from market_intel import storage
 from market_intel.runinfo import code_digest, run_identity, run_lock
 from market_intel.settings import Settings, get_settings, parse_as_of
 from transforms import specs as spec_mod
+
+
+PROGRESS = Console(stderr=True, log_path=False)  # stage-by-stage progress in the terminal
 
 
 @dataclass
@@ -39,6 +43,7 @@ class StageTimer:
 
     def record(self, stage: str, started: float) -> None:
         self.timings[stage] = round(time.perf_counter() - started, 3)
+        PROGRESS.log(f"[bold]{stage}[/bold] done in {self.timings[stage]:.1f} s")
         if stage == self.fault_after:  # reliability tests: die like a killed machine, mid-run
             os.kill(os.getpid(), signal.SIGKILL)
 
@@ -124,7 +129,16 @@ def stats_task(observations_path: str, work_dir: str) -> str:
                                    sort_by=["role_label", "region", "year"]))
 
 
-PREMIUM_DECIMALS = 9
+SIGNIFICANT_DIGITS = 9
+
+
+def stable_floats(frame: pl.DataFrame) -> pl.DataFrame:
+    """Round Float64 columns to 9 significant digits, far below any precision a report shows.
+
+    Least squares through BLAS and multi-threaded group sums can differ in the last bits between
+    processes and thread counts (the Dask runner, a rerun); this makes the published bytes stable.
+    """
+    return frame.with_columns(pl.col(pl.Float64).round_sig_figs(SIGNIFICANT_DIGITS))
 
 
 @task(name="build-skill-premiums")
@@ -132,9 +146,7 @@ def premiums_task(observations_path: str, work_dir: str) -> str:
     from transforms.premiums import build_skill_premiums
 
     frame = build_skill_premiums(Path(observations_path), get_settings())
-    # least squares through BLAS can differ in the last bits between processes and thread counts
-    # (the Dask runner, a laptop): rounding far below any shown precision makes the bytes stable
-    frame = frame.with_columns(pl.col(pl.Float64).round(PREMIUM_DECIMALS))
+    frame = stable_floats(frame)
     return str(storage.write_table(frame, Path(work_dir) / "skill_premiums.parquet",
                                    sort_by=["role_label", "region", "skill", "method"]))
 
@@ -153,6 +165,7 @@ def projections_task(stats_path: str, work_dir: str, as_of_iso: str) -> dict:
     from transforms.projections import backtest_summary, build_projections
 
     projections, backtests = build_projections(pl.read_parquet(stats_path), parse_as_of(as_of_iso), get_settings())
+    projections, backtests = stable_floats(projections), stable_floats(backtests)
     work = Path(work_dir)
     return {
         "projections": str(storage.write_table(projections, work / "projections.parquet",

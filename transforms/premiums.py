@@ -44,7 +44,7 @@ PREMIUM_COLUMNS = (
 )
 
 
-def select_indicators(observations: pl.DataFrame, min_n_with: int,
+def select_indicators(observations: pl.DataFrame | pl.LazyFrame, min_n_with: int,
                       max_indicators: int = MAX_INDICATORS) -> pl.DataFrame:
     """Skills and certifications to put in the design: the most frequent with n >= min_n_with.
 
@@ -53,7 +53,7 @@ def select_indicators(observations: pl.DataFrame, min_n_with: int,
     counts = []
     for kind, column in (("skill", "skills"), ("certification", "certifications")):
         counts.append(
-            observations.select(pl.col(column).list.unique().explode().alias("skill"))
+            observations.lazy().select(pl.col(column).list.unique().explode().alias("skill"))
             .drop_nulls()
             .group_by("skill")
             .agg(pl.len().alias("count"))
@@ -61,6 +61,7 @@ def select_indicators(observations: pl.DataFrame, min_n_with: int,
         )
     return (
         pl.concat(counts)
+        .collect()
         .filter(pl.col("count") >= min_n_with)
         .sort(["count", "kind", "skill"], descending=[True, False, False])
         .head(max_indicators)
@@ -139,7 +140,7 @@ SORT_KEY = ("country", "role_name", "role_label", "year", "record_id", "log_pay"
 CHUNK_ROWS = 200_000
 
 
-def _prepare(observations: pl.DataFrame, table: pl.DataFrame) -> pl.DataFrame:
+def _prepare(observations: pl.DataFrame | pl.LazyFrame, table: pl.DataFrame) -> pl.DataFrame:
     """Kept rows in a fixed order (reproducible float sums) with log pay, an indicator bit mask,
     within-fixed-effect-cell demeaned log pay, and fixed-effect cell and block ids (run ids)."""
     bits = [
@@ -274,9 +275,9 @@ def _level_rows(prepared: pl.DataFrame, cell_of_block: np.ndarray, cells: int, k
     below = np.floor(position).astype(np.int64)
     t = position - below
     last = max(len(pay) - 1, 0)
-    a = pay[np.minimum(start + below, last)] if len(pay) else np.zeros(cells)
-    b = pay[np.minimum(start + np.minimum(below + 1, n_cell - 1), last)] if len(pay) else np.zeros(cells)
-    threshold = np.where(t >= 0.5, b - (b - a) * (1 - t), a + (b - a) * t)
+    lower = pay[np.minimum(start + below, last)] if len(pay) else np.zeros(cells)
+    upper = pay[np.minimum(start + np.minimum(below + 1, n_cell - 1), last)] if len(pay) else np.zeros(cells)
+    threshold = np.where(t >= 0.5, upper - (upper - lower) * (1 - t), lower + (upper - lower) * t)
     top = (pay >= threshold[cell]).astype(np.float64)
     n_top = np.bincount(cell, weights=top, minlength=cells)
     total_s1 = np.bincount(cell, weights=log_pay, minlength=cells)
@@ -301,9 +302,13 @@ def _level_rows(prepared: pl.DataFrame, cell_of_block: np.ndarray, cells: int, k
     return {**stacked, "n": n_cell, "n_top": n_top, "threshold": threshold}
 
 
-def skill_premiums(observations: pl.DataFrame, min_n_with: int) -> pl.DataFrame:
-    """The skill_premiums mart from an observations frame (pure function), sorted by key."""
-    table = select_indicators(observations.filter(~pl.col("is_outlier")), min_n_with)
+def skill_premiums(observations: pl.DataFrame | pl.LazyFrame, min_n_with: int) -> pl.DataFrame:
+    """The skill_premiums mart from an observations frame (pure function), sorted by key.
+
+    A LazyFrame (a Parquet scan) is read twice, once for the indicator counts and once for the rows,
+    so that the skills and certifications lists never sit in memory for all rows at once.
+    """
+    table = select_indicators(observations.lazy().filter(~pl.col("is_outlier")), min_n_with)
     schema = {"role_label": pl.String, "region": pl.String, "region_level": pl.String, "skill": pl.String,
               "kind": pl.String, "method": pl.String, "n_with": pl.Int64, "n_without": pl.Int64,
               "premium_pct": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64, "std_error": pl.Float64,
@@ -453,5 +458,5 @@ def build_skill_premiums(observations_path: str | Path | pl.DataFrame, settings:
     if isinstance(observations_path, pl.DataFrame):
         observations = observations_path.select(columns)
     else:
-        observations = pl.scan_parquet(observations_path).select(columns).collect()
+        observations = pl.scan_parquet(observations_path).select(columns)
     return skill_premiums(observations, settings.premium_min_n_with)

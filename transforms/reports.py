@@ -284,7 +284,7 @@ def _cells(tables: dict[str, pl.DataFrame], ref, as_of: date) -> pl.DataFrame:
                                    pl.lit(None, dtype=pl.Float64).alias("ai_share_prev"))
 
     ppp = _ppp_asof(cells.select("role_label", "region", "country_code", "base_year"), tables["ppp"])
-    cells = cells.join(ppp, on=PAIR, how="left").with_columns(
+    cells = cells.join(ppp, on=[*PAIR, "base_year"], how="left").with_columns(
         pl.when(pl.col("region_level") == "world").then(None).otherwise(pl.col("ppp_factor")).alias("ppp_factor"))
     return cells.sort(PAIR)
 
@@ -309,9 +309,10 @@ def _ppp_asof(frame: pl.DataFrame, ppp: pl.DataFrame) -> pl.DataFrame:
                               strategy="backward", check_sortedness=False)
     forward = left.join_asof(factors, left_on="ppp_lookup", right_on="ppp_year", by="country_code",
                              strategy="forward", check_sortedness=False)
-    return (backward.join(forward.select(*PAIR, pl.col("ppp_year").alias("f_year"), pl.col("ppp_factor").alias("f_f")),
-                          on=PAIR, how="left")
-            .select(*PAIR, pl.coalesce("ppp_year", "f_year").alias("ppp_year"),
+    keys = [*PAIR, "base_year"]  # one factor per cell and base year (cells differ in base year)
+    return (backward.join(forward.select(*keys, pl.col("ppp_year").alias("f_year"), pl.col("ppp_factor").alias("f_f")),
+                          on=keys, how="left")
+            .select(*keys, pl.coalesce("ppp_year", "f_year").alias("ppp_year"),
                     pl.coalesce("ppp_factor", "f_f").alias("ppp_factor")))
 
 
@@ -467,7 +468,8 @@ def _ppp_rows(stats: pl.DataFrame, cells: pl.DataFrame, ppp: pl.DataFrame, local
     factors = _ppp_asof(rows.select("role_label", pl.col("other_region").alias("region"),
                                     pl.col("other_country").alias("country_code"), "base_year").unique(), ppp)
     return (rows.join(factors.rename({"region": "other_region", "ppp_year": "other_ppp_year",
-                                      "ppp_factor": "other_ppp"}), on=["role_label", "other_region"], how="inner")
+                                      "ppp_factor": "other_ppp"}), on=["role_label", "other_region", "base_year"],
+                      how="inner")
             .filter(pl.col("other_ppp").is_not_null())
             .with_columns(pl.lit("USD").alias("usd"), pl.lit(WORLD_LOCALE).alias("usd_locale"))
             .sort([*PAIR, "other_n", "other_region"], descending=[False, False, True, False])

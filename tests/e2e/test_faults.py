@@ -19,12 +19,29 @@ pytestmark = pytest.mark.slow
 
 
 def run_cli(market: Path, out: Path, as_of: str, env: dict, fault: str | None = None) -> subprocess.CompletedProcess:
+    """Run the CLI in its own process group; output goes to a file, not a pipe.
+
+    A SIGKILLed run leaves its temporary Prefect server (a child) orphaned, holding any pipe it
+    inherited open; the whole group is killed once the run has ended.
+    """
     specs = sorted((market / "sources").glob("*.yaml"))
     args = [CLI, "run", "--out", str(out), "--as-of", as_of]
     for spec in specs:
         args += ["--source", str(spec)]
     run_env = dict(env, MARKET_INTEL_FAULT_AFTER_STAGE=fault) if fault else env
-    return subprocess.run(args, env=run_env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    log = out.parent / f"run-{as_of}-{fault or 'full'}-{out.name}.log"
+    with open(log, "w") as handle:
+        proc = subprocess.Popen(args, env=run_env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        try:
+            returncode = proc.wait(timeout=600)
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    text = log.read_text(errors="replace")
+    return subprocess.CompletedProcess(args, returncode, text, text)
 
 
 def catalog_state(out: Path) -> tuple:

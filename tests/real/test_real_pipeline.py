@@ -1,0 +1,79 @@
+"""The whole nightly flow on real data: aijobs.net salaries (../shared/data), backtest published."""
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+import pytest
+
+from tests.conftest import shared_data
+
+pytestmark = pytest.mark.slow
+
+AIJOBS_SPEC = """\
+name: aijobs
+kind: salary_report
+format: csv
+path: {path}
+fields:
+  job_title: job_title
+  pay: salary
+  currency: salary_currency
+  country: company_location
+  year: work_year
+  seniority: experience_level
+  employment_type: employment_type
+  remote_ratio: remote_ratio
+constants:
+  pay_period: year
+values:
+  seniority: {{EN: Junior, MI: Mid, SE: Senior, EX: Executive}}
+"""
+
+
+@pytest.fixture(scope="module")
+def aijobs_run(tmp_path_factory, prefect_harness):
+    from flows.nightly import nightly
+
+    base = tmp_path_factory.mktemp("aijobs")
+    csv = shared_data("aijobs-salaries", "salaries_2025-01-19.csv")
+    spec = base / "aijobs.yaml"
+    spec.write_text(AIJOBS_SPEC.format(path=csv))
+    nightly(as_of="2025-01-19", sources=[str(spec)], out_dir=str(base / "out"))
+    return duckdb.connect(str(base / "out" / "warehouse.duckdb"), read_only=True)
+
+
+def test_every_aijobs_row_is_accounted_for(aijobs_run):
+    row = aijobs_run.sql("select rows_read, rows_kept, rows_rejected, rows_duplicate from source_accounting").fetchall()
+    assert row == [(74_301, row[0][1], row[0][2], 0)]
+    assert row[0][1] + row[0][2] == 74_301
+
+
+def test_the_2024_backtest_of_us_and_canadian_cells_with_100_rows_a_year_is_published_beside_naive(aijobs_run):
+    eligible = aijobs_run.sql("""
+        select role_label, region from role_region_stats
+        where region in ('United States', 'Canada') and year in (2023, 2024)
+        group by all having count(*) = 2 and min(n) >= 100""").pl()
+    assert eligible.height >= 10
+    assert eligible.filter(pl.col("region") == "Canada").height >= 1
+    backtests = aijobs_run.sql("select * from backtests where holdout_year = 2024").pl()
+    joined = eligible.join(backtests, on=["role_label", "region"], how="left")
+    assert joined["predicted"].null_count() == 0, "an eligible cell has no published backtest"
+    actual = aijobs_run.sql("select role_label, region, median as observed from role_region_stats "
+                            "where year = 2024").pl()
+    checked = joined.join(actual, on=["role_label", "region"])
+    # published figures carry 9 significant digits (flows/nightly.py stable_floats)
+    assert ((checked["actual"] / checked["observed"] - 1).abs() <= 1e-8).all()
+    recomputed = ((checked["predicted"] / checked["actual"] - 1).abs() * 100)
+    assert ((recomputed - checked["abs_pct_error"]).abs() <= 1e-6 * recomputed.abs().max()).all()
+    assert checked["naive_abs_pct_error"].is_finite().all()
+    summary = aijobs_run.sql("select backtest_median_ape, backtest_naive_median_ape from runs").fetchall()[0]
+    assert all(value is not None and value >= 0 for value in summary)
+
+
+def test_the_canada_ml_engineer_cell_reproduces_the_published_count_and_median(aijobs_run):
+    """PROVENANCE: Machine Learning Engineer x CA, n = 220, median salary_in_usd 157,900 (all years)."""
+    row = aijobs_run.sql("""
+        select count(*), median(pay_annual_usd) from observations
+        where country_code = 'CA' and job_title = 'Machine Learning Engineer'""").fetchall()[0]
+    assert row[0] == 220
+    assert abs(row[1] / 157_900 - 1) < 0.02  # our FX (ECB yearly average) vs aijobs' own converter
