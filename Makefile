@@ -38,6 +38,7 @@ test: setup browser-deps
 	$(PY) -m pytest -q
 
 bench: setup
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,bench]'
 	$(PY) -m benchmarks
 
 clean:

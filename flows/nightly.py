@@ -274,11 +274,13 @@ def _run(as_of_date: date, sources: list[str] | None, out: Path, full_refresh: b
     timer.record("observations", t0)
 
     t0 = time.perf_counter()
-    stats_f = stats_task.submit(obs_paths["observations"], str(work_dir))
-    prem_f = premiums_task.submit(obs_paths["observations"], str(work_dir))
-    dem_f = demand_task.submit(obs_paths["observations"], str(work_dir), as_of_date.isoformat())
+    # one after another: each is multi-threaded already, and in parallel they oversubscribe two
+    # cores (78-107 s against 35 s at 1M rows, BENCHMARKS.md); on Dask each still runs on a worker
     paths = dict(obs_paths)
-    paths.update(role_region_stats=stats_f.result(), skill_premiums=prem_f.result(), demand_signals=dem_f.result())
+    paths["role_region_stats"] = stats_task.submit(obs_paths["observations"], str(work_dir)).result()
+    paths["skill_premiums"] = premiums_task.submit(obs_paths["observations"], str(work_dir)).result()
+    paths["demand_signals"] = demand_task.submit(obs_paths["observations"], str(work_dir),
+                                                 as_of_date.isoformat()).result()
     timer.record("marts", t0)
 
     t0 = time.perf_counter()
