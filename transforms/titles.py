@@ -97,6 +97,8 @@ def _markers(ref: Reference) -> tuple[tuple[tuple[str, ...], str, int, bool], ..
 
 
 def _find(words: list[str], phrase: tuple[str, ...]) -> list[int]:
+    if phrase[0] not in words:  # the common case, answered by one C-level scan
+        return []
     n = len(phrase)
     return [i for i in range(len(words) - n + 1) if tuple(words[i:i + n]) == phrase]
 
