@@ -404,7 +404,44 @@ def _wording(cells: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _premiums(tables, cells: pl.DataFrame) -> pl.DataFrame:
+def _premium_cells(cells: pl.DataFrame, stats: pl.DataFrame, adjusted: pl.DataFrame) -> pl.DataFrame:
+    """For each report cell, the nearest cell with premium estimates (premiums are fitted per role
+    and country; a seniority or city cell borrows them and the report says from where).
+
+    Order: the cell itself, its role (all seniorities) in the region, the role in the country,
+    all roles in the region, all roles in the country, the role worldwide, all roles worldwide.
+    """
+    countries = (stats.filter(pl.col("region_level") == "country")
+                 .select("country_code", pl.col("region").alias("country_label")).unique())
+    role_names = (stats.select("role_label", "role_name") if "role_name" in stats.columns
+                  else stats.select("role_label", pl.lit(None, dtype=pl.String).alias("role_name")))
+    role_names = role_names.filter(pl.col("role_name").is_not_null()).unique("role_label", keep="first")
+    base = (cells.select(*PAIR, "country_code").join(role_names, on="role_label", how="left")
+            .join(countries, on="country_code", how="left"))
+    candidates = [
+        (pl.col("role_label"), pl.col("region")),
+        (pl.col("role_name"), pl.col("region")),
+        (pl.col("role_name"), pl.col("country_label")),
+        (pl.lit("All roles"), pl.col("region")),
+        (pl.lit("All roles"), pl.col("country_label")),
+        (pl.col("role_name"), pl.lit("World")),
+        (pl.lit("All roles"), pl.lit("World")),
+    ]
+    available = adjusted.select(pl.col("role_label").alias("prem_role_label"),
+                                pl.col("region").alias("prem_region")).unique().with_columns(
+        pl.lit(True).alias("_has"))
+    options = pl.concat([
+        base.select(*PAIR, role.alias("prem_role_label"), region.alias("prem_region"),
+                    pl.lit(order).alias("_order"))
+        for order, (role, region) in enumerate(candidates)
+    ]).filter(pl.col("prem_role_label").is_not_null() & pl.col("prem_region").is_not_null())
+    return (options.join(available, on=["prem_role_label", "prem_region"], how="inner")
+            .sort([*PAIR, "_order"]).group_by(PAIR, maintain_order=True).first()
+            .select(*PAIR, "prem_role_label", "prem_region",
+                    (pl.col("_order") > 0).alias("premium_borrowed")))
+
+
+def _premiums(tables, cells: pl.DataFrame, stats: pl.DataFrame) -> pl.DataFrame:
     """Adjusted premiums with their raw twins, ranked per pair (single skills and certifications only)."""
     prem = tables.get("skill_premiums")
     keys = cells.filter(pl.col("reliability") != "suppress").select(*PAIR, "median", "base_year", "currency", "locale")
@@ -416,7 +453,11 @@ def _premiums(tables, cells: pl.DataFrame) -> pl.DataFrame:
     adjusted = single.filter(pl.col("method") == "adjusted").select(*PAIR, "skill", "kind", "n_with", "premium_pct",
                                                                    "ci_low", "ci_high")
     raw = single.filter(pl.col("method") == "raw").select(*PAIR, "skill", pl.col("premium_pct").alias("raw_premium"))
-    return (adjusted.join(raw, on=[*PAIR, "skill"], how="left").join(keys, on=PAIR, how="inner")
+    source = _premium_cells(cells.filter(pl.col("reliability") != "suppress"), stats, adjusted)
+    estimates = (adjusted.join(raw, on=[*PAIR, "skill"], how="left")
+                 .rename({"role_label": "prem_role_label", "region": "prem_region"}))
+    return (source.join(estimates, on=["prem_role_label", "prem_region"], how="inner")
+            .join(keys, on=PAIR, how="inner")
             .with_columns(((pl.col("ci_low") > 0) | (pl.col("ci_high") < 0)).alias("is_significant"))
             .sort([*PAIR, "premium_pct", "skill"], descending=[False, False, True, False])
             .with_columns(pl.col("premium_pct").rank("ordinal", descending=True).over(PAIR).alias("rank"),
@@ -425,7 +466,7 @@ def _premiums(tables, cells: pl.DataFrame) -> pl.DataFrame:
 
 def _premium_numbers(prefix: str) -> list[Number]:
     def key(method: str) -> dict[str, pl.Expr]:
-        return {"role_label": pl.col("role_label"), "region": pl.col("region"), "skill": pl.col("skill"),
+        return {"role_label": pl.col("prem_role_label"), "region": pl.col("prem_region"), "skill": pl.col("skill"),
                 "method": pl.lit(method)}
     numbers = [Number(f"{prefix}{c}", pl.col(c), "signed_pct", (Operand("skill_premiums", key("adjusted"), c),))
                for c in ("premium_pct", "ci_low", "ci_high")]
@@ -519,7 +560,7 @@ def _skill_numbers() -> list[Number]:
 
 
 def _target_numbers() -> list[Number]:
-    pkey = {"role_label": pl.col("role_label"), "region": pl.col("region"), "skill": pl.col("skill"),
+    pkey = {"role_label": pl.col("prem_role_label"), "region": pl.col("prem_region"), "skill": pl.col("skill"),
             "method": pl.lit("adjusted")}
     return [Number("target", pl.col("median") * (1 + pl.col("premium_pct") / 100), "money",
                    (Operand("role_region_stats", _stats_key(), "median"),
@@ -552,7 +593,11 @@ def build_facts(tables: dict[str, pl.DataFrame], ref, as_of: date, backtest_summ
     cells, claims_cells = apply_numbers(cells, _cell_numbers())
     cells = _wording(cells)
 
-    premiums = _premiums(tables, cells)
+    premiums = _premiums(tables, cells, stats)
+    borrowed = (premiums.filter(pl.col("premium_borrowed")).select(*PAIR, "prem_role_label", "prem_region")
+                .unique(PAIR).with_columns(pl.format("{} in {}", "prem_role_label", "prem_region")
+                                           .alias("premium_source")).select(*PAIR, "premium_source"))
+    cells = cells.join(borrowed, on=PAIR, how="left")
     table_rows, claims_table = apply_numbers(premiums.filter(pl.col("rank") <= PREMIUMS_SHOWN), _premium_numbers("table."),
                                              item=pl.col("skill"))
     tops = []

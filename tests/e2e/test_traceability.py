@@ -66,6 +66,10 @@ def test_senior_ml_manager_in_canada_has_every_section(default_market_run):
                     "Skill Premium Analysis", "Required Skills", "AI Impact", "Negotiation Strategy",
                     "Cost of Living Context", "Strategic Checklist", "Methodology"):
         assert re.search(rf"^#+ .*{section}", md, flags=re.MULTILINE), section
+    # premiums are fitted per role and country: this seniority cell borrows them and says from where
+    catalyst = md.split("## Growth Catalyst", 1)[1].split("## Career Moat", 1)[0]
+    assert "nearest cell that has them: Machine Learning Manager in Canada" in catalyst
+    assert "carries a premium of" in catalyst
 
 
 ALLOWED_TABLES = {"role_region_stats", "skill_premiums", "demand_signals", "projections", "backtests",
