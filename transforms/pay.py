@@ -53,6 +53,8 @@ _CURRENCY_MARKERS: tuple[tuple[str, str], ...] = (
 )
 _RS = re.compile(r"\b(?:rs\.?|inr)\s*\d", re.IGNORECASE)
 _ISO = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
+_NEGATIVE_BEFORE = re.compile(r"(?:^|[\s:$€£₹(]|[A-Z]{3}\s?)[-\u2212]\s?$")
+_LAKH_AFTER = re.compile(r"\s*(lpa|lakhs?|lacs?|crores?|cr)\b", re.IGNORECASE)
 _CODE_BY_NUMBER = re.compile(r"(?<![A-Za-z])([A-Z]{3}) ?(?=\d)|(?<=\d) ?([A-Z]{3})(?![A-Za-z])")
 _SCI = re.compile(r"\d(?:\.\d+)?[eE][+-]?\d")
 # A number: digits with separators ("25,00,000", "60.000", "1 200", "28.50"), optional k/m suffix.
@@ -134,13 +136,19 @@ def _amounts(text: str) -> tuple[list[float], str | None]:
     if len(matches) > 2:
         # keep the first two when they form a range; trailing numbers are notes ("(8hr)")
         matches = matches[:2]
-    values = []
-    for m in matches:
+    values, units = [], []
+    for index, m in enumerate(matches):
         value = parse_number(m.group(1))
         if value is None:
             return [], "unparseable"
         suffix = (m.group(2) or "").lower()
-        values.append(value * (1e3 if suffix == "k" else 1e6 if suffix == "m" else 1))
+        value *= 1e3 if suffix == "k" else 1e6 if suffix == "m" else 1
+        if index == 0 and _NEGATIVE_BEFORE.search(text[:m.start()]):
+            value = -value  # "$-50,000", "-50000": a sign, not a range separator
+        lakh = _LAKH_AFTER.match(text[m.end():])
+        unit = (1e7 if lakh.group(1).lower().startswith("c") else 1e5) if lakh else 1.0
+        values.append(value * unit)  # Indian units: "12 LPA", "12 lakh", "1.2 crore"
+        units.append(unit)
     if len(matches) == 2:
         between = _BETWEEN_CURRENCY.sub(" ", text[matches[0].end():matches[1].start()])
         between = re.sub(r"[^\w\s\-–—~]", "", between).strip()
@@ -148,6 +156,8 @@ def _amounts(text: str) -> tuple[list[float], str | None]:
             return values[:1], None  # "120,000 a year plus 10% bonus": the second is no bound
         if matches[1].group(2) and not matches[0].group(2) and values[0] < 1000 <= values[1]:
             values[0] *= 1e3 if matches[1].group(2).lower() == "k" else 1e6  # "$50-60K"
+        if units[1] > 1 and units[0] == 1 and values[0] < 1000:
+            values[0] *= units[1]  # "₹10-15 LPA"
     return values, None
 
 

@@ -115,3 +115,24 @@ def test_separator_words_are_not_taken_for_currency_codes():
     assert _one("50,000 TO 60,000")[:2] == (50_000, 60_000)
     assert _one("between $50,000 and $60,000")[:2] == (50_000, 60_000)
     assert _one("120,000 a year plus 10% bonus")[:2] == (120_000, 120_000)
+
+
+@pytest.mark.parametrize("text, low, high", [
+    ("₹12 LPA", 1_200_000.0, 1_200_000.0),
+    ("₹10-15 LPA", 1_000_000.0, 1_500_000.0),
+    ("12 lakhs per annum", 1_200_000.0, 1_200_000.0),
+    ("1.2 crore per annum", 12_000_000.0, 12_000_000.0),
+])
+def test_indian_lakh_and_crore_units_multiply_the_amount(text, low, high):
+    row = parse_pay_text(pl.Series([text])).row(0, named=True)
+    assert (row["pay_min"], row["pay_max"], row["parse_error"]) == (low, high, None)
+
+
+@pytest.mark.parametrize("text", ["$-50,000", "-50000", "USD -5,000", "\u221250,000"])
+def test_a_minus_sign_before_the_amount_is_a_negative_amount_not_a_range(text):
+    assert parse_pay_text(pl.Series([text])).row(0, named=True)["parse_error"] == "zero_amount"
+
+
+def test_a_hyphen_between_two_amounts_is_still_a_range():
+    row = parse_pay_text(pl.Series(["$50,000-$60,000"])).row(0, named=True)
+    assert (row["pay_min"], row["pay_max"]) == (50_000.0, 60_000.0)
