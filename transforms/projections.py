@@ -461,7 +461,10 @@ def _shrink(ready: pl.DataFrame, params: ProjectionParams) -> pl.DataFrame:
         pl.when(is_root)
         .then(pl.lit(0.0))
         .when(pl.col("two_way"))
-        .then(pl.col("var_parent") + pl.col("var_a") + pl.col("var_ap"))
+        # a (all roles in the region) is estimated from a subset of ap's data (all roles in the
+        # parent region), so var(a - ap) ~ var_a - var_ap (nested estimates), not var_a + var_ap:
+        # adding them overstated the growth variance and widened intervals past their nominal cover
+        .then(pl.col("var_parent") + (pl.col("var_a") - pl.col("var_ap")).clip(lower_bound=0.0))
         .otherwise(pl.col("var_parent"))
         .alias("var_m"),
         pl.when(is_root).then(pl.lit("prior")).otherwise(pl.col("parent_label")).alias("parent_label"),
