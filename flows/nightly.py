@@ -22,6 +22,7 @@ from pathlib import Path
 
 import polars as pl
 from prefect import flow, get_run_logger, task
+from prefect.task_runners import ThreadPoolTaskRunner
 from rich.console import Console
 
 from market_intel import storage
@@ -31,6 +32,12 @@ from transforms import specs as spec_mod
 
 
 PROGRESS = Console(stderr=True, log_path=False)  # stage-by-stage progress in the terminal
+
+# Raw files staged at once by the default (thread) runner. Prefect's default is unbounded
+# (sys.maxsize threads): at 10M rows (30 part files) every file would be parsed at once and the
+# memory of the run would grow with the number of files. Two is the core count of the machine
+# this is measured on; MARKET_INTEL_STAGE_WORKERS overrides.
+STAGE_WORKERS = max(1, int(os.environ.get("MARKET_INTEL_STAGE_WORKERS", "2")))
 
 
 @dataclass
@@ -96,25 +103,22 @@ def stage_file_task(spec_path: str, file_path: str, cache_dir: str, cache_key: s
 
 @task(name="build-observations")
 def observations_task(stage_results: list[dict], work_dir: str, run_id: str) -> dict:
-    from transforms.observations import build_observations
+    """Duplicates and outliers decided on narrow columns, kept rows streamed part by part to one file
+    (memory holds one staged part, not the table: transforms.observations.write_observations)."""
+    from transforms.observations import write_observations
 
-    settings = get_settings()
     results = sorted(stage_results, key=lambda m: (m["source"], m["file"]))
-    parts = [pl.read_parquet(m["observations"]) for m in results]
-    rejects = [pl.read_parquet(m["rejects"]) for m in results]
     read_counts: dict[str, int] = {}
     for m in results:
         read_counts[m["source"]] = read_counts.get(m["source"], 0) + m["rows_read"]
-    built = build_observations(parts, rejects, read_counts, settings)
     work = Path(work_dir)
-    accounting = built.accounting.with_columns(pl.lit(run_id).alias("run_id"))
+    written = write_observations([Path(m["observations"]) for m in results], [Path(m["rejects"]) for m in results],
+                                 read_counts, work, get_settings())
+    accounting = written.accounting.with_columns(pl.lit(run_id).alias("run_id"))
     return {
-        "observations": str(storage.write_table(built.observations, work / "observations.parquet",
-                                                sort_by=["source", "source_file", "row_number"])),
-        "rejects": str(storage.write_table(built.rejects, work / "rejects.parquet",
-                                           sort_by=["source", "source_file", "row_number"])),
-        "duplicates": str(storage.write_table(built.duplicates, work / "duplicates.parquet",
-                                              sort_by=["source", "source_file", "row_number"])),
+        "observations": str(written.observations),
+        "rejects": str(written.rejects),
+        "duplicates": str(written.duplicates),
         "source_accounting": str(storage.write_table(accounting, work / "source_accounting.parquet",
                                                      sort_by=["source"])),
     }
@@ -225,7 +229,7 @@ def discover_specs(sources: list[str] | None, settings: Settings) -> list[Path]:
     return sorted(p.resolve() for p in settings.sources_dir.glob("*.yaml"))
 
 
-@flow(name="nightly", log_prints=True)
+@flow(name="nightly", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=STAGE_WORKERS))
 def nightly(as_of: str | None = None, sources: list[str] | None = None, out_dir: str | None = None,
             full_refresh: bool = False, lock_wait_seconds: float = 0.0) -> dict:
     """One nightly run: stage every raw file of every spec, build all tables, publish atomically.

@@ -626,36 +626,40 @@ def _conform_expr(name: str, have: pl.DataType, want: pl.DataType) -> pl.Expr | 
     return None
 
 
-def conform(name: str, frame: pl.DataFrame, contracts: Mapping[str, TableContract] | None = None) -> pl.DataFrame:
+def conform(name: str, frame: pl.DataFrame | pl.LazyFrame,
+            contracts: Mapping[str, TableContract] | None = None) -> pl.DataFrame | pl.LazyFrame:
     """Apply lossless casts towards the contract dtypes and order contract columns first.
 
     Extras keep their place after the contract columns. A cast that would lose values (an
     integer overflow, say) is skipped so that `check_contract` reports the dtype instead.
     """
     contract = (contracts or CONTRACTS)[name]
+    lazy = isinstance(frame, pl.LazyFrame)
+    schema = frame.collect_schema() if lazy else frame.schema
     casts = []
     for column in contract.columns:
-        have = frame.schema.get(column.name)
+        have = schema.get(column.name)
         if have is None or have == column.dtype:
             continue
         expr = _conform_expr(column.name, have, column.dtype)
         if expr is None:
             continue
         try:
-            frame.head(0).select(expr)
-            frame.select(expr)
+            frame.head(0).lazy().select(expr).collect()
+            frame.lazy().select(expr).collect()
         except (pl.exceptions.PolarsError, TypeError, ValueError):
             continue
         casts.append(expr)
     conformed = frame.with_columns(casts) if casts else frame
-    leading = [name for name in contract.column_names if name in conformed.columns]
-    trailing = [name for name in conformed.columns if name not in contract.column_names]
+    columns = list(conformed.collect_schema()) if lazy else conformed.columns
+    leading = [name for name in contract.column_names if name in columns]
+    trailing = [name for name in columns if name not in contract.column_names]
     return conformed.select(leading + trailing)
 
 
-def _example_key(frame: pl.DataFrame, failing: pl.Expr, key: Sequence[str]) -> dict[str, object] | None:
+def _example_key(frame: pl.DataFrame | pl.LazyFrame, failing: pl.Expr, key: Sequence[str]) -> dict[str, object] | None:
     """The smallest (by key) row where `failing` holds, as {key column: value}."""
-    key = [name for name in key if name in frame.columns]
+    key = [name for name in key if name in frame.lazy().collect_schema()]
     if not key:
         return None
     rows = (
@@ -669,11 +673,14 @@ def _example_key(frame: pl.DataFrame, failing: pl.Expr, key: Sequence[str]) -> d
     return rows.row(0, named=True) if rows.height else None
 
 
-def check_contract(name: str, frame: pl.DataFrame, contracts: Mapping[str, TableContract] | None = None) -> list[Violation]:
+def check_contract(name: str, frame: pl.DataFrame | pl.LazyFrame,
+                   contracts: Mapping[str, TableContract] | None = None) -> list[Violation]:
     """Every violation of table `name`'s contract in `frame` (empty list when it holds).
 
     Presence and dtypes are checked first; nullability, grain uniqueness and the row rules are
-    then counted together in one Polars plan over the columns that are usable.
+    then counted together in one Polars plan over the columns that are usable. A LazyFrame (a
+    table too large to hold, such as observations at 10M rows) is checked by that one plan without
+    materialising the table.
     """
     contracts = contracts or CONTRACTS
     if name not in contracts:
@@ -681,8 +688,9 @@ def check_contract(name: str, frame: pl.DataFrame, contracts: Mapping[str, Table
     contract = contracts[name]
     violations: list[Violation] = []
     usable: set[str] = set()
+    schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
     for column in contract.columns:
-        have = frame.schema.get(column.name)
+        have = schema.get(column.name)
         if have is None:
             violations.append(Violation(name, column.name, "present", f"required column missing (want {column.dtype})"))
         elif have != column.dtype:
@@ -701,7 +709,7 @@ def check_contract(name: str, frame: pl.DataFrame, contracts: Mapping[str, Table
         if set(row_rule.columns) <= usable:
             checks.append((", ".join(row_rule.columns), row_rule.name, row_rule.description,
                            (~row_rule.check).fill_null(False)))
-    if not checks or frame.height == 0:
+    if not checks:
         return violations
 
     counts = (

@@ -162,28 +162,40 @@ def duckdb_type(dtype: pl.DataType) -> str:
 # inputs and validation
 
 
-def _load(value: pl.DataFrame | pl.LazyFrame | Path | str) -> pl.DataFrame:
-    """A frame from a frame, a lazy frame, a Parquet file or a (hive-partitioned) Parquet folder."""
+def _load(value: pl.DataFrame | pl.LazyFrame | Path | str, lazy: bool = False) -> pl.DataFrame | pl.LazyFrame:
+    """A frame from a frame, a lazy frame, a Parquet file or a (hive-partitioned) Parquet folder.
+
+    With `lazy`, files stay a LazyFrame: partitioned tables (observations: 10M rows and more) are
+    checked and written one partition at a time without holding the table.
+    """
     if isinstance(value, pl.DataFrame):
         return value
     if isinstance(value, pl.LazyFrame):
-        return value.collect()
+        return value if lazy else value.collect()
     path = Path(value)
     if path.is_dir():
-        return pl.scan_parquet(path / "**" / "*.parquet", hive_partitioning=True).collect()
-    return storage.read_table(path)
+        scan = pl.scan_parquet(path / "**" / "*.parquet", hive_partitioning=True)
+    else:
+        scan = storage.scan_table(path)
+    return scan if lazy else scan.collect()
+
+
+def _height(frame: pl.DataFrame | pl.LazyFrame) -> int:
+    return frame.height if isinstance(frame, pl.DataFrame) else int(frame.select(pl.len()).collect().item())
 
 
 def validate_tables(tables: Mapping[str, pl.DataFrame | pl.LazyFrame | Path | str],
-                    contracts: Mapping[str, TableContract] = CONTRACTS) -> dict[str, pl.DataFrame]:
-    """Load, conform and check every table; raise ContractError listing all violations."""
-    frames: dict[str, pl.DataFrame] = {}
+                    contracts: Mapping[str, TableContract] = CONTRACTS) -> dict[str, pl.DataFrame | pl.LazyFrame]:
+    """Load, conform and check every table; raise ContractError listing all violations.
+
+    Partitioned tables given as files stay lazy (see `_load`)."""
+    frames: dict[str, pl.DataFrame | pl.LazyFrame] = {}
     violations: list[Violation] = []
     for name in sorted(tables):
         if name not in contracts:
             violations.extend(check_contract(name, pl.DataFrame(), contracts))
             continue
-        frames[name] = conform(name, _load(tables[name]), contracts)
+        frames[name] = conform(name, _load(tables[name], lazy=bool(contracts[name].partition_by)), contracts)
         violations.extend(check_contract(name, frames[name], contracts))
     if violations:
         raise ContractError(violations)
@@ -194,14 +206,28 @@ def validate_tables(tables: Mapping[str, pl.DataFrame | pl.LazyFrame | Path | st
 # writing a snapshot
 
 
-def _write_partitioned(frame: pl.DataFrame, table_dir: Path, contract: TableContract) -> list[Path]:
+def _partitions(frame: pl.DataFrame | pl.LazyFrame, keys: list[str]) -> Iterator[tuple[tuple, pl.DataFrame]]:
+    """(key values, rows without the key columns) per partition, in key order; a LazyFrame is read
+    one partition at a time."""
+    if isinstance(frame, pl.DataFrame):
+        parts = frame.partition_by(keys, as_dict=True, include_key=False, maintain_order=True)
+        yield from sorted(parts.items(), key=lambda item: tuple(str(value) for value in item[0]))
+        return
+    values = frame.select(keys).unique().collect().rows()
+    for key_values in sorted(values, key=lambda row: tuple(str(value) for value in row)):
+        match = [pl.col(k).is_null() if v is None else pl.col(k) == v for k, v in zip(keys, key_values)]
+        yield key_values, frame.filter(*match).drop(keys).collect()
+
+
+def _write_partitioned(frame: pl.DataFrame | pl.LazyFrame, table_dir: Path, contract: TableContract,
+                       height: int) -> list[Path]:
     """One Parquet file per partition key combination, keys in the folder names only."""
     keys = list(contract.partition_by)
-    if frame.height == 0:
-        return [storage.write_table(frame, table_dir / f"{contract.name}.parquet", sort_by=contract.grain)]
+    if height == 0:
+        empty = frame if isinstance(frame, pl.DataFrame) else frame.head(0).collect()
+        return [storage.write_table(empty, table_dir / f"{contract.name}.parquet", sort_by=contract.grain)]
     written = []
-    parts = frame.partition_by(keys, as_dict=True, include_key=False, maintain_order=True)
-    for values, part in sorted(parts.items(), key=lambda item: tuple(str(value) for value in item[0])):
+    for values, part in _partitions(frame, keys):
         folder = table_dir
         for key, value in zip(keys, values):
             text = str(value)
@@ -212,21 +238,23 @@ def _write_partitioned(frame: pl.DataFrame, table_dir: Path, contract: TableCont
     return written
 
 
-def _write_snapshot(frames: Mapping[str, pl.DataFrame], target: Path, contracts: Mapping[str, TableContract],
-                    run_id: str) -> dict:
+def _write_snapshot(frames: Mapping[str, pl.DataFrame | pl.LazyFrame], target: Path,
+                    contracts: Mapping[str, TableContract], run_id: str) -> dict:
     """Write every table under `target` and a manifest; return the manifest."""
     manifest: dict = {"run_id": run_id, "tables": {}}
     for name in sorted(frames):
         frame, contract = frames[name], contracts[name]
         table_dir = target / name
+        height = _height(frame)
         if contract.partition_by:
-            files = _write_partitioned(frame, table_dir, contract)
+            files = _write_partitioned(frame, table_dir, contract, height)
         else:
-            files = [storage.write_table(frame, table_dir / f"{name}.parquet", sort_by=contract.grain)]
+            files = [storage.write_table(_load(frame), table_dir / f"{name}.parquet", sort_by=contract.grain)]
+        schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
         manifest["tables"][name] = {
-            "rows": frame.height,
-            "columns": {column: str(dtype) for column, dtype in frame.schema.items()},
-            "partition_by": list(contract.partition_by) if frame.height else [],
+            "rows": height,
+            "columns": {column: str(dtype) for column, dtype in schema.items()},
+            "partition_by": list(contract.partition_by) if height else [],
             "files": [{"path": str(path.relative_to(target)), "sha256": storage.file_checksum(path)} for path in files],
         }
     (target / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -483,7 +511,7 @@ def publish_snapshot(
         snapshot_id=snapshot_id,
         snapshot_dir=snapshot_dir,
         catalog_path=out_dir / CATALOG_FILE,
-        row_counts={name: frame.height for name, frame in frames.items()},
+        row_counts={name: _height(frame) for name, frame in frames.items()},
         removed_snapshots=removed,
     )
 

@@ -7,7 +7,9 @@
 -- p10, p25, median, p75, p90; the rest (returned as ci_grid_values) is the probability grid from
 -- which transforms/stats.py reads the median's binomial order-statistic interval. CV,
 -- reliability and shrinkage are added in Python.
--- Means use fsum (compensated summation) so that they do not depend on thread scheduling.
+-- Means are exact decimal sums (each pay rounded to 1e-6 of a currency unit, then summed as
+-- DECIMAL(38, 6)) over the count: a floating-point sum, even fsum, depends in its last bits on the
+-- order in which threads combine row groups, and the published bytes must not.
 -- Parameters: $observations_path, $probabilities.
 WITH obs AS (
     SELECT
@@ -43,7 +45,7 @@ local_cells AS (
         city,
         year,
         count(*) AS n,
-        fsum(pay_annual_local) / count(*) AS mean,
+        CAST(sum(CAST(pay_annual_local AS DECIMAL(38, 6))) AS DOUBLE) / count(*) AS mean,
         quantile_cont(pay_annual_local, $probabilities) AS pay_quantiles,
         min(currency_local) AS currency,
         -- 0 / 1 / 2: no, one, more than one local currency (a sanity check; min <> max costs a
@@ -54,7 +56,7 @@ local_cells AS (
             ELSE 2
         END AS currency_count,
         quantile_cont(pay_annual_usd, 0.5) AS median_usd,
-        fsum(pay_annual_usd) / count(*) AS mean_usd
+        CAST(sum(CAST(pay_annual_usd AS DECIMAL(38, 6))) AS DOUBLE) / count(*) AS mean_usd
     FROM obs
     WHERE pay_annual_local IS NOT NULL
     GROUP BY GROUPING SETS (
@@ -86,12 +88,12 @@ world_cells AS (
         NULL::VARCHAR AS city,
         year,
         count(*) AS n,
-        fsum(pay_annual_usd) / count(*) AS mean,
+        CAST(sum(CAST(pay_annual_usd AS DECIMAL(38, 6))) AS DOUBLE) / count(*) AS mean,
         quantile_cont(pay_annual_usd, $probabilities) AS pay_quantiles,
         'USD' AS currency,
         1 AS currency_count,
         NULL::DOUBLE AS median_usd,
-        fsum(pay_annual_usd) / count(*) AS mean_usd
+        CAST(sum(CAST(pay_annual_usd AS DECIMAL(38, 6))) AS DOUBLE) / count(*) AS mean_usd
     FROM obs
     GROUP BY GROUPING SETS (
         (year, role_name, known_role_label, seniority),

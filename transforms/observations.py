@@ -27,6 +27,7 @@ Accounting: per source, rows_read = rows_kept + rows_rejected + rows_duplicate, 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import polars as pl
@@ -71,35 +72,211 @@ def _setting(settings: Any, name: str, override: Any) -> Any:
     return getattr(settings, name)
 
 
-def build_observations(parts: Sequence[pl.DataFrame], rejects: Sequence[pl.DataFrame],
+def build_observations(parts: Sequence[pl.DataFrame | pl.LazyFrame], rejects: Sequence[pl.DataFrame],
                        read_counts: Mapping[str, int], settings: Any = None, *,
                        outlier_rule_enabled: bool | None = None, outlier_mad_threshold: float | None = None,
                        posting_duplicate_window_days: int | None = None,
                        posting_duplicate_pay_tolerance: float | None = None) -> Built:
-    """Concatenate normalised parts, drop duplicates, flag outliers and account for every row."""
-    enabled = _setting(settings, "outlier_rule_enabled", outlier_rule_enabled)
-    threshold = _setting(settings, "outlier_mad_threshold", outlier_mad_threshold)
-    window = _setting(settings, "posting_duplicate_window_days", posting_duplicate_window_days)
-    tolerance = _setting(settings, "posting_duplicate_pay_tolerance", posting_duplicate_pay_tolerance)
+    """Concatenate normalised parts, drop duplicates, flag outliers and account for every row (in memory).
 
-    observations = (
-        pl.concat([p.cast({c: t for c, t in OBSERVATION_COLUMNS.items() if c in p.columns}) for p in parts],
-                  how="diagonal_relaxed")
-        if parts else pl.DataFrame(schema=OBSERVATION_COLUMNS)
-    ).sort(ROW_KEY)
-    all_rejects = (
+    `write_observations` is the same computation for parts on disk, written part by part.
+    """
+    rules = _rules(settings, outlier_rule_enabled, outlier_mad_threshold, posting_duplicate_window_days,
+                   posting_duplicate_pay_tolerance)
+    keyed = _keyed_parts(parts)
+    decided = decide(keyed, **rules)
+    if keyed:
+        observations = _apply(pl.concat(keyed, how="diagonal_relaxed"), decided).collect().sort(ROW_KEY)
+    else:
+        observations = pl.DataFrame(schema=OBSERVATION_COLUMNS).with_columns(pl.lit(False).alias("is_outlier"))
+    all_rejects = _all_rejects(rejects)
+    accounting = account_rows(observations, all_rejects, decided.duplicates, read_counts)
+    return Built(observations=observations, rejects=all_rejects, duplicates=decided.duplicates, accounting=accounting)
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """What `decide` found: the duplicate rows (DUPLICATE_SCHEMA) and the kept rows flagged as outliers
+    (their `_part`, `_idx` position keys)."""
+
+    duplicates: pl.DataFrame
+    outliers: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class WrittenObservations:
+    observations: Path
+    rejects: Path
+    duplicates: Path
+    accounting: pl.DataFrame
+    rows: int
+
+
+def _rules(settings: Any, enabled: bool | None, threshold: float | None, window: int | None,
+           tolerance: float | None) -> dict:
+    return {
+        "outlier_rule_enabled": _setting(settings, "outlier_rule_enabled", enabled),
+        "outlier_mad_threshold": _setting(settings, "outlier_mad_threshold", threshold),
+        "window_days": _setting(settings, "posting_duplicate_window_days", window),
+        "pay_tolerance": _setting(settings, "posting_duplicate_pay_tolerance", tolerance),
+    }
+
+
+def _all_rejects(rejects: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    return (
         pl.concat([r.select(list(REJECT_SCHEMA)).cast(REJECT_SCHEMA) for r in rejects])
         if rejects else pl.DataFrame(schema=REJECT_SCHEMA)
     ).sort(ROW_KEY)
 
-    same_id = same_record_id_duplicates(observations)
-    remaining = observations.join(same_id.select(ROW_KEY), on=ROW_KEY, how="anti")
-    cross = cross_posted_duplicates(remaining, window_days=window, pay_tolerance=tolerance)
-    duplicates = pl.concat([same_id, cross]).sort(ROW_KEY)
-    kept = observations.join(duplicates.select(ROW_KEY), on=ROW_KEY, how="anti")
-    kept = flag_outliers(kept, threshold=threshold, enabled=enabled).sort(ROW_KEY)
-    accounting = account_rows(kept, all_rejects, duplicates, read_counts)
-    return Built(observations=kept, rejects=all_rejects, duplicates=duplicates, accounting=accounting)
+
+def _keyed_parts(parts: Sequence[pl.DataFrame | pl.LazyFrame]) -> list[pl.LazyFrame]:
+    """Each part as a lazy frame cast to the observation dtypes, with position keys `_part`, `_idx`
+    (part number, row index within the part: unique even where the grain is not)."""
+    keyed = []
+    for number, part in enumerate(parts):
+        lazy = part.lazy()
+        schema = lazy.collect_schema()
+        lazy = lazy.cast({c: t for c, t in OBSERVATION_COLUMNS.items() if c in schema and schema[c] != t})
+        keyed.append(lazy.with_row_index("_idx").with_columns(pl.lit(number, pl.UInt32).alias("_part")))
+    return keyed
+
+
+def _column(schema: Mapping[str, pl.DataType], name: str) -> pl.Expr:
+    return pl.col(name) if name in schema else pl.lit(None, OBSERVATION_COLUMNS[name]).alias(name)
+
+
+DECISION_COLUMNS = (*ROW_KEY, "record_id", "kind", "company", "role", "seniority", "country_code",
+                    "subdivision_code", "city", "posted_date", "pay_annual_usd")
+
+
+def _narrow(part: pl.LazyFrame, columns: Sequence[str]) -> pl.LazyFrame:
+    schema = part.collect_schema()
+    return part.select("_part", "_idx", *[_column(schema, c) for c in columns])
+
+
+def decide(keyed: Sequence[pl.LazyFrame], *, outlier_rule_enabled: bool, outlier_mad_threshold: float,
+           window_days: int, pay_tolerance: float) -> Decisions:
+    """Duplicates (rules 1 and 2) and outlier flags over all parts, holding little in memory.
+
+    Rule 1 (same record id) is decided on a hash of (source, record_id) for every row and exactly on
+    the rows whose hash repeats; rule 2 and the outlier rule compare rows of one country only (the
+    country is part of their blocking and grouping keys), so they run one country at a time on the
+    few columns they read. The result equals deciding on all rows at once.
+    """
+    empty = Decisions(pl.DataFrame(schema=DUPLICATE_SCHEMA), pl.DataFrame(schema={"_part": pl.UInt32, "_idx": pl.UInt32}))
+    if not keyed:
+        return empty
+    hashed = pl.concat([
+        _narrow(part, ("source", "record_id")).select(
+            "_part", "_idx", pl.struct("source", "record_id").hash(20260101).alias("_h"))
+        for part in keyed
+    ]).collect()
+    repeated = hashed.filter(pl.len().over("_h") > 1).select("_part", "_idx")
+    del hashed
+    candidates = pl.concat([
+        _narrow(part, (*ROW_KEY, "record_id")).join(repeated.lazy(), on=["_part", "_idx"], how="semi")
+        for part in keyed
+    ]).collect()
+    same_id = same_record_id_duplicates(candidates)
+
+    countries = (pl.concat([_narrow(part, ("country_code",)).select("country_code") for part in keyed])
+                 .unique().collect().get_column("country_code").sort(nulls_last=True).to_list())
+    cross_parts, outlier_parts = [], []
+    for country in countries:
+        in_country = pl.col("country_code").is_null() if country is None else pl.col("country_code") == country
+        frame = (
+            pl.concat([_narrow(part, DECISION_COLUMNS).filter(in_country) for part in keyed])
+            .join(same_id.lazy().select(ROW_KEY), on=ROW_KEY, how="anti")
+            .collect()
+        )
+        cross = cross_posted_duplicates(frame, window_days=window_days, pay_tolerance=pay_tolerance)
+        cross_parts.append(cross)
+        if outlier_rule_enabled:
+            kept = frame.join(cross.select(ROW_KEY), on=ROW_KEY, how="anti")
+            flagged = flag_outliers(kept.select("_part", "_idx", "role", "country_code", "pay_annual_usd"),
+                                    threshold=outlier_mad_threshold)
+            outlier_parts.append(flagged.filter(pl.col("is_outlier")).select("_part", "_idx"))
+        del frame
+    duplicates = pl.concat([same_id, *cross_parts]).sort(ROW_KEY)
+    outliers = pl.concat([empty.outliers, *outlier_parts]).sort("_part", "_idx")
+    return Decisions(duplicates=duplicates, outliers=outliers)
+
+
+def _apply(keyed: pl.LazyFrame, decided: Decisions) -> pl.LazyFrame:
+    """Rows minus the duplicates (by grain, as decided), with is_outlier; position keys dropped."""
+    flagged = decided.outliers.lazy().with_columns(pl.lit(True).alias("is_outlier"))
+    return (
+        keyed.join(decided.duplicates.lazy().select(ROW_KEY), on=ROW_KEY, how="anti")
+        .join(flagged, on=["_part", "_idx"], how="left", maintain_order="left")
+        .with_columns(pl.col("is_outlier").fill_null(False))
+        .drop("_part", "_idx")
+    )
+
+
+def write_observations(part_paths: Sequence[Path], reject_paths: Sequence[Path], read_counts: Mapping[str, int],
+                       out_dir: Path, settings: Any = None, **overrides: Any) -> WrittenObservations:
+    """`build_observations` for parts on disk: decides on narrow columns, then streams the kept rows part
+    by part into one Parquet file sorted by the grain, so memory holds one part at a time, not the table.
+
+    Parts must not interleave in grain order (each is one raw file of one source, as staged).
+    """
+    import pyarrow.parquet as pq
+
+    from market_intel import storage
+
+    rules = _rules(settings, overrides.get("outlier_rule_enabled"), overrides.get("outlier_mad_threshold"),
+                   overrides.get("posting_duplicate_window_days"), overrides.get("posting_duplicate_pay_tolerance"))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scans = [pl.scan_parquet(p) for p in part_paths]
+    firsts = [scan.select(pl.col(ROW_KEY).min()).collect().row(0) for scan in scans]
+    order = sorted(range(len(scans)), key=lambda i: tuple("" if v is None else str(v) for v in firsts[i][:2]))
+    keyed = _keyed_parts([scans[i] for i in order])
+    decided = decide(keyed, **rules)
+
+    schema = (pl.concat([part.head(0) for part in keyed], how="diagonal_relaxed").pipe(
+        lambda lf: _apply(lf, decided)).collect_schema()) if keyed else None
+    target = out_dir / "observations.parquet"
+    tmp = target.with_name(f".{target.name}.tmp")
+    kept_counts: list[pl.DataFrame] = []
+    rows = 0
+    writer = None
+    try:
+        for part in keyed:
+            frame = _apply(part, decided).collect()
+            frame = frame.select([pl.col(c) if c in frame.columns else pl.lit(None, t).alias(c)
+                                  for c, t in schema.items()]).cast(dict(schema))
+            frame = frame.sort(ROW_KEY, nulls_last=True, maintain_order=True)
+            kept_counts.append(frame.group_by("source", "source_file").len())
+            if frame.height == 0:
+                continue
+            table = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema, compression=storage.PARQUET_COMPRESSION,
+                                          write_statistics=True)
+            writer.write_table(table, row_group_size=storage.ROW_GROUP_SIZE)
+            rows += frame.height
+        if writer is None:  # no kept rows at all
+            empty = pl.DataFrame(schema=schema or OBSERVATION_COLUMNS)
+            if "is_outlier" not in empty.columns:
+                empty = empty.with_columns(pl.lit(False).alias("is_outlier"))
+            empty.write_parquet(tmp, compression=storage.PARQUET_COMPRESSION)
+    finally:
+        if writer is not None:
+            writer.close()
+    tmp.replace(target)
+
+    all_rejects = _all_rejects([pl.read_parquet(p) for p in reject_paths])
+    kept = (pl.concat(kept_counts) if kept_counts
+            else pl.DataFrame(schema={"source": pl.String, "source_file": pl.String, "len": pl.UInt32}))
+    accounting = account_counts(kept, all_rejects, decided.duplicates, read_counts)
+    return WrittenObservations(
+        observations=target,
+        rejects=storage.write_table(all_rejects, out_dir / "rejects.parquet", sort_by=ROW_KEY),
+        duplicates=storage.write_table(decided.duplicates, out_dir / "duplicates.parquet", sort_by=ROW_KEY),
+        accounting=accounting,
+        rows=rows,
+    )
 
 
 def same_record_id_duplicates(observations: pl.DataFrame) -> pl.DataFrame:
@@ -204,20 +381,28 @@ def _outlier_expr(group: list[str], threshold: float) -> pl.Expr:
 def account_rows(kept: pl.DataFrame, rejects: pl.DataFrame, duplicates: pl.DataFrame,
                  read_counts: Mapping[str, int]) -> pl.DataFrame:
     """source_accounting rows; raises AccountingError if any row is unaccounted for."""
+    return account_counts(kept.group_by("source", "source_file").len(), rejects, duplicates, read_counts)
+
+
+def account_counts(kept_counts: pl.DataFrame, rejects: pl.DataFrame, duplicates: pl.DataFrame,
+                   read_counts: Mapping[str, int]) -> pl.DataFrame:
+    """`account_rows` from the kept rows counted per (source, source_file) (column `len`)."""
     def per_source(frame: pl.DataFrame, name: str) -> pl.DataFrame:
         return frame.group_by("source").agg(pl.len().cast(pl.Int64).alias(name))
 
+    kept_counts = kept_counts.filter(pl.col("len") > 0)
     files = (
-        pl.concat([f.select("source", "source_file") for f in (kept, rejects, duplicates)])
+        pl.concat([f.select("source", "source_file") for f in (kept_counts, rejects, duplicates)])
         .group_by("source").agg(pl.col("source_file").n_unique().cast(pl.Int64).alias("files"))
     )
+    kept = kept_counts.group_by("source").agg(pl.col("len").sum().cast(pl.Int64).alias("rows_kept"))
     read = pl.DataFrame({"source": list(read_counts), "rows_read": [int(v) for v in read_counts.values()]},
                         schema={"source": pl.String, "rows_read": pl.Int64})
     sources = pl.concat([read.select("source"), files.select("source")]).unique()
     accounting = (
         sources.join(files, on="source", how="left")
         .join(read, on="source", how="left")
-        .join(per_source(kept, "rows_kept"), on="source", how="left")
+        .join(kept, on="source", how="left")
         .join(per_source(rejects, "rows_rejected"), on="source", how="left")
         .join(per_source(duplicates, "rows_duplicate"), on="source", how="left")
         .with_columns(pl.exclude("source").fill_null(0))
