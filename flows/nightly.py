@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import time
@@ -50,7 +51,8 @@ class StageTimer:
 
     def record(self, stage: str, started: float) -> None:
         self.timings[stage] = round(time.perf_counter() - started, 3)
-        PROGRESS.log(f"[bold]{stage}[/bold] done in {self.timings[stage]:.1f} s")
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+        PROGRESS.log(f"[bold]{stage}[/bold] done in {self.timings[stage]:.1f} s (peak RSS so far {peak_mb:,.0f} MB)")
         if stage == self.fault_after:  # reliability tests: die like a killed machine, mid-run
             os.kill(os.getpid(), signal.SIGKILL)
 
