@@ -164,3 +164,69 @@ def test_the_fixture_postings_repost_a_day_later_is_counted_as_a_duplicate():
     assert built.observations.get_column("record_id").to_list() == ["a1", "a2"]
     assert built.duplicates.select("record_id", "duplicate_of", "rule").rows() == [("a4", "a2", "cross_posted")]
     assert built.accounting.select("rows_read", "rows_kept", "rows_rejected", "rows_duplicate").rows() == [(4, 2, 1, 1)]
+
+
+def random_parts(seed: int, parts: int = 3, rows: int = 400) -> list[pl.DataFrame]:
+    """Postings and salary reports over 3 countries, with repeated record ids, reposts within and
+    outside the window, pay spread for outliers; one part per (source, file) as staging writes."""
+    import random
+
+    rng = random.Random(seed)
+    places = [("US", "US-TX", "Austin"), ("US", "US-CA", "San Francisco"), ("CA", "CA-ON", "Toronto"),
+              ("IN", "IN-KA", "Bengaluru")]
+    out = []
+    for p in range(parts):
+        source = f"source_{p % 2}"
+        batch = []
+        for i in range(rows):
+            country, subdivision, city = rng.choice(places)
+            posting = rng.random() < 0.7
+            batch.append({
+                "source": source, "source_file": f"part-{p:04d}.csv", "kind": "job_posting" if posting else "salary_report",
+                "record_id": f"id{rng.randrange(rows)}" if rng.random() < 0.3 else f"{p}:{i}",
+                "company": rng.choice(["Acme Inc.", "ACME", "Globex", None]),
+                "role": rng.choice(["data_scientist", "data_engineer"]), "seniority": rng.choice(["Senior", None]),
+                "country_code": country, "subdivision_code": subdivision, "city": city,
+                "posted_date": date(2024, 5, rng.randrange(1, 28)) if rng.random() < 0.9 else None,
+                "pay_annual_usd": rng.choice([100_000.0, 101_000.0, 104_000.0, 120_000.0, 2_500_000.0, 9_000.0]),
+            })
+        out.append(obs(batch).with_columns(pl.int_range(1, rows + 1, dtype=pl.Int64).alias("row_number")))
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_deciding_one_country_at_a_time_and_writing_part_by_part_equals_deciding_on_all_rows(seed, tmp_path):
+    from transforms.observations import (cross_posted_duplicates, same_record_id_duplicates,
+                                         write_observations)
+
+    parts = random_parts(seed)
+    read_counts = {}
+    for part in parts:
+        source = part.get_column("source")[0]
+        read_counts[source] = read_counts.get(source, 0) + part.height
+    # reference: the rules applied directly to every row at once
+    every = pl.concat(parts).sort(["source", "source_file", "row_number"])
+    same_id = same_record_id_duplicates(every)
+    rest = every.join(same_id.select("source", "source_file", "row_number"), on=["source", "source_file", "row_number"],
+                      how="anti")
+    cross = cross_posted_duplicates(rest, window_days=7, pay_tolerance=0.05)
+    expected_dups = pl.concat([same_id, cross]).sort(["source", "source_file", "row_number"])
+    kept = rest.join(cross.select("source", "source_file", "row_number"), on=["source", "source_file", "row_number"],
+                     how="anti")
+    expected = flag_outliers(kept, threshold=3.5).sort(["source", "source_file", "row_number"])
+    assert expected_dups.height > 20 and expected.get_column("is_outlier").sum() > 5  # the case is not trivial
+    assert same_id.height > 0 and cross.height > 0
+
+    in_memory = build(parts, read_counts=read_counts)
+    assert in_memory.duplicates.equals(expected_dups)
+    assert in_memory.observations.equals(expected)
+
+    paths = []
+    for number, part in enumerate(reversed(parts)):  # the order parts are given in must not matter
+        paths.append(tmp_path / f"p{number}.parquet")
+        part.write_parquet(paths[-1])
+    written = write_observations(paths, [], read_counts, tmp_path / "out", None, **SETTINGS)
+    assert pl.read_parquet(written.observations).equals(expected)
+    assert pl.read_parquet(written.duplicates).equals(expected_dups)
+    assert written.accounting.equals(in_memory.accounting)
+    assert written.rows == expected.height
