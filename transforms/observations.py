@@ -110,6 +110,7 @@ class WrittenObservations:
     duplicates: Path
     accounting: pl.DataFrame
     rows: int
+    partitioned: Path | None = None  # the same rows as hive pieces (key=value folders, one file per part)
 
 
 def _rules(settings: Any, enabled: bool | None, threshold: float | None, window: int | None,
@@ -214,11 +215,15 @@ def _apply(keyed: pl.LazyFrame, decided: Decisions) -> pl.LazyFrame:
 
 
 def write_observations(part_paths: Sequence[Path], reject_paths: Sequence[Path], read_counts: Mapping[str, int],
-                       out_dir: Path, settings: Any = None, **overrides: Any) -> WrittenObservations:
+                       out_dir: Path, settings: Any = None, *, partition_by: Sequence[str] = (),
+                       **overrides: Any) -> WrittenObservations:
     """`build_observations` for parts on disk: decides on narrow columns, then streams the kept rows part
     by part into one Parquet file sorted by the grain, so memory holds one part at a time, not the table.
 
-    Parts must not interleave in grain order (each is one raw file of one source, as staged).
+    Parts must not interleave in grain order (each is one raw file of one source, as staged). With
+    `partition_by`, each part's rows are also written as hive pieces
+    (`observations_parts/<key>=<value>/.../part-00000.parquet`, key columns in the folder names only), so
+    that publishing can read one partition's pieces instead of scanning the whole table per partition.
     """
     import pyarrow.parquet as pq
 
@@ -241,8 +246,9 @@ def write_observations(part_paths: Sequence[Path], reject_paths: Sequence[Path],
     kept_counts: list[pl.DataFrame] = []
     rows = 0
     writer = None
+    pieces = out_dir / "observations_parts" if partition_by else None
     try:
-        for part in keyed:
+        for number, part in enumerate(keyed):
             frame = _apply(part, decided).collect()
             frame = frame.select([pl.col(c) if c in frame.columns else pl.lit(None, t).alias(c)
                                   for c, t in schema.items()]).cast(dict(schema))
@@ -256,6 +262,8 @@ def write_observations(part_paths: Sequence[Path], reject_paths: Sequence[Path],
                                           write_statistics=True)
             writer.write_table(table, row_group_size=storage.ROW_GROUP_SIZE)
             rows += frame.height
+            if pieces is not None:
+                _write_pieces(frame, list(partition_by), pieces, f"part-{number:05d}.parquet")
         if writer is None:  # no kept rows at all
             empty = pl.DataFrame(schema=schema or OBSERVATION_COLUMNS)
             if "is_outlier" not in empty.columns:
@@ -276,7 +284,17 @@ def write_observations(part_paths: Sequence[Path], reject_paths: Sequence[Path],
         duplicates=storage.write_table(decided.duplicates, out_dir / "duplicates.parquet", sort_by=ROW_KEY),
         accounting=accounting,
         rows=rows,
+        partitioned=pieces if pieces is not None and pieces.exists() else None,
     )
+
+
+def _write_pieces(frame: pl.DataFrame, keys: list[str], root: Path, name: str) -> None:
+    """One file per key combination of `frame` under root/key=value/..., keys left out of the file."""
+    from market_intel import storage
+
+    for values, piece in frame.partition_by(keys, as_dict=True, include_key=False, maintain_order=True).items():
+        folder = root.joinpath(*[f"{key}={value}" for key, value in zip(keys, values)])
+        storage.write_table(piece, folder / name)
 
 
 def same_record_id_duplicates(observations: pl.DataFrame) -> pl.DataFrame:
