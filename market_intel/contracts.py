@@ -673,6 +673,10 @@ def _example_key(frame: pl.DataFrame | pl.LazyFrame, failing: pl.Expr, key: Sequ
     return rows.row(0, named=True) if rows.height else None
 
 
+GRAIN_HASH_SEED = 20260301
+LAZY_CHECK_ROWS = 250_000  # a LazyFrame's row-wise checks run on batches of this many rows
+
+
 def check_contract(name: str, frame: pl.DataFrame | pl.LazyFrame,
                    contracts: Mapping[str, TableContract] | None = None) -> list[Violation]:
     """Every violation of table `name`'s contract in `frame` (empty list when it holds).
@@ -702,9 +706,13 @@ def check_contract(name: str, frame: pl.DataFrame | pl.LazyFrame,
     for column in contract.columns:
         if column.name in usable and not column.nullable:
             checks.append((column.name, "not null", "null in a non-nullable column", pl.col(column.name).is_null()))
+    lazy = isinstance(frame, pl.LazyFrame)
     if contract.grain and set(contract.grain) <= usable:
-        checks.append((", ".join(contract.grain), "unique grain", "rows share the same key",
-                       pl.struct(list(contract.grain)).is_duplicated()))
+        # a LazyFrame's grain is checked on a 64-bit hash of the key (8 bytes a row, not the key's
+        # strings) and, only when some hash repeats, exactly on the rows that share one
+        grain_check = (pl.struct(list(contract.grain)).hash(GRAIN_HASH_SEED).is_duplicated() if lazy
+                       else pl.struct(list(contract.grain)).is_duplicated())
+        checks.append((", ".join(contract.grain), "unique grain", "rows share the same key", grain_check))
     for row_rule in contract.rules:
         if set(row_rule.columns) <= usable:
             checks.append((", ".join(row_rule.columns), row_rule.name, row_rule.description,
@@ -712,15 +720,36 @@ def check_contract(name: str, frame: pl.DataFrame | pl.LazyFrame,
     if not checks:
         return violations
 
-    counts = (
-        frame.lazy()
-        .select([failing.sum().alias(f"check_{index}") for index, (_, _, _, failing) in enumerate(checks)])
-        .collect()
-        .row(0)
-    )
+    if lazy:  # row-wise sums stream; the grain's is_duplicated needs all keys at once, so it runs alone
+        counts = tuple(
+            frame.select(failing.sum()).collect().item() if rule_name == "unique grain" else None
+            for _, rule_name, _, failing in checks)
+        row_wise = [(index, failing) for index, (_, rule_name, _, failing) in enumerate(checks)
+                    if rule_name != "unique grain"]
+        sums = [0] * len(row_wise)
+        for batch in frame.collect_batches(chunk_size=LAZY_CHECK_ROWS, maintain_order=False):
+            row = batch.select([failing.sum().alias(f"check_{index}") for index, failing in row_wise]).row(0)
+            sums = [total + (value or 0) for total, value in zip(sums, row)]
+        counts = list(counts)
+        for (index, _), value in zip(row_wise, sums):
+            counts[index] = value
+    else:
+        counts = (
+            frame.lazy()
+            .select([failing.sum().alias(f"check_{index}") for index, (_, _, _, failing) in enumerate(checks)])
+            .collect()
+            .row(0)
+        )
     for (column, rule_name, detail, failing), count in zip(checks, counts):
+        if count and lazy and rule_name == "unique grain":
+            shared = frame.filter(failing).select(list(contract.grain)).collect()
+            failing = pl.struct(list(contract.grain)).is_duplicated()
+            count = int(shared.select(failing.sum()).item())
+            frame_for_example = shared
+        else:
+            frame_for_example = frame
         if count:
-            example = _example_key(frame, failing, contract.grain)
+            example = _example_key(frame_for_example, failing, contract.grain)
             violations.append(Violation(name, column, rule_name, detail, int(count), example))
     return violations
 

@@ -28,6 +28,18 @@ def write_table(frame: pl.DataFrame, path: str | Path, sort_by: Sequence[str] | 
     return path
 
 
+def sink_table(frame: pl.LazyFrame, path: str | Path) -> Path:
+    """Stream a lazy table into one Parquet file in its own row order (same settings as write_table,
+    same write-beside-then-rename); for tables too large to hold in memory."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    frame.sink_parquet(tmp, compression=PARQUET_COMPRESSION, row_group_size=ROW_GROUP_SIZE, statistics=True,
+                       maintain_order=True)
+    os.replace(tmp, path)
+    return path
+
+
 def read_table(path: str | Path) -> pl.DataFrame:
     return pl.read_parquet(path)
 

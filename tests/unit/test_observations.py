@@ -194,10 +194,16 @@ def random_parts(seed: int, parts: int = 3, rows: int = 400) -> list[pl.DataFram
     return out
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_deciding_one_country_at_a_time_and_writing_part_by_part_equals_deciding_on_all_rows(seed, tmp_path):
+@pytest.mark.parametrize("seed, block_rows", [(1, None), (2, 150), (3, 1)])
+def test_deciding_by_blocks_and_writing_part_by_part_equals_deciding_on_all_rows(seed, block_rows, tmp_path,
+                                                                                 monkeypatch):
+    from transforms import observations
     from transforms.observations import (cross_posted_duplicates, same_record_id_duplicates,
                                          write_observations)
+
+    if block_rows:  # many small batches of (country, role) blocks instead of one
+        monkeypatch.setattr(observations, "BLOCK_ROWS", block_rows)
+        assert len(observations._blocks(observations._keyed_parts(random_parts(seed)))) > 3
 
     parts = random_parts(seed)
     read_counts = {}

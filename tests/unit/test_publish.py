@@ -388,3 +388,42 @@ def test_retention_never_deletes_what_current_or_the_catalog_point_at(tmp_path):
     assert publish.apply_retention(tmp_path, keep=1) == ("r2", "r4")
     assert sorted(path.name for path in (tmp_path / "snapshots").iterdir()) == ["r1", "r3"]
     assert publish.catalog_run_id(tmp_path) == "r3"
+
+
+def write_pieces(frame: pl.DataFrame, root: Path, parts: int) -> Path:
+    """Observations as the flow hands them to publish: hive pieces by (year, country_code), one file
+    per staged part, parts in grain order (transforms.observations.write_observations)."""
+    from transforms.observations import _write_pieces
+
+    ordered = frame.sort("source", "source_file", "row_number")
+    size = -(-ordered.height // parts)
+    for number in range(parts):
+        _write_pieces(ordered.slice(number * size, size), ["year", "country_code"], root, f"part-{number:05d}.parquet")
+    return root
+
+
+def test_observations_given_as_hive_pieces_publish_the_same_partition_files_as_the_frame(tmp_path):
+    tables = build_tables("r1", 20)
+    publish.publish_snapshot(tables, tmp_path / "frame", "r1")
+    pieces = write_pieces(tables["observations"], tmp_path / "pieces", parts=4)
+    publish.publish_snapshot({**tables, "observations": pieces}, tmp_path / "lazy", "r1")
+    frame_dir = tmp_path / "frame" / "snapshots" / "r1" / "observations"
+    lazy_dir = tmp_path / "lazy" / "snapshots" / "r1" / "observations"
+    files = sorted(p.relative_to(frame_dir) for p in frame_dir.rglob("*.parquet"))
+    assert files == sorted(p.relative_to(lazy_dir) for p in lazy_dir.rglob("*.parquet")) and len(files) == 6
+    for name in files:  # same rows, same order (the grain), same columns and dtypes
+        assert pl.read_parquet(lazy_dir / name).equals(pl.read_parquet(frame_dir / name)), name
+    assert count(tmp_path / "lazy", "observations") == tables["observations"].height
+
+
+def test_a_repeated_grain_in_hive_pieces_is_refused_with_its_key(tmp_path):
+    tables = build_tables("r1", 6)
+    observations = tables["observations"]
+    repeated = pl.concat([observations, observations.filter(pl.col("row_number") == 5)])
+    pieces = write_pieces(repeated, tmp_path / "pieces", parts=2)
+    with pytest.raises(ContractError) as error:
+        publish.publish_snapshot({**tables, "observations": pieces}, tmp_path / "out", "r1")
+    violation = next(v for v in error.value.violations if v.rule == "unique grain")
+    assert violation.rows == 2 and violation.example_key == {"source": "fixture", "source_file": "part-0.csv",
+                                                               "row_number": 5}
+    assert not (tmp_path / "out" / "current").exists()
