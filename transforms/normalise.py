@@ -110,10 +110,12 @@ def normalise(staged: pl.DataFrame, spec: SourceSpec, ref: Reference, fx: FxTabl
     frame = _with_currency(frame)
     frame = _with_fx(frame, fx)
     frame = _with_skills(frame, ref)
+    companies = _distinct(frame, "company").to_frame()
+    frame = frame.join(companies.with_columns(_company(pl.col("company")).alias("_company")), on="company", how="left")
     frame = frame.with_columns(
-        _company(pl.col("company")).alias("company"),
+        pl.col("_company").alias("company"),
         (pl.col("pay_original") * pl.col("annualisation_factor")).alias("pay_annual_original"),
-    ).with_columns(
+    ).drop("_company").with_columns(
         (pl.col("pay_annual_original") * pl.col("fx_rate_usd")).alias("pay_annual_usd"),
         (pl.col("pay_annual_original") * pl.col("fx_rate_local")).alias("pay_annual_local"),
     )
@@ -127,8 +129,9 @@ def normalise(staged: pl.DataFrame, spec: SourceSpec, ref: Reference, fx: FxTabl
         .sort("source_file", "row_number")
     )
     observations = (
-        frame.filter(pl.col("reason").is_null())
-        .select([pl.col(c).cast(t).alias(c) for c, t in OBSERVATION_COLUMNS.items()])
+        frame.select(*[pl.col(c).cast(t).alias(c) for c, t in OBSERVATION_COLUMNS.items()], pl.col("reason"))
+        .filter(pl.col("reason").is_null())
+        .drop("reason")
         .sort("source_file", "row_number")
     )
     return Normalised(observations=observations, rejects=rejects)
@@ -137,7 +140,8 @@ def normalise(staged: pl.DataFrame, spec: SourceSpec, ref: Reference, fx: FxTabl
 # --- helpers on distinct values ---------------------------------------------------------------
 
 def _distinct(frame: pl.DataFrame, column: str) -> pl.Series:
-    return frame.get_column(column).drop_nulls().unique().sort()
+    """Distinct non-null values (in no particular order: the parsers sort what they return)."""
+    return frame.get_column(column).drop_nulls().unique()
 
 
 def _join_parsed(frame: pl.DataFrame, parsed: pl.DataFrame, on: str) -> pl.DataFrame:
@@ -346,14 +350,19 @@ def _with_pay(frame: pl.DataFrame, spec: SourceSpec) -> pl.DataFrame:
     period_map = (pl.DataFrame({"pay_period": periods, "period_norm": normalise_period(periods)})
                   if periods.len() else pl.DataFrame(schema={"pay_period": pl.String, "period_norm": pl.String}))
     factors = {k: float(v) for k, v in ANNUALISATION_FACTORS.items()}
-    single, low, high = _number(pl.col("pay")), _number(pl.col("pay_min")), _number(pl.col("pay_max"))
-    has_single = ~_is_missing_text(pl.col("pay"))
-    has_range = ~_is_missing_text(pl.col("pay_min")) | ~_is_missing_text(pl.col("pay_max"))
-    range_unreadable = ((~_is_missing_text(pl.col("pay_min")) & low.is_null())
-                        | (~_is_missing_text(pl.col("pay_max")) & high.is_null()))
+    # each number and test once, as columns (an eager with_columns does not share the
+    # sub-expressions that the reason chain below repeats)
+    temporary = {"_single": _number(pl.col("pay")), "_low": _number(pl.col("pay_min")),
+                 "_high": _number(pl.col("pay_max")), "_given_single": ~_is_missing_text(pl.col("pay")),
+                 "_given_min": ~_is_missing_text(pl.col("pay_min")), "_given_max": ~_is_missing_text(pl.col("pay_max"))}
+    single, low, high = pl.col("_single"), pl.col("_low"), pl.col("_high")
+    has_single = pl.col("_given_single")
+    has_range = pl.col("_given_min") | pl.col("_given_max")
+    range_unreadable = (pl.col("_given_min") & low.is_null()) | (pl.col("_given_max") & high.is_null())
     return (
         _join_parsed(frame, parsed, "pay_text")
         .join(period_map, on="pay_period", how="left")
+        .with_columns([expr.alias(name) for name, expr in temporary.items()])
         .with_columns(
             pl.when(has_single).then(single)
             .when(has_range).then(pl.coalesce(low, high))
@@ -382,7 +391,7 @@ def _with_pay(frame: pl.DataFrame, spec: SourceSpec) -> pl.DataFrame:
             .alias("annualisation_factor"),
             pl.col("pay_period").alias("pay_period_given"),
         )
-        .drop("pay_period")
+        .drop("pay_period", *temporary)
         .rename({"pay_period_norm": "pay_period"})
     )
 
@@ -400,9 +409,10 @@ def _parse_dates(values: pl.Series) -> pl.DataFrame:
 def _with_dates(frame: pl.DataFrame) -> pl.DataFrame:
     dates = _distinct(frame, "date")
     parsed = _parse_dates(dates) if dates.len() else pl.DataFrame(schema={"date": pl.String, "posted_date": pl.Date})
-    year_number = _number(pl.col("year"))
+    year_number = pl.col("_year_number")
     return (
         frame.join(parsed, on="date", how="left")
+        .with_columns(_number(pl.col("year")).alias("_year_number"))
         .with_columns(
             (pl.col("date").is_not_null() & pl.col("posted_date").is_null()).alias("_bad_date"),
             (pl.col("year").is_not_null() & (year_number.is_null() | (year_number != year_number.floor())
@@ -412,7 +422,7 @@ def _with_dates(frame: pl.DataFrame) -> pl.DataFrame:
                 pl.col("posted_date").dt.year().cast(pl.Int32),
             ).alias("year_parsed"),
         )
-        .drop("year")
+        .drop("year", "_year_number")
         .rename({"year_parsed": "year"})
     )
 
@@ -423,8 +433,8 @@ def _with_currency(frame: pl.DataFrame) -> pl.DataFrame:
     from transforms.currency import resolve_currency
 
     frame = frame.with_columns(pl.coalesce(pl.col("currency"), pl.col("text_currency")).alias("currency_raw"))
-    keys = (frame.filter(pl.col("currency_raw").is_not_null())
-            .select("currency_raw", "country_code").unique().sort("currency_raw", "country_code", nulls_last=True))
+    keys = (frame.select("currency_raw", "country_code").filter(pl.col("currency_raw").is_not_null())
+            .unique().sort("currency_raw", "country_code", nulls_last=True))
     resolved = (
         resolve_currency(keys).select("currency_raw", "country_code", pl.col("currency").alias("currency_resolved"),
                                       "currency_error")
@@ -457,26 +467,42 @@ def _with_fx(frame: pl.DataFrame, fx: FxTables) -> pl.DataFrame:
 # --- skills ----------------------------------------------------------------------------------
 
 def _with_skills(frame: pl.DataFrame, ref: Reference) -> pl.DataFrame:
-    from transforms.skills import extract_skills
+    from transforms.skills import skills_per_row
 
-    sources = ("skills", "certifications", "description")
-    texts = pl.concat([_distinct(frame, c) for c in sources]).unique().sort()
-    extracted = (
-        extract_skills(texts, ref).select("text", "skills", "certifications")
-        if texts.len() else pl.DataFrame(schema={"text": pl.String, "skills": pl.List(pl.String),
-                                                 "certifications": pl.List(pl.String)})
-    ).unique(subset=["text"], keep="first")
-    for column in sources:
-        frame = frame.join(
-            extracted.rename({"text": column, "skills": f"_skills_{column}", "certifications": f"_certs_{column}"}),
-            on=column, how="left")
+    sources = [c for c in ("skills", "certifications", "description")
+               if frame.get_column(c).null_count() < frame.height]
     empty = pl.lit([], dtype=pl.List(pl.String))
-    return frame.with_columns(
-        pl.concat_list([pl.col(f"_skills_{c}").fill_null(empty) for c in sources])
-        .list.unique().list.sort().alias("skills"),
-        pl.concat_list([pl.col(f"_certs_{c}").fill_null(empty) for c in sources])
-        .list.unique().list.sort().alias("certifications"),
-    )
+    if not sources:
+        return frame.with_columns(empty.alias("skills"), empty.alias("certifications"))
+    # row by row (texts such as descriptions are nearly all distinct; repeated pieces are matched
+    # once inside): the same lists as extracting on distinct texts and joining back
+    for column in sources:
+        found = skills_per_row(frame.get_column(column), ref)
+        frame = frame.with_columns(found.get_column("skills").alias(f"_skills_{column}"),
+                                   found.get_column("certifications").alias(f"_certs_{column}"))
+    lists = {kind: [pl.col(f"_{kind}_{c}").fill_null(empty) for c in sources] for kind in ("skills", "certs")}
+    # each list is sorted and unique already: the union needs sorting only on rows where two or
+    # more columns gave names (rare: skills and certifications columns both naming skills)
+    several = pl.lit(False)
+    if len(sources) > 1:
+        several = pl.any_horizontal([pl.sum_horizontal([l.list.len() > 0 for l in kind_lists]) > 1
+                                     for kind_lists in lists.values()])
+
+    def first_non_empty(kind_lists: list[pl.Expr]) -> pl.Expr:
+        expr = kind_lists[-1]
+        for l in reversed(kind_lists[:-1]):
+            expr = pl.when(l.list.len() > 0).then(l).otherwise(expr)
+        return expr
+
+    def union(kind_lists: list[pl.Expr]) -> pl.Expr:
+        return pl.concat_list(kind_lists).list.unique().list.sort()
+
+    frame = frame.with_row_index("_skills_order").with_columns(several.alias("_skills_several"))
+    simple = frame.filter(~pl.col("_skills_several")).with_columns(
+        first_non_empty(lists["skills"]).alias("skills"), first_non_empty(lists["certs"]).alias("certifications"))
+    merged = frame.filter(pl.col("_skills_several")).with_columns(
+        union(lists["skills"]).alias("skills"), union(lists["certs"]).alias("certifications"))
+    return pl.concat([simple, merged]).sort("_skills_order").drop("_skills_order", "_skills_several")
 
 
 # --- company, reasons ------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """Pay text parsing, pay periods and annualisation factors.
 
 Pay arrives as free text in postings ("$53K-$91K (Glassdoor est.)", "$28.50 an hour",
-"€60.000–€75.000", "₹25,00,000 - ₹35,00,000 per annum"). `parse_pay_text` parses each DISTINCT
-text once (regular expressions in Python, cheap on distinct values) and returns one row per
-distinct input; the caller joins back on `pay_text`.
+"€60.000–€75.000", "₹25,00,000 - ₹35,00,000 per annum"). `parse_pay_text` returns one row per
+distinct input (the caller joins back on `pay_text`). The rules are written once, for one text,
+in `_parse_one` (regular expressions in Python); since posting pay texts are nearly all distinct,
+`parse_pay_text` applies them per digit SHAPE and reads the numbers with Polars (see "parsing by
+shape" below), with the same answer as `_parse_one` on every text.
 
 Annualisation factors (`ANNUALISATION_FACTORS`) are the conventional full-time equivalents:
 2080 paid hours a year (40 h x 52 weeks), 260 working days (5 x 52), 52 weeks, 12 months.
@@ -181,16 +183,192 @@ def _parse_one(text: str | None) -> tuple[float | None, float | None, str | None
     return low, high, hint, period, None
 
 
+def parse_pay_text_per_value(values: pl.Series) -> pl.DataFrame:
+    """`parse_pay_text` computed by `_parse_one` on every distinct text (the reference; slower)."""
+    distinct = values.cast(pl.String).unique().sort(nulls_last=True).to_list()
+    rows = [(text, *_parse_one(text)) for text in distinct]
+    return pl.DataFrame(rows, schema=OUTPUT_SCHEMA, orient="row")
+
+
+# --- parsing by shape ------------------------------------------------------------------------
+# Posting pay texts are nearly unique per row ("$118K-$154K", "$97K-$131K", ...) but have few
+# SHAPES: the text with every ASCII digit replaced by "0" ("$000K-$000K"). Everything
+# `_parse_one` decides except the numbers' values depends on the shape only: every pattern it
+# uses (currency markers, ISO codes, period words, the number grammar `_NUMBER`, a minus before
+# the first amount, lakh units, the range separator) sees a digit as "some digit", and which
+# separator of a number is the decimal mark depends on positions and counts, not values. So
+# `_shape_plan` runs once per distinct shape (in Python) and says where the one or two numbers
+# are, how to clean each for float parsing, their multipliers, and whether they form a range;
+# the values are then read with Polars string and float expressions for all texts of the shape.
+# The few decisions that read digit values stay vectorised in the same order as `_amounts`
+# ("$50-60K": the K of the high bound applies to a low bound under 1000; "10-15 LPA" likewise;
+# "0.500" is 0.5 but "1.500" is 1500). Shapes the plan does not cover go through `_parse_one`
+# text by text: a missing marker with a digit ("-1"), digits other than ASCII (float() reads
+# "١٢٣", Polars does not), numbers of more than 300 digits (float overflow).
+# `parse_pay_text_per_value` is the reference; tests compare the two on generated and real texts.
+_DIGIT_MARKER_SHAPES = frozenset(re.sub(r"[0-9]", "0", m) for m in MISSING_MARKERS if re.search(r"[0-9]", m))
+_SPACING = re.compile(r"[\u00a0\u202f ']")
+MAX_PLANNED_DIGITS = 300
+
+# number cleaning modes, as parse_number decides them: A drop ",", B drop "." and "," -> ".",
+# C "," -> ".", D drop ".", E as is, Z drop "." unless the number is "0.ddd"
+
+
+def _number_mode(token: str) -> str:
+    """parse_number's cleaning decision for one shape token (after spaces and quotes are removed)."""
+    if "," in token and "." in token:
+        return "B" if token.rfind(",") > token.rfind(".") else "A"
+    if "," in token:
+        parts = token.split(",")
+        return "C" if len(parts) == 2 and len(parts[1]) in (1, 2) else "A"
+    if token.count(".") > 1:
+        return "D"
+    if token.count(".") == 1 and len(token.split(".")[1]) == 3:
+        before = token.split(".")[0]
+        return "Z" if len(before) == 1 else "E" if before in ("0", "") else "D"
+    return "E"
+
+
+def _clean(token: str, mode: str) -> str:
+    if mode == "A":
+        return token.replace(",", "")
+    if mode == "B":
+        return token.replace(".", "").replace(",", ".")
+    if mode == "C":
+        return token.replace(",", ".")
+    if mode in "DZ":
+        return token.replace(".", "")
+    return token
+
+
+PLAN_SCHEMA = {
+    "shape": pl.String, "plan": pl.String,  # "done" (answer known), "amounts" (read numbers), "per_text"
+    "currency_hint": pl.String, "period": pl.String, "parse_error": pl.String,
+    "start_1": pl.Int64, "length_1": pl.Int64, "mode_1": pl.String, "suffix_1": pl.Float64, "negative_1": pl.Boolean,
+    "unit_1": pl.Float64,
+    "start_2": pl.Int64, "length_2": pl.Int64, "mode_2": pl.String, "suffix_2": pl.Float64, "unit_2": pl.Float64,
+    "is_range": pl.Boolean, "k_factor": pl.Float64, "lakh_factor": pl.Float64,
+}
+
+
+def _shape_plan(shape: str) -> dict:
+    """What `_parse_one` does with any text of this shape, short of reading the digits' values."""
+    plan: dict = dict.fromkeys(PLAN_SCHEMA)
+    plan["shape"] = shape
+    stripped = shape.strip().lower()
+    if stripped in _DIGIT_MARKER_SHAPES:
+        return {**plan, "plan": "per_text"}
+    if stripped in MISSING_MARKERS:
+        return {**plan, "plan": "done", "parse_error": "no_pay"}
+    plan.update(plan="done", currency_hint=currency_hint(shape), period=detect_period(shape))
+    if _SCI.search(shape):
+        return {**plan, "parse_error": "unparseable"}
+    matches = list(_NUMBER.finditer(shape))[:2]
+    if not matches:
+        return {**plan, "parse_error": "no_amount"}
+    units = []
+    for index, m in enumerate(matches, start=1):
+        token = _SPACING.sub("", m.group(1))
+        if not token.isascii() or len(token) > MAX_PLANNED_DIGITS:
+            return {**plan, "plan": "per_text"}
+        mode = _number_mode(token)
+        try:
+            float(_clean(token, mode))
+        except ValueError:
+            return {**plan, "parse_error": "unparseable"}
+        suffix = (m.group(2) or "").lower()
+        lakh = _LAKH_AFTER.match(shape[m.end():])
+        unit = (1e7 if lakh.group(1).lower().startswith("c") else 1e5) if lakh else 1.0
+        units.append(unit)
+        plan.update({f"start_{index}": m.start(1), f"length_{index}": m.end(1) - m.start(1), f"mode_{index}": mode,
+                     f"suffix_{index}": 1e3 if suffix == "k" else 1e6 if suffix == "m" else 1.0,
+                     f"unit_{index}": unit})
+    plan.update(plan="amounts", negative_1=bool(_NEGATIVE_BEFORE.search(shape[:matches[0].start()])), is_range=False)
+    if len(matches) == 2:
+        between = _BETWEEN_CURRENCY.sub(" ", shape[matches[0].end():matches[1].start()])
+        between = re.sub(r"[^\w\s\-–—~]", "", between).strip()
+        if _RANGE_SEP.match(between or "?"):
+            plan["is_range"] = True
+            if matches[1].group(2) and not matches[0].group(2):
+                plan["k_factor"] = 1e3 if matches[1].group(2).lower() == "k" else 1e6
+            if units[1] > 1 and units[0] == 1:
+                plan["lakh_factor"] = units[1]
+    return plan
+
+
+def _read_number(index: int) -> pl.Expr:
+    """Number `index` of the plan as float: sliced from the text, cleaned by its mode."""
+    token = (pl.col("pay_text").str.slice(pl.col(f"start_{index}"), pl.col(f"length_{index}"))
+             .str.replace_all(_SPACING.pattern, ""))
+    mode = pl.col(f"mode_{index}")
+    no_dots = token.str.replace_all(".", "", literal=True)
+    cleaned = (
+        pl.when(mode == "A").then(token.str.replace_all(",", "", literal=True))
+        .when(mode == "B").then(no_dots.str.replace_all(",", ".", literal=True))
+        .when(mode == "C").then(token.str.replace_all(",", ".", literal=True))
+        .when(mode == "D").then(no_dots)
+        .when(mode == "Z").then(pl.when(token.str.starts_with("0.")).then(token).otherwise(no_dots))
+        .otherwise(token)
+    )
+    return cleaned.cast(pl.Float64, strict=False)
+
+
 def parse_pay_text(values: pl.Series) -> pl.DataFrame:
     """One row per distinct pay text: pay_min, pay_max, currency_hint, period, parse_error.
 
     parse_error codes: no_pay (missing marker such as "-1" or empty), no_amount (no number),
     unparseable, amount_out_of_range, zero_amount, inverted_range. Amounts are as written
-    (not annualised); a single amount gives pay_min == pay_max.
+    (not annualised); a single amount gives pay_min == pay_max. Same answer as `_parse_one` on
+    each distinct text, computed by shape (see above).
     """
-    distinct = values.cast(pl.String).unique().sort(nulls_last=True).to_list()
-    rows = [(text, *_parse_one(text)) for text in distinct]
-    return pl.DataFrame(rows, schema=OUTPUT_SCHEMA, orient="row")
+    distinct = pl.DataFrame({"pay_text": values.cast(pl.String).unique().sort(nulls_last=True)})
+    texts = distinct.drop_nulls().with_columns(pl.col("pay_text").str.replace_all("[0-9]", "0").alias("shape"))
+    shapes = texts.get_column("shape").unique().sort().to_list()
+    plans = pl.DataFrame([_shape_plan(shape) for shape in shapes], schema=PLAN_SCHEMA, orient="row")
+    planned = texts.join(plans, on="shape", how="left")
+    low, high = _read_number(1), _read_number(2)
+    low = (low * pl.col("suffix_1"))
+    low = pl.when(pl.col("negative_1")).then(-low).otherwise(low) * pl.col("unit_1")
+    high = high * pl.col("suffix_2") * pl.col("unit_2")
+    amounts = (
+        planned.filter(pl.col("plan") == "amounts")
+        .with_columns(low.alias("_low"), high.alias("_high"))
+        .with_columns(  # "$50-60K": the high bound's K/M applies to a low bound under 1000
+            pl.when(pl.col("k_factor").is_not_null() & (pl.col("_low") < 1000) & (1000 <= pl.col("_high")))
+            .then(pl.col("_low") * pl.col("k_factor")).otherwise(pl.col("_low")).alias("_low"))
+        .with_columns(  # "₹10-15 LPA": the high bound's lakh/crore applies to a low bound under 1000
+            pl.when(pl.col("lakh_factor").is_not_null() & (pl.col("_low") < 1000))
+            .then(pl.col("_low") * pl.col("lakh_factor")).otherwise(pl.col("_low")).alias("_low"))
+        .with_columns(pl.when(pl.col("is_range")).then(pl.col("_high")).otherwise(pl.col("_low")).alias("_high"))
+    )
+    unread = pl.col("_low").is_null() | pl.col("_high").is_null()  # never expected: read per text
+    lo, hi = pl.col("_low"), pl.col("_high")
+    error = (
+        pl.when(lo.is_infinite() | hi.is_infinite() | (pl.max_horizontal(lo, hi) > MAX_AMOUNT))
+        .then(pl.lit("amount_out_of_range"))
+        .when(pl.min_horizontal(lo, hi) <= 0).then(pl.lit("zero_amount"))
+        .when(lo > hi).then(pl.lit("inverted_range"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+    read = amounts.filter(~unread).with_columns(error.alias("parse_error")).select(
+        "pay_text",
+        pl.when(pl.col("parse_error").is_null()).then(lo).alias("pay_min"),
+        pl.when(pl.col("parse_error").is_null()).then(hi).alias("pay_max"),
+        "currency_hint", "period", "parse_error",
+    )
+    done = planned.filter(pl.col("plan") == "done").select(
+        "pay_text", pl.lit(None, dtype=pl.Float64).alias("pay_min"), pl.lit(None, dtype=pl.Float64).alias("pay_max"),
+        "currency_hint", "period", "parse_error")
+    # per text: shapes the plan does not cover, and (never expected) numbers Polars could not read
+    slow = pl.concat([planned.filter(pl.col("plan") == "per_text").select("pay_text"),
+                      amounts.filter(unread).select("pay_text")]).get_column("pay_text").to_list()
+    if values.null_count():
+        slow.append(None)
+    per_text = pl.DataFrame([(text, *_parse_one(text)) for text in slow], schema=OUTPUT_SCHEMA, orient="row")
+    return (
+        pl.concat([read.cast(OUTPUT_SCHEMA), done.cast(OUTPUT_SCHEMA), per_text])
+        .sort("pay_text", nulls_last=True)
+    )
 
 
 _PERIOD_SYNONYMS: dict[str, str] = {

@@ -1,12 +1,14 @@
 """Skills and certifications found in free text or delimited lists (data/reference/skills.yaml).
 
 One regular expression per dictionary entry (its name and aliases) runs as a Polars string
-expression over the DISTINCT texts, so the work is vectorised in Rust rather than a Python loop
-per text; the caller joins back on `text`. Matches respect word boundaries: a match may not
-touch a letter, digit, "_", "+", "#" or "&" ("R" is not found in "R&D", "Rust" or "for";
-"Excel" not in "excellent"; "Spark" not in "sparkling"; "C++" is found in "C++,"). Entries marked
-`case_sensitive` match their canonical name with its case ("R", "Go", "SAS") and their aliases
-in any case; `not_before` drops a match followed by an ordinary word ("Go to the site").
+expression, vectorised in Rust rather than a Python loop per text, over the distinct PIECES of
+the texts (texts cut at punctuation; see "pieces" below for why the answer is the same as on
+whole texts); `extract_skills` answers per distinct text, `skills_per_row` per row. Matches
+respect word boundaries: a match may not touch a letter, digit, "_", "+", "#" or "&" ("R" is not
+found in "R&D", "Rust" or "for"; "Excel" not in "excellent"; "Spark" not in "sparkling"; "C++"
+is found in "C++,"). Entries marked `case_sensitive` match their canonical name with its case
+("R", "Go", "SAS") and their aliases in any case; `not_before` drops a match followed by an
+ordinary word ("Go to the site").
 
 Certifications and skills: named skills are matched only on the text left after every
 certification span (any alias) is blanked out, so a skill is never read off a certification's
@@ -22,7 +24,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from transforms.reference import Reference, SkillEntry
 
@@ -119,11 +123,12 @@ def _has(entry_pattern: str, exclusion: str | None, column: str = "text") -> pl.
     )
 
 
-def extract_skills(values: pl.Series, ref: Reference, *, certifications_imply_skills: bool = False) -> pl.DataFrame:
-    """One row per distinct text: skills and certifications (canonical names, sorted, unique).
+def extract_skills_every_entry(values: pl.Series, ref: Reference, *,
+                               certifications_imply_skills: bool = False) -> pl.DataFrame:
+    """`extract_skills` computed directly: every entry's regex on every whole distinct text.
 
-    Certifications are matched on the text as given; skills on the text with certification spans
-    blanked, plus (by default) the skills each found certification implies (`implied_skills`)."""
+    The reference that `extract_skills` (regexes on distinct pieces) must equal; tests compare
+    the two. Slower: 38 regex passes over every text."""
     patterns = skill_patterns(ref)
     implied = implied_skills(ref) if certifications_imply_skills else {}
     distinct = pl.DataFrame({"text": values.cast(pl.String).unique().sort(nulls_last=True)})
@@ -163,3 +168,132 @@ def extract_skills(values: pl.Series, ref: Reference, *, certifications_imply_sk
         .sort("text", nulls_last=True)
         .collect()
     )
+
+
+# --- pieces: the same answer from the distinct pieces of the texts ---------------------------
+# Texts are nearly all distinct (job descriptions, skill lists in a new order on every row), but
+# they are made of few distinct pieces: cut at punctuation such as "," ";" "." they repeat
+# ("Python", " Tech stack: dbt", "GCP ML Engineer certification"). An entry without `not_before`
+# is a regex LEFT name RIGHT whose name part cannot hold a break character and whose boundaries
+# accept one (a break is not a word character, not "+#&", not whitespace or "-", and in no
+# dictionary name), so it matches a text exactly when it matches one of the text's pieces:
+# a boundary that was the break is the piece's start or end. The regexes therefore run once per
+# distinct piece and the answers are OR-ed per text. Two steps stay on whole texts, where a
+# piece could answer differently: blanking the certification spans (skills are matched on what
+# is left, computed on whole texts for the texts that name a certification), and the
+# `not_before` check, which reads the word after a match across a break ("Go, to ..."): such an
+# entry runs its exact test on the whole texts where its plain form matched a piece.
+# `extract_skills_every_entry` (every regex on every whole text) is the reference; tests compare.
+PIECE_BREAKS = ",.;:!?()[]{}|"
+
+
+@lru_cache(maxsize=8)
+def piece_breaks(ref: Reference) -> str:
+    """The PIECE_BREAKS characters that appear in no dictionary name."""
+    used = {ch for entry in ref.skills for name in (entry.skill, *entry.aliases) for ch in name}
+    return "".join(ch for ch in PIECE_BREAKS if ch not in used)
+
+
+def _pieces(frame: pl.DataFrame, column: str, breaks: str) -> pl.DataFrame:
+    """(__idx, __piece): `column` cut at every break character, one row per piece."""
+    text = pl.col(column)
+    if not breaks:
+        return frame.select("__idx", text.alias("__piece"))
+    if len(breaks) > 1:
+        text = text.str.replace_many(list(breaks[1:]), [breaks[0]] * (len(breaks) - 1))
+    return frame.select("__idx", text.str.split(breaks[0]).alias("__piece")).explode("__piece")
+
+
+def _piece_hits(pieces: pl.DataFrame, indexes: list[int], plain: list[str]) -> pl.DataFrame:
+    """(__idx, __entry) for each entry of `indexes` whose plain regex matches a piece of the text."""
+    distinct = pieces.select(pl.col("__piece").unique())
+    per_piece = pl.concat([
+        distinct.filter(pl.col("__piece").str.contains(plain[index])).with_columns(
+            pl.lit(index, dtype=pl.Int32).alias("__entry"))
+        for index in indexes
+    ] or [pl.DataFrame(schema={"__piece": pl.String, "__entry": pl.Int32})])
+    return pieces.join(per_piece, on="__piece", how="inner").select("__idx", "__entry")
+
+
+def extract_skills(values: pl.Series, ref: Reference, *, certifications_imply_skills: bool = False) -> pl.DataFrame:
+    """One row per distinct text: skills and certifications (canonical names, sorted, unique).
+
+    Certifications are matched on the text as given; skills on the text with certification spans
+    blanked, plus (by default) the skills each found certification implies (`implied_skills`).
+    Same answer as `extract_skills_every_entry`, computed on distinct pieces (see above)."""
+    distinct = values.cast(pl.String).unique().sort(nulls_last=True).alias("text")
+    found = skills_per_row(distinct, ref, certifications_imply_skills=certifications_imply_skills)
+    return pl.concat([distinct.to_frame(), found], how="horizontal")
+
+
+def skills_per_row(values: pl.Series, ref: Reference, *, certifications_imply_skills: bool = False) -> pl.DataFrame:
+    """`extract_skills` row by row: skills and certifications of each value, in input order
+    (null -> empty lists). For columns of nearly distinct texts, where finding the distinct
+    values and joining the answers back costs more than it saves; repeated pieces are still
+    matched once."""
+    patterns = skill_patterns(ref)
+    plain = [_LEFT + _alternation(entry) + _RIGHT for entry, _, _ in patterns]
+    certs = [i for i, (entry, _, _) in enumerate(patterns) if entry.kind == "certification"]
+    skills = [i for i, (entry, _, _) in enumerate(patterns) if entry.kind != "certification"]
+    breaks = piece_breaks(ref)
+    distinct = pl.DataFrame({"text": values.cast(pl.String)}).with_row_index("__idx")
+    texts = distinct.drop_nulls("text")
+    # every entry on the pieces of the text as given: certifications are matched there, and so
+    # are skills for the texts where no certification matched (nothing is blanked in those)
+    on_text = _piece_hits(_pieces(texts, "text", breaks), certs + skills, plain)
+    is_cert = pl.col("__entry").is_in(certs)
+    named = on_text.filter(is_cert).select("__idx").unique()
+    hits = [on_text.filter(is_cert), on_text.filter(~is_cert).join(named, on="__idx", how="anti")]
+    blanked = pl.DataFrame(schema={"__idx": pl.UInt32, "__rest": pl.String})
+    if skills and named.height:
+        # where a certification matched, skills are matched on the text with its spans blanked
+        # (whole texts, once per distinct text)
+        to_blank = texts.join(named, on="__idx", how="semi")
+        rests = to_blank.select(pl.col("text").unique()).with_columns(
+            _consume_certifications(pl.col("text"), certification_span_pattern(ref)).alias("__rest"))
+        blanked = to_blank.join(rests, on="text", how="left").select("__idx", "__rest")
+        hits.append(_piece_hits(_pieces(blanked, "__rest", breaks), skills, plain))
+    found = pl.concat(hits)
+    # entries with `not_before`: the exact test on the whole texts where the plain form matched
+    for index, (entry, pattern, exclusion) in enumerate(patterns):
+        if exclusion is None:
+            continue
+        if entry.kind == "certification":
+            column, source = "text", texts
+        else:
+            column = "__rest"
+            unblanked = texts.join(blanked, on="__idx", how="anti").select("__idx", pl.col("text").alias(column))
+            source = pl.concat([unblanked, blanked])
+        is_entry = pl.col("__entry") == index
+        candidates = source.join(found.filter(is_entry), on="__idx", how="semi")
+        exact = candidates.filter(_has(pattern, exclusion, column)).select(
+            "__idx", pl.lit(index, dtype=pl.Int32).alias("__entry"))
+        found = pl.concat([found.filter(~is_entry), exact])
+    # lists: sorted, unique canonical names per text. Each (text, name) is one UInt64 key,
+    # text index * vocabulary size + the name's rank in sorted order, so that one integer
+    # unique + sort orders every list (Python sorts str by code point, Polars by UTF-8 bytes:
+    # the same order)
+    implied = implied_skills(ref) if certifications_imply_skills else {}
+    by_kind: dict[str, list[tuple[int, str]]] = {"skill": [], "certification": []}
+    for index, (entry, _, _) in enumerate(patterns):
+        by_kind["certification" if entry.kind == "certification" else "skill"].append((index, entry.skill))
+        if entry.kind == "certification":
+            by_kind["skill"] += [(index, name) for name in implied.get(entry.skill, ())]
+
+    def lists(kind: str, alias: str) -> pl.Series:
+        """The sorted keys of one kind, as one list per row: offsets from the counts per row."""
+        vocabulary = sorted({name for _, name in by_kind[kind]})
+        size = max(len(vocabulary), 1)
+        ranks = pl.DataFrame({"__entry": [index for index, _ in by_kind[kind]],
+                              "__rank": [vocabulary.index(name) for _, name in by_kind[kind]]},
+                             schema={"__entry": pl.Int32, "__rank": pl.UInt64})
+        keys = (found.join(ranks, on="__entry", how="inner")
+                .select((pl.col("__idx").cast(pl.UInt64) * size + pl.col("__rank")).alias("__key"))
+                .get_column("__key").sort())
+        keys = keys.filter(keys.ne_missing(keys.shift(1)))  # sorted: drop repeats
+        rows = (keys // size).to_numpy()
+        offsets = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=distinct.height))]).astype(np.int64)
+        names = pl.Series(vocabulary, dtype=pl.String).gather(keys % size).to_arrow()
+        return pl.Series(alias, pa.LargeListArray.from_arrays(pa.array(offsets), names), dtype=pl.List(pl.String))
+
+    return pl.DataFrame([lists("skill", "skills"), lists("certification", "certifications")])

@@ -119,6 +119,37 @@ def decode_bytes(data: bytes, encoding: str = "auto") -> tuple[str, str]:
     raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
 
 
+def _decoded_lines(data: bytes, encoding: str = "auto", *, lone_cr: bool) -> tuple[pl.Series, str]:
+    """The file's lines (split at "\n" after "\r\n", and with `lone_cr` a lone "\r", became "\n")
+    and the encoding used, as `decode_bytes` decides it. Valid UTF-8 (the common case) is
+    checked and split by Polars without building Python strings; anything else is decoded by
+    `decode_bytes` first. UTF-8 is self-synchronising: CR and LF bytes are only ever those
+    characters, so line endings are replaced on the bytes."""
+    if encoding in ("auto", "utf-8") and not any(data.startswith(bom) for bom, _ in UNICODE_BOMS):
+        bom = data.startswith(UTF8_BOM)
+        body = data[len(UTF8_BOM):] if bom else data
+        if b"\r" in body:
+            body = body.replace(b"\r\n", b"\n")
+            if lone_cr:
+                body = body.replace(b"\r", b"\n")
+        try:  # every line is valid UTF-8 exactly when the whole text is
+            lines = pl.Series("line", body.split(b"\n"), dtype=pl.Binary).cast(pl.String)
+        except pl.exceptions.PolarsError:  # not UTF-8: decode_bytes falls back (auto) or raises (utf-8)
+            pass
+        else:
+            return lines, ("utf-8-sig" if bom and encoding == "auto" else "utf-8")
+    decoded, used = decode_bytes(data, encoding)
+    decoded = decoded.replace("\r\n", "\n")
+    if lone_cr:
+        decoded = decoded.replace("\r", "\n")
+    return pl.Series("line", decoded.split("\n"), dtype=pl.String), used
+
+
+def _joined(lines: pl.Series) -> bytes:
+    """"\n".join(lines) as UTF-8 bytes, joined by Polars."""
+    return lines.str.join("\n").cast(pl.Binary).item() if lines.len() else b""
+
+
 def stage_file(spec: SourceSpec, path: str | Path) -> StagedFile:
     """Read one raw file of `spec` into canonical text columns (see module docstring)."""
     path = Path(path)
@@ -126,12 +157,12 @@ def stage_file(spec: SourceSpec, path: str | Path) -> StagedFile:
         table, rejects, encoding = _read_parquet(spec, path), empty_rejects(), "parquet"
     else:
         try:
-            text, encoding = decode_bytes(path.read_bytes(), spec.encoding)
+            lines, encoding = _decoded_lines(path.read_bytes(), spec.encoding, lone_cr=spec.format == "csv")
         except UnicodeDecodeError as exc:
             raise SpecError(spec.label, "encoding",
                             f"{path.name} is not {spec.encoding}: {exc.reason} at byte {exc.start}") from exc
-        reader = _read_csv_text if spec.format == "csv" else _read_jsonl_text
-        table, rejects = reader(text, spec, path)
+        reader = _read_csv_lines if spec.format == "csv" else _read_jsonl_lines
+        table, rejects = reader(lines, spec, path)
     _check_columns(spec, table, path)
     frame = _canonical(table, spec, path)
     rejects = rejects.with_columns(
@@ -142,13 +173,24 @@ def stage_file(spec: SourceSpec, path: str | Path) -> StagedFile:
 
 # --- CSV -------------------------------------------------------------------------------------
 
-def _records(text: str) -> pl.DataFrame:
+_QUOTES = pl.col("line").str.count_matches(QUOTE, literal=True)
+
+
+def _records(lines: pl.Series) -> pl.DataFrame:
     """Lines -> CSV records (quoted newlines kept inside), blank records dropped, in file order."""
-    lines = pl.DataFrame({"line": text.replace("\r\n", "\n").replace("\r", "\n").split("\n")})
+    frame = pl.DataFrame({"line": lines})
+    if frame.select((_QUOTES % 2 == 0).all()).item():  # no quoted newline: a record is a line
+        return (frame.select(pl.col("line").alias("raw"), pl.lit(True).alias("is_closed"))
+                .filter(pl.col("raw").str.strip_chars() != ""))
+    return _grouped_records(lines)
+
+
+def _grouped_records(lines: pl.Series) -> pl.DataFrame:
+    """`_records` in general: lines grouped into records by the running count of quotes."""
     return (
-        lines.lazy()
+        pl.DataFrame({"line": lines}).lazy()
         .with_row_index("line_index")
-        .with_columns(pl.col("line").str.count_matches(QUOTE, literal=True).cum_sum().alias("quotes_so_far"))
+        .with_columns(_QUOTES.cum_sum().alias("quotes_so_far"))
         .with_columns(((pl.col("quotes_so_far") % 2) == 0).alias("ends_record"))
         .with_columns(
             pl.col("ends_record").shift(1, fill_value=True).cast(pl.Int64).cum_sum().alias("record_index")
@@ -169,8 +211,8 @@ def _field_count(raw: pl.Expr, delimiter: str) -> pl.Expr:
     return raw.str.replace_all(QUOTED_SEGMENT, "").str.count_matches(delimiter, literal=True) + 1
 
 
-def _read_csv_text(text: str, spec: SourceSpec, path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
-    records = _records(text)
+def _read_csv_lines(lines: pl.Series, spec: SourceSpec, path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    records = _records(lines)
     if records.height == 0:
         return pl.DataFrame(schema={"row_number": pl.Int64, "raw": pl.String}), empty_rejects()
     header, data = records.row(0, named=True)["raw"], records.slice(1)
@@ -191,8 +233,9 @@ def _read_csv_text(text: str, spec: SourceSpec, path: Path) -> tuple[pl.DataFram
         .alias("detail"),
         pl.col("raw"),
     )
-    body = "\n".join([header, *good.get_column("raw").to_list()]) + "\n"
-    parsed = pl.read_csv(io.BytesIO(body.encode("utf-8")), infer_schema=False, separator=spec.delimiter,
+    body = _joined(pl.concat([pl.Series([header], dtype=pl.String), good.get_column("raw"),
+                              pl.Series([""], dtype=pl.String)]))  # header, records, final newline
+    parsed = pl.read_csv(io.BytesIO(body), infer_schema=False, separator=spec.delimiter,
                          quote_char=QUOTE, has_header=True, raise_if_empty=False)
     parsed = parsed.rename({c: f"Unnamed: {i}" for i, c in enumerate(parsed.columns) if not c.strip()})
     if parsed.height != good.height:
@@ -220,21 +263,21 @@ def _is_json_object(line: str) -> bool:
         return False
 
 
-def _read_jsonl_text(text: str, spec: SourceSpec, path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _read_jsonl_lines(lines: pl.Series, spec: SourceSpec, path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     lines = (
-        pl.DataFrame({"raw": text.replace("\r\n", "\n").split("\n")})
+        pl.DataFrame({"raw": lines})
         .filter(pl.col("raw").str.strip_chars() != "")
         .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row_number"))
     )
     if lines.height == 0:
         return pl.DataFrame(schema={"row_number": pl.Int64, "raw": pl.String}), empty_rejects()
     try:
-        parsed = _ndjson(lines.get_column("raw").to_list())
+        parsed = _ndjson(lines.get_column("raw"))
         good, bad = lines, lines.clear()
     except Exception:  # noqa: BLE001 - a broken line anywhere: find the broken ones (error path only)
         ok = pl.Series("ok", [_is_json_object(line) for line in lines.get_column("raw").to_list()])
         good, bad = lines.filter(ok), lines.filter(~ok)
-        parsed = _ndjson(good.get_column("raw").to_list()) if good.height else pl.DataFrame()
+        parsed = _ndjson(good.get_column("raw")) if good.height else pl.DataFrame()
     rejects = bad.select(
         "row_number", pl.lit("malformed_row").alias("reason"),
         pl.lit("not a JSON object").alias("detail"), "raw",
@@ -243,8 +286,8 @@ def _read_jsonl_text(text: str, spec: SourceSpec, path: Path) -> tuple[pl.DataFr
     return table, rejects
 
 
-def _ndjson(lines: list[str]) -> pl.DataFrame:
-    return pl.read_ndjson(io.BytesIO("\n".join(lines).encode("utf-8")), infer_schema_length=None)
+def _ndjson(lines: pl.Series) -> pl.DataFrame:
+    return pl.read_ndjson(io.BytesIO(_joined(lines)), infer_schema_length=None)
 
 
 # --- Parquet ---------------------------------------------------------------------------------
@@ -309,10 +352,10 @@ def repair_mojibake(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     """Repair mis-decoded UTF-8 in `columns`, working on the distinct suspicious values only."""
     repairs = []
     for column in columns:
+        non_ascii = pl.col(column).str.len_bytes() != pl.col(column).str.len_chars()  # mojibake is not ASCII
         suspects = (
-            frame.select(pl.col(column).drop_nulls().unique().sort().alias(column))
-            .filter(pl.col(column).str.contains(MOJIBAKE_PATTERN))
-            .get_column(column).to_list()
+            frame.select(pl.col(column).filter(non_ascii)).filter(pl.col(column).str.contains(MOJIBAKE_PATTERN))
+            .get_column(column).unique().sort().to_list()
         )
         mapping = {v: fixed for v in suspects if (fixed := _unmojibake(v)) != v}
         if mapping:
@@ -321,12 +364,19 @@ def repair_mojibake(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
 
 
 def _canonical(table: pl.DataFrame, spec: SourceSpec, path: Path) -> pl.DataFrame:
-    table = repair_mojibake(table, sorted({c for c in spec.fields.values() if c in table.columns}))
+    sources = sorted({c for c in spec.fields.values() if c in table.columns})
+    table = repair_mojibake(table, sources)
+    # each mapped column cleaned once (NUL removed where there is one, whitespace stripped)
+    with_nul = {c for c in sources if table.get_column(c).str.contains("\x00", literal=True).any()}
+    table = table.with_columns([
+        (pl.col(c).str.replace_all("\x00", "", literal=True) if c in with_nul else pl.col(c))
+        .str.strip_chars().alias(f"__clean_{c}")
+        for c in sources
+    ])
 
     def field(name: str) -> pl.Expr:
         mapped = name in spec.fields and spec.fields[name] in table.columns
-        expr = (pl.col(spec.fields[name]).str.replace_all("\x00", "", literal=True).str.strip_chars()
-                if mapped else pl.lit(None, dtype=pl.String))
+        expr = pl.col(f"__clean_{spec.fields[name]}") if mapped else pl.lit(None, dtype=pl.String)
         expr = pl.when(expr != "").then(expr).otherwise(None)
         if name in spec.values:
             expr = expr.replace(spec.values[name])
@@ -334,10 +384,11 @@ def _canonical(table: pl.DataFrame, spec: SourceSpec, path: Path) -> pl.DataFram
             expr = pl.coalesce(expr, pl.lit(spec.constants[name], dtype=pl.String))
         return expr.cast(pl.String).alias(name)
 
-    return table.select(
+    table = table.select(
         *[field(name) for name in CANONICAL_FIELDS],
         pl.lit(spec.name, dtype=pl.String).alias("source"),
         pl.lit(path.name, dtype=pl.String).alias("source_file"),
         pl.col("row_number").cast(pl.Int64),
         pl.col("raw").cast(pl.String),
-    ).sort("row_number")
+    )
+    return table if table.get_column("row_number").is_sorted() else table.sort("row_number")

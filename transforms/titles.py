@@ -55,6 +55,8 @@ class _Matcher:
     exceptions: tuple[tuple[str, ...], ...]
     choices: tuple[str, ...]
     choice_roles: tuple[Role, ...]
+    marker_index: dict[str, tuple[int, ...]]  # first word -> positions in `markers`
+    exception_index: dict[str, tuple[int, ...]]  # first word -> positions in `exceptions`
 
 
 def _core(words: list[str]) -> str:
@@ -67,9 +69,11 @@ def _matcher(ref: Reference) -> _Matcher:
     for role in ref.roles:
         for name in (role.label, *role.aliases):
             aliases.setdefault(_core(_tokens(name)), role)
-    partial = _Matcher(aliases={}, keyword_rules=(), fields={}, markers=_markers(ref),
-                       exceptions=tuple(tuple(_tokens(p)) for p in ref.seniority_exceptions),
-                       choices=(), choice_roles=())
+    markers = _markers(ref)
+    exceptions = tuple(phrase for phrase in (tuple(_tokens(p)) for p in ref.seniority_exceptions) if phrase)
+    partial = _Matcher(aliases={}, keyword_rules=(), fields={}, markers=markers, exceptions=exceptions,
+                       choices=(), choice_roles=(), marker_index=_by_first_word(tuple(mk[0] for mk in markers)),
+                       exception_index=_by_first_word(exceptions))
     for role in ref.roles:  # an alias holding a marker ("research associate") is met stripped
         for name in (role.label, *role.aliases):
             stripped = _strip(name, partial)[0]
@@ -82,7 +86,8 @@ def _matcher(ref: Reference) -> _Matcher:
     choices = tuple(aliases)
     return _Matcher(aliases=aliases, keyword_rules=tuple((w, r) for w, r, _ in rules), fields=fields,
                     markers=partial.markers, exceptions=partial.exceptions, choices=choices,
-                    choice_roles=tuple(aliases[c] for c in choices))
+                    choice_roles=tuple(aliases[c] for c in choices), marker_index=partial.marker_index,
+                    exception_index=partial.exception_index)
 
 
 def _markers(ref: Reference) -> tuple[tuple[tuple[str, ...], str, int, bool], ...]:
@@ -103,16 +108,31 @@ def _find(words: list[str], phrase: tuple[str, ...]) -> list[int]:
     return [i for i in range(len(words) - n + 1) if tuple(words[i:i + n]) == phrase]
 
 
+def _by_first_word(phrases: tuple[tuple[str, ...], ...]) -> dict[str, tuple[int, ...]]:
+    """First word -> positions of the phrases starting with it (in order)."""
+    index: dict[str, list[int]] = {}
+    for position, phrase in enumerate(phrases):
+        index.setdefault(phrase[0], []).append(position)
+    return {word: tuple(positions) for word, positions in index.items()}
+
+
+def _present(index: dict[str, tuple[int, ...]], words: list[str]) -> list[int]:
+    """Positions (in order) of the phrases whose first word is among `words`: the others cannot occur."""
+    return sorted({p for word in set(words) for p in index.get(word, ())})
+
+
 def _seniority(words: list[str], m: _Matcher) -> tuple[str | None, set[int]]:
     """Seniority level of a tokenised title and the token positions its markers occupy."""
     protected: set[int] = set()
-    for phrase in m.exceptions:
+    for position in _present(m.exception_index, words):
+        phrase = m.exceptions[position]
         for i in _find(words, phrase):
             protected.update(range(i, i + len(phrase)))
     used: set[int] = set()
     strong: list[tuple[int, str]] = []
     weak: list[tuple[int, str]] = []
-    for phrase, level, rank, is_weak in m.markers:
+    for position in _present(m.marker_index, words):
+        phrase, level, rank, is_weak = m.markers[position]
         for i in _find(words, phrase):
             span = set(range(i, i + len(phrase)))
             if span & (protected | used):
@@ -145,17 +165,20 @@ def _strip(text: str, m: _Matcher) -> tuple[str, str | None, bool]:
     return _core(kept), level, level == "Executive"
 
 
-def _match_one(title: str, m: _Matcher) -> tuple[Role | None, str | None, str, float]:
-    """(role or None for catch-all, seniority, method, score) for one distinct title."""
+def _match_one(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str | None, str, float]:
+    """(role or None for catch-all, seniority, method, score) for one distinct title.
+
+    `strip`: `_strip` for this matcher, possibly memoised (title segments repeat across titles)."""
+    strip = strip or (lambda text: _strip(text, m))
     clean = _PARENS.sub(" ", unicodedata.normalize("NFKC", title))
     all_words = _tokens(title)
     seniority, used = _seniority(all_words, m)
-    full_core, _, _ = _strip(clean, m)
+    full_core, _, _ = strip(clean)
     is_exec = seniority == "Executive"
     if not full_core:  # the title is only a marker word: "Associate", "Lead"
         role = m.aliases.get(_core(all_words))
         return (role, None, "alias", 100.0) if role else (None, seniority, "catch_all", 0.0)
-    segments = [c for c in (_strip(s, m)[0] for s in _segments(clean.lower())) if c]
+    segments = [c for c in (strip(s)[0] for s in _segments(clean.lower())) if c]
     cores = [full_core] + segments
     if is_exec or "manager" in all_words:  # "Head of Data Science", "Sr. Manager, Data Science"
         for core in cores:
@@ -187,13 +210,14 @@ def map_titles(values: pl.Series, ref: Reference) -> pl.DataFrame:
     Null or blank titles map to the catch-all role. Python runs once per distinct title only.
     """
     m = _matcher(ref)
+    strip = lru_cache(maxsize=None)(lambda text: _strip(text, m))  # for this call's titles only
     distinct = values.cast(pl.String).unique().sort(nulls_last=True)
     rows = []
     for title in distinct.to_list():
         if title is None or not title.strip():
             role, seniority, method, score = None, None, "catch_all", 0.0
         else:
-            role, seniority, method, score = _match_one(title, m)
+            role, seniority, method, score = _match_one(title, m, strip)
         role = role or ref.catch_all
         rows.append((title, role.role, role.label, seniority, method, score))
     return pl.DataFrame(rows, schema=OUTPUT_SCHEMA, orient="row")

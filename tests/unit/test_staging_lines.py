@@ -1,0 +1,58 @@
+"""Staging's Polars line splitting against the Python reference it replaced.
+
+`_decoded_lines` checks and splits valid UTF-8 in Polars (line endings replaced on the bytes) and
+hands anything else to `decode_bytes`; the answer must be `decode_bytes` followed by the Python
+line-ending replacements and `str.split("\\n")`. `_records` answers files without quoted
+newlines line by line; that must equal the general grouping by running quote counts.
+"""
+from __future__ import annotations
+
+import polars as pl
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from transforms.staging import _decoded_lines, _grouped_records, _records, decode_bytes
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+pieces = st.sampled_from([b"a", b"\n", b"\r", b"\r\n", b"\xef\xbb\xbf", b"\xc3\xa9", b"\xe9", b"\x81", b"\x00", b'"',
+                          b",", b" ", b"\xff\xfe", b"\xfe\xff", b"\xe2\x82\xac", b"\xed\xa0\x80", b"{}", b"x,y"])
+blobs = st.lists(pieces, max_size=25).map(b"".join) | st.binary(max_size=40)
+
+
+def _reference(data: bytes, encoding: str, lone_cr: bool) -> tuple[list[str], str]:
+    text, used = decode_bytes(data, encoding)
+    text = text.replace("\r\n", "\n")
+    if lone_cr:
+        text = text.replace("\r", "\n")
+    return text.split("\n"), used
+
+
+@SETTINGS
+@given(blobs, st.sampled_from(["auto", "utf-8", "latin-1", "cp1252"]), st.booleans())
+@example(b"\xef\xbb\xbfa,b\r\n1,2\r\n", "auto", True)
+@example(b"\xef\xbb\xbfa\r\n", "utf-8", False)
+@example("é".encode("cp1252") + b"\x81\r\n", "auto", False)
+@example(b"a\rb\r\n", "auto", False)
+@example(b"a\rb\r\n", "auto", True)
+def test_decoded_lines_equal_decode_bytes_then_python_split(data, encoding, lone_cr):
+    try:
+        expected = _reference(data, encoding, lone_cr)
+    except UnicodeDecodeError:
+        try:
+            _decoded_lines(data, encoding, lone_cr=lone_cr)
+        except UnicodeDecodeError:
+            return
+        raise AssertionError("decode_bytes raised, _decoded_lines did not")
+    lines, used = _decoded_lines(data, encoding, lone_cr=lone_cr)
+    assert (lines.to_list(), used) == expected
+
+
+lines_strategy = st.lists(st.text(alphabet='ab,"; ', max_size=8), max_size=30)
+
+
+@SETTINGS
+@given(lines_strategy)
+@example(['a,"b', 'c",d', "", "  "])
+def test_records_line_by_line_equal_the_general_grouping(lines):
+    series = pl.Series("line", lines, dtype=pl.String)
+    assert _records(series).equals(_grouped_records(series))
