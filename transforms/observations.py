@@ -26,6 +26,7 @@ Accounting: per source, rows_read = rows_kept + rows_rejected + rows_duplicate, 
 """
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -157,14 +158,16 @@ def _narrow(part: pl.LazyFrame, columns: Sequence[str]) -> pl.LazyFrame:
 
 
 def decide(keyed: Sequence[pl.LazyFrame], *, outlier_rule_enabled: bool, outlier_mad_threshold: float,
-           window_days: int, pay_tolerance: float) -> Decisions:
+           window_days: int, pay_tolerance: float, spill_dir: Path | None = None) -> Decisions:
     """Duplicates (rules 1 and 2) and outlier flags over all parts, holding little in memory.
 
     Rule 1 (same record id) is decided on a hash of (source, record_id) for every row and exactly on
     the rows whose hash repeats; rule 2 and the outlier rule compare rows of one (country, role) only
     (both are part of their blocking and grouping keys), so they run on batches of such blocks
     (`BLOCK_ROWS` rows at most) on the few columns they read. The result equals deciding on all rows
-    at once.
+    at once. With `spill_dir`, the narrow columns are first split by batch into files there in one
+    pass over the parts (each batch then reads its own files), instead of one filtered pass over every
+    part per batch.
     """
     empty = Decisions(pl.DataFrame(schema=DUPLICATE_SCHEMA), pl.DataFrame(schema={"_part": pl.UInt32, "_idx": pl.UInt32}))
     if not keyed:
@@ -188,12 +191,19 @@ def decide(keyed: Sequence[pl.LazyFrame], *, outlier_rule_enabled: bool, outlier
     same_id = same_record_id_duplicates(candidates)
 
     cross_parts, outlier_parts = [], []
-    for batch in _blocks(keyed):
-        # one part at a time (a filter the Parquet reader applies while decoding): collecting the
-        # concatenation of every part at once held ~4x the batch in reader buffers (2.5 GB at 10M rows)
-        in_batch = _block_key(pl.col("country_code"), pl.col("role")).is_in(
-            _block_key(batch.get_column("country_code"), batch.get_column("role")).implode())
-        frame = pl.concat([_narrow(part, DECISION_COLUMNS).filter(in_batch).collect() for part in keyed])
+    batches = _blocks(keyed)
+    spilled = _spill_batches(keyed, batches, spill_dir) if spill_dir is not None and len(batches) > 1 else None
+    for number, batch in enumerate(batches):
+        if spilled is not None:
+            frame = pl.concat([pl.read_parquet(path) for path in spilled[number]]) if spilled[number] else None
+        else:
+            # one part at a time (a filter the Parquet reader applies while decoding): collecting the
+            # concatenation of every part at once held ~4x the batch in reader buffers (2.5 GB at 10M)
+            in_batch = _block_key(pl.col("country_code"), pl.col("role")).is_in(
+                _block_key(batch.get_column("country_code"), batch.get_column("role")).implode())
+            frame = pl.concat([_narrow(part, DECISION_COLUMNS).filter(in_batch).collect() for part in keyed])
+        if frame is None:
+            continue
         frame = frame.join(same_id.select(ROW_KEY), on=ROW_KEY, how="anti")
         cross = cross_posted_duplicates(frame, window_days=window_days, pay_tolerance=pay_tolerance)
         cross_parts.append(cross)
@@ -232,6 +242,26 @@ def _blocks(keyed: Sequence[pl.LazyFrame], max_rows: int | None = None) -> list[
         batches.append(current)
     schema = {"country_code": pl.String, "role": pl.String}
     return [pl.DataFrame(batch, schema=schema, orient="row") for batch in batches]
+
+
+def _spill_batches(keyed: Sequence[pl.LazyFrame], batches: list[pl.DataFrame], spill_dir: Path) -> list[list[Path]]:
+    """The decision columns of every part split by batch into spill_dir/b<batch>-p<part>.parquet, in one
+    pass (one part in memory at a time); the files of each batch in part order."""
+    spill_dir.mkdir(parents=True, exist_ok=True)
+    mapping = pl.concat([batch.with_columns(pl.lit(number, pl.UInt32).alias("_batch"))
+                         for number, batch in enumerate(batches)])
+    files: list[list[Path]] = [[] for _ in batches]
+    for number, part in enumerate(keyed):
+        frame = (_narrow(part, DECISION_COLUMNS)
+                 .join(mapping.lazy(), on=["country_code", "role"], how="inner", nulls_equal=True,
+                       maintain_order="left")
+                 .collect())
+        for (batch,), piece in sorted(frame.partition_by("_batch", as_dict=True, include_key=False,
+                                                         maintain_order=True).items()):
+            path = spill_dir / f"b{batch:04d}-p{number:05d}.parquet"
+            piece.write_parquet(path, compression="lz4")
+            files[batch].append(path)
+    return files
 
 
 def _block_key(country: pl.Expr | pl.Series, role: pl.Expr | pl.Series) -> pl.Expr | pl.Series:
@@ -273,7 +303,11 @@ def write_observations(part_paths: Sequence[Path], reject_paths: Sequence[Path],
     firsts = [scan.select(pl.col(ROW_KEY).min()).collect().row(0) for scan in scans]
     order = sorted(range(len(scans)), key=lambda i: tuple("" if v is None else str(v) for v in firsts[i][:2]))
     keyed = _keyed_parts([scans[i] for i in order])
-    decided = decide(keyed, **rules)
+    spill = out_dir / ".decide-spill"
+    try:
+        decided = decide(keyed, **rules, spill_dir=spill)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
 
     schema = (pl.concat([part.head(0) for part in keyed], how="diagonal_relaxed").pipe(
         lambda lf: _apply(lf, decided)).collect_schema()) if keyed else None
