@@ -16,6 +16,7 @@ import jinja2
 import numpy as np
 import polars as pl
 from babel import Locale
+from markupsafe import Markup
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 WORLD_LOCALE = "en_US"
@@ -66,19 +67,66 @@ def format_money_babel(value: float, currency: str, locale: str) -> str:
                                          currency_digits=False)
 
 
+EXACT_LIMIT = 2.0 ** 51  # scaled magnitudes below this are rounded arithmetically (halves representable)
+
+
+def fixed_abs_texts(array: np.ndarray, decimals: int) -> tuple[pl.Series, np.ndarray]:
+    """Texts of |array| with `decimals` decimals, rounded exactly like printf / Python's format (half
+    to even on the exact binary value), and whether each rounded value is non-zero. NaN gives null.
+
+    Vectorised: |x| * 10**decimals is rounded to an integer with the product's exact rounding error
+    (Dekker's two-product; 10**decimals has few bits, so the split is exact) deciding the ties that
+    the floating-point product hides (1.05 is 1.0500000000000000444, so '%.1f' gives '1.1'). Values
+    too large for that (|x| * 10**decimals >= 2**51, infinities) fall back to numpy's printf.
+    """
+    a = np.abs(np.asarray(array, dtype=np.float64))
+    scale = 10 ** decimals
+    fscale = float(scale)
+    with np.errstate(invalid="ignore", over="ignore"):
+        exact = np.isfinite(a) & (a * fscale < EXACT_LIMIT)
+        x = np.where(exact, a, 0.0)
+        p = x * fscale
+        c = 134217729.0 * x  # Veltkamp split: x = hi + lo, 26 bits each
+        hi = c - (c - x)
+        lo = x - hi
+        err = -((p - hi * fscale) - lo * fscale)  # x * fscale = p + err exactly
+        floor = np.floor(p)
+        frac = p - floor
+        up = (frac > 0.5) | ((frac == 0.5) & ((err > 0) | ((err == 0) & (np.fmod(floor, 2.0) == 1.0))))
+        rounded = (floor + up).astype(np.int64)
+    whole = pl.Series(rounded)
+    if decimals == 0:
+        texts = whole.cast(pl.String)
+    else:
+        texts = pl.select(pl.concat_str([(pl.lit(whole) // scale).cast(pl.String), pl.lit("."),
+                                         (pl.lit(whole) % scale).cast(pl.String).str.zfill(decimals)])).to_series()
+    nonzero = rounded != 0
+    inexact = ~exact & ~np.isnan(a)
+    if inexact.any():
+        idx = np.flatnonzero(inexact)
+        other = np.char.mod(f"%.{decimals}f", a[idx])
+        texts = texts.scatter(idx, pl.Series(other, dtype=pl.String))
+        nonzero[idx] = np.char.strip(other, "0.") != ""
+    return texts.set(pl.Series(np.isnan(a)), None), nonzero
+
+
 def _fixed(values: pl.Series, decimals: int) -> pl.Series:
     """printf-style fixed-point text (exact decimal rounding, like Python's format), no '-0'."""
     array = values.cast(pl.Float64).fill_null(np.nan).to_numpy()
-    texts = np.char.mod(f"%.{decimals}f", np.abs(array))
-    negative = (array < 0) & (np.char.strip(texts, "0.") != "")
-    signed = np.where(negative, np.char.add("-", texts), texts)
-    return pl.Series(values.name, signed, dtype=pl.String).set(values.is_null() | values.is_nan().fill_null(True),
-                                                                None)
+    texts, nonzero = fixed_abs_texts(array, decimals)
+    negative = pl.Series((array < 0) & nonzero)
+    signed = pl.select(pl.when(pl.lit(negative)).then(pl.concat_str([pl.lit("-"), pl.lit(texts)]))
+                       .otherwise(pl.lit(texts))).to_series()
+    return signed.alias(values.name).set(values.is_null() | values.is_nan().fill_null(True), None)
 
 
-def _grouped(digits: pl.Expr, group: str, primary: int, secondary: int) -> pl.Expr:
-    """Insert group separators into a column of digit strings (babel's primary/secondary grouping)."""
-    width = 24
+def _grouped(digits: pl.Expr, group: str, primary: int, secondary: int, width: int = 24) -> pl.Expr:
+    """Insert group separators into a column of digit strings (babel's primary/secondary grouping).
+
+    `width` must be at least the longest digit string (see _digit_width): the digits are zero-padded
+    to it, cut into groups from the right, joined, and the padding stripped again.
+    """
+    width = max(width, primary)
     padded = digits.str.zfill(width)
     pieces = [padded.str.slice(width - primary, primary)]
     end = width - primary
@@ -87,45 +135,70 @@ def _grouped(digits: pl.Expr, group: str, primary: int, secondary: int) -> pl.Ex
         pieces.insert(0, padded.str.slice(start, end - start))
         end = start
     joined = pl.concat_str(pieces, separator=group)
-    stripped = joined.str.replace(rf"^[0{_regex_escape(group)}]+", "")
+    stripped = joined.str.strip_chars_start("0" + group)
     return pl.when(stripped == "").then(pl.lit("0")).otherwise(stripped)
 
 
-def _regex_escape(text: str) -> str:
-    return "".join(f"\\{c}" if c in r".^$*+?()[]{}|\-" else c for c in text)
+def _digit_width(digits: pl.Series) -> int:
+    """The longest text in a column of digit strings (the padding width _grouped needs)."""
+    return int(digits.str.len_chars().max() or 1)
+
+
+def _money_styles(pairs: pl.DataFrame) -> pl.DataFrame:
+    """One row per distinct (currency, locale): affixes and grouping read from babel (cached)."""
+    rows = [(cur, loc, money_style(cur, loc)) for cur, loc in pairs.iter_rows()]
+    return pl.DataFrame(
+        {"currency": [r[0] for r in rows], "locale": [r[1] for r in rows],
+         "prefix": [r[2].prefix for r in rows], "suffix": [r[2].suffix for r in rows],
+         "negative_prefix": [r[2].negative_prefix for r in rows],
+         "negative_suffix": [r[2].negative_suffix for r in rows],
+         "group": [r[2].group for r in rows],
+         "primary": [r[2].primary for r in rows], "secondary": [r[2].secondary for r in rows]},
+        schema={"currency": pl.String, "locale": pl.String, "prefix": pl.String, "suffix": pl.String,
+                "negative_prefix": pl.String, "negative_suffix": pl.String, "group": pl.String,
+                "primary": pl.Int64, "secondary": pl.Int64})
 
 
 def format_money(values: pl.Series, currency: pl.Series, locale: pl.Series) -> pl.Series:
-    """Money texts in each row's currency and locale, whole units ('CA$174,289' style per babel)."""
-    frame = pl.DataFrame({"value": values.cast(pl.Float64), "currency": currency, "locale": locale})
-    frame = frame.with_row_index("row").with_columns(digits=_fixed(frame["value"].abs(), 0))
-    parts = []
-    for (cur, loc), part in frame.group_by(["currency", "locale"], maintain_order=True):
-        if cur is None or loc is None:
-            parts.append(part.select("row", pl.lit(None, dtype=pl.String).alias("text")))
-            continue
-        style = money_style(cur, loc)
-        number = _grouped(pl.col("digits"), style.group, style.primary, style.secondary)
-        negative = (pl.col("value") < 0) & (number != "0")
-        parts.append(part.select(
-            "row",
-            pl.when(pl.col("value").is_null() | pl.col("value").is_nan()).then(pl.lit(None, dtype=pl.String))
-            .when(negative).then(pl.concat_str([pl.lit(style.negative_prefix), number,
-                                                pl.lit(style.negative_suffix)]))
-            .otherwise(pl.concat_str([pl.lit(style.prefix), number, pl.lit(style.suffix)]))
-            .alias("text")))
-    if not parts:
+    """Money texts in each row's currency and locale, whole units ('CA$174,289' style per babel).
+
+    One pass for all rows whatever their currencies: each row gets its (currency, locale) style by a
+    join, digits are grouped with a placeholder ',' per grouping scheme (few: 3/3, 3/2) and the
+    placeholder is then replaced by the row's group symbol.
+    """
+    frame = pl.DataFrame({"value": values.cast(pl.Float64), "currency": currency.cast(pl.String),
+                          "locale": locale.cast(pl.String)})
+    if frame.height == 0:
         return pl.Series(values.name, [], dtype=pl.String)
-    return pl.concat(parts).sort("row")["text"].alias(values.name)
+    styles = _money_styles(frame.select("currency", "locale").drop_nulls().unique().sort(["currency", "locale"]))
+    frame = (frame.with_columns(digits=_fixed(frame["value"].abs(), 0))
+             .join(styles, on=["currency", "locale"], how="left", maintain_order="left"))
+    schemes = styles.select("primary", "secondary").unique().sort(["primary", "secondary"]).rows()
+    width = _digit_width(frame["digits"])
+    grouped: pl.Expr = pl.lit(None, dtype=pl.String)
+    for primary, secondary in schemes:
+        grouped = (pl.when((pl.col("primary") == primary) & (pl.col("secondary") == secondary))
+                   .then(_grouped(pl.col("digits"), ",", primary, secondary, width)).otherwise(grouped))
+    # the placeholder is replaced in a step of its own: inside a when/then branch Polars may evaluate
+    # replace_all on a null broadcast value and fail
+    frame = frame.with_columns(grouped.str.replace_all(",", pl.col("group").fill_null(","), literal=True)
+                               .alias("number"))
+    negative = (pl.col("value") < 0) & (pl.col("digits") != "0")
+    text = (pl.when(pl.col("digits").is_null()).then(pl.lit(None, dtype=pl.String))
+            .when(negative).then(pl.concat_str([pl.col("negative_prefix"), pl.col("number"),
+                                                pl.col("negative_suffix")]))
+            .otherwise(pl.concat_str([pl.col("prefix"), pl.col("number"), pl.col("suffix")])))
+    return frame.select(text.alias("text"))["text"].alias(values.name)
 
 
 def format_count(values: pl.Series) -> pl.Series:
     """Whole numbers with thousands commas: 1,234."""
     frame = pl.DataFrame({"digits": _fixed(values.abs(), 0), "value": values.cast(pl.Float64)})
+    grouped = _grouped(pl.col("digits"), ",", 3, 3, _digit_width(frame["digits"]))
     return frame.select(
         pl.when(pl.col("value").is_null()).then(pl.lit(None, dtype=pl.String))
-        .when(pl.col("value") < 0).then(pl.concat_str([pl.lit("-"), _grouped(pl.col("digits"), ",", 3, 3)]))
-        .otherwise(_grouped(pl.col("digits"), ",", 3, 3)).alias(values.name))[values.name]
+        .when(pl.col("value") < 0).then(pl.concat_str([pl.lit("-"), grouped]))
+        .otherwise(grouped).alias(values.name))[values.name]
 
 
 def format_percent(values: pl.Series, signed: bool = False, scale: float = 1.0, unit: str = "%") -> pl.Series:
@@ -163,17 +236,48 @@ def format_values(values: pl.Series, fmt: str, currency: pl.Series | None = None
     return FORMATTERS[fmt](values)
 
 
+def format_many(columns: list[tuple[pl.Series, str, pl.Series | None, pl.Series | None]]) -> list[pl.Series]:
+    """format_values for many columns at once: one formatter call per format name, not per column.
+
+    Every formatter works value by value, so formatting the columns of one format stacked end to end
+    and cutting the result back gives the same texts as formatting each column alone.
+    """
+    out: list[pl.Series | None] = [None] * len(columns)
+    by_format: dict[str, list[int]] = {}
+    for i, (_, fmt, _, _) in enumerate(columns):
+        by_format.setdefault(fmt, []).append(i)
+    for fmt, indices in by_format.items():
+        values = pl.concat([columns[i][0].cast(pl.Float64) for i in indices])
+        currency = pl.concat([columns[i][2].cast(pl.String) for i in indices]) if fmt == "money" else None
+        locale = pl.concat([columns[i][3].cast(pl.String) for i in indices]) if fmt == "money" else None
+        texts = format_values(values, fmt, currency, locale)
+        offset = 0
+        for i in indices:
+            length = columns[i][0].len()
+            out[i] = texts.slice(offset, length).alias(columns[i][0].name)
+            offset += length
+    return out
+
+
 @lru_cache(maxsize=4)
 def environment(autoescape: bool) -> jinja2.Environment:
-    """One Jinja2 environment per escaping mode; templates compile once and are cached."""
-    return jinja2.Environment(
+    """One Jinja2 environment per escaping mode; templates compile once and are cached (no reload
+    check: it would stat the template file on every render).
+
+    `page_style` is the pages' shared stylesheet (_style.css.j2), rendered once: an `{% include %}`
+    in each page built a copy of the whole template context per render.
+    """
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        auto_reload=False,
         autoescape=autoescape,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.globals["page_style"] = Markup(env.get_template("_style.css.j2").render())
+    return env
 
 
 def markdown_template() -> jinja2.Template:
@@ -183,3 +287,58 @@ def markdown_template() -> jinja2.Template:
 def md_cell(text: str | None) -> str:
     """Escape a label for a Markdown table cell (pipes) and links (brackets)."""
     return "" if text is None else text.replace("|", "\\|").replace("[", "\\[").replace("]", "\\]")
+
+
+# ----------------------------------------------------------------------------------------------
+# rows of the report's tables and lists, rendered column-wise
+#
+# A report's tables and lists have up to ten rows each; rendering them row by row in Jinja was most
+# of the render time at 10,000 reports. Each row is one string expression over the long frame of
+# that list (one row per pair and rank, see reports.build_facts); the rows of a pair are joined with
+# "\n" and the page template prints the block where its `{% for %}` loop used to be. The texts are
+# printed the way `{{ value }}` prints them (null as "None"), `{{ value or 'n/a' }}` as or_na.
+
+
+def jinja_text(column: str | pl.Expr) -> pl.Expr:
+    """What `{{ value }}` prints for a text column: the text; null prints as 'None'."""
+    expr = pl.col(column) if isinstance(column, str) else column
+    return expr.cast(pl.String).fill_null("None")
+
+
+def or_na(column: str) -> pl.Expr:
+    """What `{{ value or 'n/a' }}` prints: null and the empty text give 'n/a'."""
+    expr = pl.col(column).cast(pl.String)
+    return pl.when(expr.is_null() | (expr == "")).then(pl.lit("n/a")).otherwise(expr)
+
+
+def md_cell_expr(column: str) -> pl.Expr:
+    """md_cell column-wise: pipes and brackets escaped, null as ''."""
+    return pl.col(column).cast(pl.String).fill_null("").str.replace_many(["|", "[", "]"], ["\\|", "\\[", "\\]"])
+
+
+def not_significant(column: str = "is_significant") -> pl.Expr:
+    """`{% if not p['is_significant'] %}, not significant{% endif %}` (null counts as not significant)."""
+    return pl.when(pl.col(column).fill_null(False)).then(pl.lit("")).otherwise(pl.lit(", not significant"))
+
+
+def markdown_rows(name: str) -> pl.Expr:
+    """One Markdown line (no newline) per row of list `name`; the template prints the joined lines."""
+    if name == "premium_table":
+        return pl.concat_str([
+            pl.lit("| "), md_cell_expr("skill"), pl.lit(" | "), jinja_text("kind"), pl.lit(" | "),
+            jinja_text("table.n_with_text"), pl.lit(" | "), jinja_text("table.premium_pct_text"), pl.lit(" ("),
+            jinja_text("table.ci_low_text"), pl.lit(" to "), jinja_text("table.ci_high_text"), pl.lit(")"),
+            not_significant(), pl.lit(" | "), or_na("table.raw_premium_text"), pl.lit(" |")])
+    if name == "siblings":
+        return pl.concat_str([pl.lit("| "), md_cell_expr("sibling_region"), pl.lit(" | "),
+                              jinja_text("sibling.median_text"), pl.lit(" | "), or_na("sibling.postings_text"),
+                              pl.lit(" |")])
+    if name == "ppp_rows":
+        return pl.concat_str([pl.lit("| "), md_cell_expr("other_region"), pl.lit(" | "),
+                              jinja_text("ppp_row.median_text"), pl.lit(" | "), jinja_text("ppp_row.factor_text"),
+                              pl.lit(" | "), jinja_text("ppp_row.adjusted_text"), pl.lit(" |")])
+    if name == "skills":
+        return pl.concat_str([pl.lit("- "), jinja_text("skill"), pl.lit(": "), jinja_text("skill_share_text")])
+    if name == "targets":
+        return pl.concat_str([pl.lit("- "), jinja_text("skill"), pl.lit(": "), jinja_text("target_text")])
+    raise KeyError(name)
