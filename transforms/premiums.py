@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from threadpoolctl import threadpool_limits
 
 from transforms.stats import Z_95
 
@@ -69,12 +70,6 @@ def select_indicators(observations: pl.DataFrame | pl.LazyFrame, min_n_with: int
         .with_columns(pl.format("has_{}", pl.col("position")).alias("column"))
         .select("skill", "kind", "count", "column")
     )
-
-
-def select_pairs(indicators: np.ndarray, table: pl.DataFrame, min_n_with: int,
-                 max_pairs: int = MAX_PAIRS) -> list[tuple[int, int, int]]:
-    """The most common skill pairs (co-occurrence counts from X'X), each with >= min_n_with holders."""
-    return pairs_from_cooccurrence(indicators.T @ indicators, table, min_n_with, max_pairs)
 
 
 def pairs_from_cooccurrence(co: np.ndarray, table: pl.DataFrame, min_n_with: int,
@@ -128,40 +123,57 @@ def _premium(beta: np.ndarray, se: np.ndarray) -> dict[str, np.ndarray]:
 #
 # Performance (benchmarks/, GitHub issue 9): every row is held once as a few numpy vectors, its
 # indicators packed into one int64 bit mask (40 indicators fit), never as an n x k float matrix.
-# Rows are sorted by country, role_name, role_label, year, record_id, log pay, so each fixed-effect
-# cell and each (country, role_name) block is a contiguous slice. The regressions need, per published
-# cell, the within X'X and X'y (sums over the blocks it contains: sufficient statistics) and the HC1
+# Rows carry the number of their fixed-effect cell (cells sorted by country, role_name, role_label,
+# year) and are sorted by it, so each fixed-effect cell and each (country, role_name) block is a
+# contiguous slice. The regressions need, per published cell, the within X'X and X'y (sums over the blocks it contains: sufficient statistics) and the HC1
 # meat sum_i e_i^2 x_i x_i' (one more pass over the blocks once the coefficients are known); both
 # passes build dense indicator columns for one chunk of at most CHUNK_ROWS rows at a time, so memory
 # stays flat as the row count grows. The raw medians come from positions in rows sorted by cell and
 # pay (the middle holder and the middle non-holder of each cell), vectorised over all cells.
 
-SORT_KEY = ("country", "role_name", "role_label", "year", "record_id", "log_pay")
+CELL_SORT_KEY = ("country", "role_name", "role_label", "year")
 CHUNK_ROWS = 200_000
 
 
-def _prepare(observations: pl.DataFrame | pl.LazyFrame, table: pl.DataFrame) -> pl.DataFrame:
-    """Kept rows in a fixed order (reproducible float sums) with log pay, an indicator bit mask,
-    within-fixed-effect-cell demeaned log pay, and fixed-effect cell and block ids (run ids)."""
+def _prepare(observations: pl.DataFrame | pl.LazyFrame, table: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Kept rows as numbers only, in a fixed order (reproducible float sums), and their blocks.
+
+    The fixed-effect cells (role_label x country x year, with role_name) are numbered first from their
+    distinct values, in country, role_name, role_label, year order; each row then carries its cell's id
+    and block id (country x role_name) instead of four strings, so that 10M rows take ~45 bytes each.
+    Rows are sorted by fixed-effect id, log pay and indicator mask: rows tied on all three are
+    interchangeable in every sum below, so the order (and every float) is fixed without a row id.
+    Returns the rows (fixed_effect_id, block_id, pay_annual_usd, log_pay, mask, within_log_pay) and the
+    blocks (block_id, country, role_name, n_fe).
+    """
     bits = [
         (pl.col("skills" if kind == "skill" else "certifications").list.contains(skill).cast(pl.Int64)
          * pl.lit(1 << position, dtype=pl.Int64)).alias(f"bit_{position}")
         for position, (skill, kind) in enumerate(table.select("skill", "kind").iter_rows())
     ]
-    return (
-        observations.lazy()
-        .filter(~pl.col("is_outlier") & (pl.col("pay_annual_usd") > 0))
-        .select(*FIXED_EFFECT, "role_name", "record_id", "pay_annual_usd",
-                pl.col("pay_annual_usd").log().alias("log_pay"),
-                pl.sum_horizontal(bits).alias("mask"))
-        .collect()
-        .sort(list(SORT_KEY), nulls_last=True)
-        .with_columns(
-            (pl.col("log_pay") - pl.col("log_pay").mean().over(FIXED_EFFECT)).alias("within_log_pay"),
-            pl.struct(FIXED_EFFECT).rle_id().alias("fixed_effect_id"),
-            pl.struct("country", "role_name").rle_id().alias("block_id"),
-        )
+    kept = observations.lazy().filter(~pl.col("is_outlier") & (pl.col("pay_annual_usd") > 0))
+    cell_columns = list(CELL_SORT_KEY)
+    cells = (
+        kept.select(cell_columns).unique().collect()
+        .sort(cell_columns, nulls_last=True)
+        .with_row_index("fixed_effect_id")
+        .with_columns(pl.col("fixed_effect_id").cast(pl.Int64),
+                      pl.struct("country", "role_name").rle_id().cast(pl.Int64).alias("block_id"))
     )
+    rows = (
+        kept.select(*cell_columns, "pay_annual_usd", pl.col("pay_annual_usd").log().alias("log_pay"),
+                    pl.sum_horizontal(bits).alias("mask"))
+        .join(cells.lazy(), on=cell_columns, how="left", nulls_equal=True)
+        .select("fixed_effect_id", "block_id", "pay_annual_usd", "log_pay", "mask")
+        .collect()
+        .sort(["fixed_effect_id", "log_pay", "mask"])
+    )
+    rows = rows.with_columns(
+        (pl.col("log_pay") - pl.col("log_pay").mean().over("fixed_effect_id")).alias("within_log_pay"))
+    blocks = (cells.group_by("block_id")
+              .agg(pl.col("country").first(), pl.col("role_name").first(), pl.len().alias("n_fe"))
+              .sort("block_id"))
+    return rows, blocks
 
 
 def _dense(mask: np.ndarray, k: int, pairs: list[tuple[int, int, int]]) -> np.ndarray:
@@ -210,6 +222,13 @@ def _cell_index(blocks: pl.DataFrame) -> list[tuple[np.ndarray, list[tuple[str, 
         levels.append((index["cell"].to_numpy().astype(np.int64),
                        [(r, g, level) for r, g in cells.select("role_label", "region").iter_rows()]))
     return levels
+
+
+def _weighted_gram(x: np.ndarray, residual: np.ndarray) -> np.ndarray:
+    """sum_i e_i^2 x_i x_i' as z'z with z = |e| x: numpy hands z.T @ z to BLAS syrk (one triangle),
+    4x faster than the general product (x e^2)' x on this machine (benchmarks/, issue 9)."""
+    z = x * np.abs(residual)[:, None]
+    return z.T @ z
 
 
 def _solve(xtx: np.ndarray, xty: np.ndarray, n: int, absorbed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -302,11 +321,15 @@ def _level_rows(prepared: pl.DataFrame, cell_of_block: np.ndarray, cells: int, k
     return {**stacked, "n": n_cell, "n_top": n_top, "threshold": threshold}
 
 
+@threadpool_limits.wrap(limits=1, user_api="blas")
 def skill_premiums(observations: pl.DataFrame | pl.LazyFrame, min_n_with: int) -> pl.DataFrame:
     """The skill_premiums mart from an observations frame (pure function), sorted by key.
 
     A LazyFrame (a Parquet scan) is read twice, once for the indicator counts and once for the rows,
     so that the skills and certifications lists never sit in memory for all rows at once.
+    BLAS runs on one thread: the products are many and small (one chunk of one block), where
+    OpenBLAS's threads cost more than they give, and they spin against the flow's other stage
+    running beside this one (at 1M rows under load: 43.5 s -> 12.7 s, benchmarks/, issue 9).
     """
     table = select_indicators(observations.lazy().filter(~pl.col("is_outlier")), min_n_with)
     schema = {"role_label": pl.String, "region": pl.String, "region_level": pl.String, "skill": pl.String,
@@ -315,7 +338,7 @@ def skill_premiums(observations: pl.DataFrame | pl.LazyFrame, min_n_with: int) -
               "share_in_top_decile": pl.Float64, "n_cell": pl.Int64, "n_fixed_effects": pl.Int64}
     if table.height == 0:
         return pl.DataFrame(schema=schema)
-    prepared = _prepare(observations, table)
+    prepared, blocks = _prepare(observations, table)
     k = table.height
     fixed_effect_id = prepared["fixed_effect_id"].to_numpy()
     block_id = prepared["block_id"].to_numpy()
@@ -332,9 +355,6 @@ def skill_premiums(observations: pl.DataFrame | pl.LazyFrame, min_n_with: int) -
     width = k + len(pairs)
 
     # pass 1: within X'X, X'y, rows and fixed-effect cells per block
-    blocks = prepared.group_by("block_id").agg(pl.col("country").first(), pl.col("role_name").first(),
-                                               pl.col("fixed_effect_id").n_unique().alias("n_fe"),
-                                               pl.len().alias("n")).sort("block_id")
     n_blocks = blocks.height
     xtx = np.zeros((n_blocks, width, width))
     xty = np.zeros((n_blocks, width))
@@ -344,7 +364,7 @@ def skill_premiums(observations: pl.DataFrame | pl.LazyFrame, min_n_with: int) -
         xty[block_id[begin]] += xw.T @ within_y[begin:end]
 
     levels = _cell_index(blocks)
-    block_n = blocks["n"].to_numpy().astype(np.int64)
+    block_n = np.bincount(block_id, minlength=n_blocks).astype(np.int64)
     block_fe = blocks["n_fe"].to_numpy().astype(np.int64)
     fits = []
     for cell_of_block, labels in levels:
@@ -376,14 +396,12 @@ def skill_premiums(observations: pl.DataFrame | pl.LazyFrame, min_n_with: int) -
             fit = level_fits[cell_of_block[block_id[begin]]]
             beta, usable, _ = fit["single"]
             if len(usable):
-                x = xw[:, usable]
-                e2 = (y - x @ beta[usable]) ** 2
-                fit["meat"] += (x * e2[:, None]).T @ x
+                x = xw if len(usable) == xw.shape[1] else xw[:, usable]
+                fit["meat"] += _weighted_gram(x, y - x @ beta[usable])
             if fit["paired"] is not None and len(fit["paired"][1]):
                 beta2, usable2, _ = fit["paired"]
                 x = xw[:, fit["pair_columns"][usable2]]
-                e2 = (y - x @ beta2[usable2]) ** 2
-                fit["pair_meat"] += (x * e2[:, None]).T @ x
+                fit["pair_meat"] += _weighted_gram(x, y - x @ beta2[usable2])
 
     names = list(zip(table["skill"].to_list(), table["kind"].to_list()))
     labels_all = names + [(f"{names[a][0]} + {names[b][0]}", PAIR_KIND) for a, b, _ in pairs]
