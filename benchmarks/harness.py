@@ -206,15 +206,21 @@ def last_json_line(log_path: Path) -> dict:
 
 
 def latest_run(out: Path) -> dict:
-    """The newest row of the published `runs` table (timings, row counts)."""
+    """The newest row of the published `runs` table (timings, row counts), with publish's seconds from
+    DIR/.work/last_run_timings.json (the runs table is written before publish, so it cannot hold them)."""
     con = duckdb.connect(str(out / "warehouse.duckdb"), read_only=True)
     try:
-        row = con.sql("SELECT started_at, finished_at, stage_timings_json, row_counts_json FROM runs "
+        row = con.sql("SELECT run_id, started_at, finished_at, stage_timings_json, row_counts_json FROM runs "
                       "ORDER BY started_at DESC, attempt DESC LIMIT 1").fetchall()[0]
     finally:
         con.close()
-    started, finished, timings, counts = row
+    run_id, started, finished, timings, counts = row
     stage = json.loads(timings)
+    last = out / ".work" / "last_run_timings.json"
+    if last.exists():
+        recorded = json.loads(last.read_text(encoding="utf-8"))
+        if recorded.get("run_id") == run_id:
+            stage = recorded["stage_timings"]
     return {"flow_started_to_finished_seconds": round((finished - started).total_seconds(), 3),
             "stage_timings": stage, "stage_total_seconds": round(sum(stage.values()), 3),
             "row_counts": json.loads(counts)}

@@ -246,6 +246,10 @@ def nightly(as_of: str | None = None, sources: list[str] | None = None, out_dir:
         return _run(parse_as_of(as_of), sources, out, full_refresh, settings)
 
 
+# every stage's wall seconds of the newest run, publish included: DIR/.work/last_run_timings.json
+LAST_RUN_TIMINGS = "last_run_timings.json"
+
+
 def _run(as_of_date: date, sources: list[str] | None, out: Path, full_refresh: bool, settings: Settings) -> dict:
     logger = get_run_logger()
     started_at = datetime.now(timezone.utc)
@@ -310,6 +314,9 @@ def _run(as_of_date: date, sources: list[str] | None, out: Path, full_refresh: b
     published = publish_task({**paths, "observations": observations_partitioned}, str(out), run_id,
                              rep["report_files"])
     timer.record("publish", t0)
+    # the runs table is published, so it cannot hold publish's own seconds: they go next to it
+    storage.write_json_atomic(out / ".work" / LAST_RUN_TIMINGS,
+                              {"run_id": run_id, "stage_timings": dict(timer.timings)})
 
     summary = summarise_run(run_id, paths, stage_results, proj["summary"], published, out)
     publish_artifacts(summary)

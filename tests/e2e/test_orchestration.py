@@ -111,3 +111,8 @@ def test_runs_table_records_inputs_with_checksums_and_stage_timings(default_mark
     counts = json.loads(last["row_counts_json"])
     assert counts["observations"] == default_market_run.sql("select count(*) from observations").item()
     assert pl.Series([last["as_of"]]).cast(pl.Utf8)[0] == E2E_AS_OF
+    # publish's own seconds are kept beside the catalog, for the same run
+    recorded = json.loads((default_market_run.out_dir / ".work" / "last_run_timings.json").read_text())
+    assert recorded["run_id"] == last["run_id"]
+    assert set(recorded["stage_timings"]) == set(timings) | {"publish"}
+    assert all(recorded["stage_timings"][k] == v for k, v in timings.items())
