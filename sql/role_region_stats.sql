@@ -10,7 +10,19 @@
 -- Means are exact decimal sums (each pay rounded to 1e-6 of a currency unit, then summed as
 -- DECIMAL(38, 6)) over the count: a floating-point sum, even fsum, depends in its last bits on the
 -- order in which threads combine row groups, and the published bytes must not.
--- Parameters: $observations_path, $probabilities.
+-- Slicing: $years (list) keeps the rows of those years, $country_codes (list) makes local cells
+-- only for those countries, $include_world makes the World cells; all years, all countries and
+-- true give every cell in one query. transforms/stats.py (role_region_cells) runs it in slices
+-- instead, for memory: World cells per batch of years, local cells per batch of whole years or of
+-- one year's countries, each batch up to ROWS_PER_QUERY rows. quantile_cont is holistic and does
+-- not spill, so one query holds every value of every grouping set at once (21 doubles per row:
+-- pay and USD in nine local sets, USD in three World sets; 2.4 GB peak at 10M rows, and a
+-- memory_limit only makes it fail). Every local grouping set contains (year, country_code) and
+-- every World set contains year, so each cell's rows lie in one slice and the slices' cells are
+-- exactly the cells of the whole query (tests/unit/test_stats_slices.py). The slice filters are
+-- bound constants that DuckDB pushes into the Parquet scan, which skips the row groups of other
+-- slices in a file written in (year, country_code) order.
+-- Parameters: $observations_path, $probabilities, $years, $country_codes, $include_world.
 WITH obs AS (
     SELECT
         role_name,
@@ -27,6 +39,7 @@ WITH obs AS (
     FROM read_parquet($observations_path)
     WHERE NOT is_outlier
       AND pay_annual_usd IS NOT NULL
+      AND list_contains($years, year)
 ),
 
 local_cells AS (
@@ -59,6 +72,7 @@ local_cells AS (
         CAST(sum(CAST(pay_annual_usd AS DECIMAL(38, 6))) AS DOUBLE) / count(*) AS mean_usd
     FROM obs
     WHERE pay_annual_local IS NOT NULL
+      AND list_contains($country_codes, country_code)
     GROUP BY GROUPING SETS (
         (year, country_code, country, subdivision, city, role_name, known_role_label, seniority),
         (year, country_code, country, subdivision, role_name, known_role_label, seniority),
@@ -95,6 +109,7 @@ world_cells AS (
         NULL::DOUBLE AS median_usd,
         CAST(sum(CAST(pay_annual_usd AS DECIMAL(38, 6))) AS DOUBLE) / count(*) AS mean_usd
     FROM obs
+    WHERE $include_world
     GROUP BY GROUPING SETS (
         (year, role_name, known_role_label, seniority),
         (year, role_name),
