@@ -111,7 +111,7 @@ def normalise(staged: pl.DataFrame, spec: SourceSpec, ref: Reference, fx: FxTabl
     frame = _with_fx(frame, fx)
     frame = _with_skills(frame, ref)
     companies = _distinct(frame, "company").to_frame()
-    frame = frame.join(companies.with_columns(_company(pl.col("company")).alias("_company")), on="company", how="left")
+    frame = _attach(frame, companies.with_columns(_company(pl.col("company")).alias("_company")), "company")
     frame = frame.with_columns(
         pl.col("_company").alias("company"),
         (pl.col("pay_original") * pl.col("annualisation_factor")).alias("pay_annual_original"),
@@ -144,9 +144,28 @@ def _distinct(frame: pl.DataFrame, column: str) -> pl.Series:
     return frame.get_column(column).drop_nulls().unique()
 
 
+def _attach(frame: pl.DataFrame, table: pl.DataFrame, on: str | list[str], *,
+            nulls_equal: bool = False) -> pl.DataFrame:
+    """frame left-joined with a small table that has one row per key, keeping frame's rows as they are.
+
+    Only the keys are joined (to a row number of the table) and only the table's columns are
+    gathered: DataFrame.join gathers every column of the frame into a new one, and with ~40
+    columns (the raw line among them) each of the dozen joins held two copies of the file's rows
+    (1.23 GB peak for a 350k-row file; two files are staged at once, benchmarks/, issue 9).
+    """
+    keys = [on] if isinstance(on, str) else list(on)
+    if table.select(keys).is_duplicated().any():
+        raise ValueError(f"normalise: lookup table repeats a key of {keys}")
+    row = (frame.select(keys)
+           .join(table.select(keys).with_row_index("_row"), on=keys, how="left", nulls_equal=nulls_equal,
+                 maintain_order="left")
+           .get_column("_row"))
+    return frame.hstack(table.drop(keys).select(pl.all().gather(row)).get_columns())
+
+
 def _join_parsed(frame: pl.DataFrame, parsed: pl.DataFrame, on: str) -> pl.DataFrame:
     """Join a parser's answer (one row per distinct input value) back onto every row."""
-    return frame.join(parsed.unique(subset=[on], keep="first", maintain_order=True), on=on, how="left")
+    return _attach(frame, parsed.unique(subset=[on], keep="first", maintain_order=True), on)
 
 
 # dots grouping thousands: "1.234.567" or "120.000,50" (a comma then decimals)
@@ -267,7 +286,7 @@ def _with_locations(frame: pl.DataFrame, ref: Reference) -> pl.DataFrame:
     by_country = parsed.select(pl.col("location").alias("country"), pl.col("country_code").alias("cty_parsed_code"))
     frame = (
         _join_parsed(frame, by_location, "location")
-        .join(by_country.unique(subset=["country"], keep="first"), on="country", how="left")
+        .pipe(_attach, by_country.unique(subset=["country"], keep="first", maintain_order=True), "country")
         .with_columns(
             pl.coalesce(
                 pl.col("country").str.to_lowercase().replace_strict(lookup, default=None, return_dtype=pl.String),
@@ -305,9 +324,9 @@ def _with_locations(frame: pl.DataFrame, ref: Reference) -> pl.DataFrame:
             (pl.col("country").is_null() & pl.col("location").is_null()).alias("_no_country"),
         )
         .drop("country")
-        .join(country_labels, on="country_code", how="left")
-        .join(sub_labels, on="subdivision_code", how="left")
-        .join(city_labels, on=["subdivision_code", "city_name"], how="left")
+        .pipe(_attach, country_labels, "country_code")
+        .pipe(_attach, sub_labels, "subdivision_code")
+        .pipe(_attach, city_labels, ["subdivision_code", "city_name"])
         .with_columns(
             pl.when(pl.col("city_name").is_not_null())
             .then(pl.coalesce(pl.col("city"), pl.format("{}, {}", pl.col("city_name"),
@@ -361,7 +380,7 @@ def _with_pay(frame: pl.DataFrame, spec: SourceSpec) -> pl.DataFrame:
     range_unreadable = (pl.col("_given_min") & low.is_null()) | (pl.col("_given_max") & high.is_null())
     return (
         _join_parsed(frame, parsed, "pay_text")
-        .join(period_map, on="pay_period", how="left")
+        .pipe(_attach, period_map, "pay_period")
         .with_columns([expr.alias(name) for name, expr in temporary.items()])
         .with_columns(
             pl.when(has_single).then(single)
@@ -411,7 +430,7 @@ def _with_dates(frame: pl.DataFrame) -> pl.DataFrame:
     parsed = _parse_dates(dates) if dates.len() else pl.DataFrame(schema={"date": pl.String, "posted_date": pl.Date})
     year_number = pl.col("_year_number")
     return (
-        frame.join(parsed, on="date", how="left")
+        _attach(frame, parsed, "date")
         .with_columns(_number(pl.col("year")).alias("_year_number"))
         .with_columns(
             (pl.col("date").is_not_null() & pl.col("posted_date").is_null()).alias("_bad_date"),
@@ -442,7 +461,7 @@ def _with_currency(frame: pl.DataFrame) -> pl.DataFrame:
                                                  "currency_resolved": pl.String, "currency_error": pl.String})
     )
     return (
-        frame.join(resolved, on=["currency_raw", "country_code"], how="left", nulls_equal=True)
+        _attach(frame, resolved, ["currency_raw", "country_code"], nulls_equal=True)
         .with_columns(
             pl.when(pl.col("currency_raw").is_null()).then(pl.col("currency_local"))
             .otherwise(pl.col("currency_resolved")).alias("currency_original"),
@@ -461,7 +480,7 @@ def _with_fx(frame: pl.DataFrame, fx: FxTables) -> pl.DataFrame:
         attach_fx(distinct, daily=fx.daily, yearly=fx.yearly).collect()
         .select(*keys, "fx_rate_usd", "fx_rate_local", "fx_rate_date", "fx_method")
     )
-    return frame.join(rates, on=keys, how="left", nulls_equal=True)
+    return _attach(frame, rates, keys, nulls_equal=True)
 
 
 # --- skills ----------------------------------------------------------------------------------
