@@ -132,9 +132,16 @@ def normalise(staged: pl.DataFrame, spec: SourceSpec, ref: Reference, fx: FxTabl
         frame.select(*[pl.col(c).cast(t).alias(c) for c, t in OBSERVATION_COLUMNS.items()], pl.col("reason"))
         .filter(pl.col("reason").is_null())
         .drop("reason")
-        .sort("source_file", "row_number")
     )
-    return Normalised(observations=observations, rejects=rejects)
+    return Normalised(observations=_in_row_order(observations), rejects=rejects)
+
+
+def _in_row_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """frame sorted by source_file, row_number. Every step above keeps the staged row order, so this
+    is nearly always a check, not a sort that would copy the file's kept rows once more."""
+    ordered = frame.select(
+        (pl.col("source_file").n_unique() <= 1) & pl.col("row_number").diff().fill_null(1).gt(0).all()).item()
+    return frame if ordered else frame.sort("source_file", "row_number")
 
 
 # --- helpers on distinct values ---------------------------------------------------------------
@@ -521,7 +528,10 @@ def _with_skills(frame: pl.DataFrame, ref: Reference) -> pl.DataFrame:
         first_non_empty(lists["skills"]).alias("skills"), first_non_empty(lists["certs"]).alias("certifications"))
     merged = frame.filter(pl.col("_skills_several")).with_columns(
         union(lists["skills"]).alias("skills"), union(lists["certs"]).alias("certifications"))
-    return pl.concat([simple, merged]).sort("_skills_order").drop("_skills_order", "_skills_several")
+    # the texts and per-column lists are not needed after this: dropped (a description is ~300 bytes a row)
+    return (pl.concat([simple, merged]).sort("_skills_order")
+            .drop("_skills_order", "_skills_several", "description",
+                  *[f"_{kind}_{c}" for kind in ("skills", "certs") for c in sources]))
 
 
 # --- company, reasons ------------------------------------------------------------------------

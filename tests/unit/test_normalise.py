@@ -200,3 +200,17 @@ def test_the_fixture_survey_normalises_end_to_end():
         (4, "Junior Data Analyst", "Germany", "EUR", 70_000.0),
     ]
     assert frame.get_column("skills").to_list()[0] == ["Python", "SQL"]
+
+
+def test_observations_come_out_in_row_order_whatever_the_order_of_the_staged_rows():
+    rows = [{**BASE, "job_title": title, "pay": str(pay), "country": country}
+            for title, pay, country in [("Data Scientist", 120000, "US"), ("ML Engineer", 95000, "CA"),
+                                        ("Data Analyst", 70000, "GB"), ("Data Scientist", 0, "US"),
+                                        ("Senior Data Engineer", 150000, "DE")] * 3]
+    frame = staged(rows)
+    in_order = normalise(frame, SPEC, load_reference(), as_of=AS_OF)
+    shuffled = normalise(frame.reverse(), SPEC, load_reference(), as_of=AS_OF)
+    assert in_order.observations["row_number"].to_list() == sorted(in_order.observations["row_number"].to_list())
+    assert shuffled.observations.equals(in_order.observations)
+    assert shuffled.rejects.equals(in_order.rejects)
+    assert in_order.observations.height == 12 and in_order.rejects.height == 3
