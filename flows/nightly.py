@@ -78,20 +78,28 @@ def stage_file_task(spec_path: str, file_path: str, cache_dir: str, cache_key: s
         meta = json.loads(meta_path.read_text())
         meta["cached"] = True
         return meta
-    staged = staging.stage_file(spec, Path(file_path))
     settings = get_settings()
-    result = normalise.normalise(staged.frame, spec, load_reference(), as_of=parse_as_of(as_of_iso),
-                                 min_annual_pay_usd=settings.min_annual_pay_usd,
-                                 max_annual_pay_usd=settings.max_annual_pay_usd)
-    rejects = pl.concat([staged.rejects, result.rejects], how="diagonal_relaxed")
-    storage.write_table(result.observations, target / "observations.parquet",
+    ref, fx, as_of = load_reference(), normalise.default_fx(), parse_as_of(as_of_iso)
+    rows_read, rejects = 0, []
+    # piece by piece (transforms.staging.stage_chunks): memory holds one ~32 MB piece of the file, not
+    # all of it; each piece's kept rows are in row order and appended after the previous piece's
+    with storage.appending_table(target / "observations.parquet", normalise.OBSERVATION_COLUMNS) as append:
+        for staged in staging.stage_chunks(spec, Path(file_path)):
+            result = normalise.normalise(staged.frame, spec, ref, fx, as_of=as_of,
+                                         min_annual_pay_usd=settings.min_annual_pay_usd,
+                                         max_annual_pay_usd=settings.max_annual_pay_usd)
+            rows_read += staged.rows_read
+            rejects += [staged.rejects, result.rejects]
+            del staged
+            append(result.observations)
+            del result
+    storage.write_table(pl.concat(rejects, how="diagonal_relaxed"), target / "rejects.parquet",
                         sort_by=["source", "source_file", "row_number"])
-    storage.write_table(rejects, target / "rejects.parquet", sort_by=["source", "source_file", "row_number"])
     meta = {
         "source": spec.name,
         "kind": spec.kind,
         "file": str(file_path),
-        "rows_read": int(staged.frame.height + staged.rejects.height),
+        "rows_read": int(rows_read),
         "observations": str(target / "observations.parquet"),
         "rejects": str(target / "rejects.parquet"),
         "cached": False,

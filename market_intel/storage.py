@@ -4,8 +4,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Iterator, Sequence
 
 import polars as pl
 
@@ -39,6 +40,41 @@ def sink_table(frame: pl.LazyFrame, path: str | Path) -> Path:
                        maintain_order=True)
     os.replace(tmp, path)
     return path
+
+
+@contextmanager
+def appending_table(path: str | Path, schema: dict[str, pl.DataType]) -> Iterator[Callable[[pl.DataFrame], None]]:
+    """`with appending_table(path, schema) as append:` frames appended one after another (each already
+    in the table's order) into one Parquet file, written beside its name and renamed into place when
+    the block ends without an error; `schema` types the file when nothing was appended."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    writer = None
+
+    def append(frame: pl.DataFrame) -> None:
+        nonlocal writer
+        if frame.height == 0:
+            return
+        table = frame.select(list(schema)).cast(schema).to_arrow(compat_level=pl.CompatLevel.oldest())
+        if writer is None:
+            writer = pq.ParquetWriter(tmp, table.schema, compression=PARQUET_COMPRESSION, write_statistics=True)
+        writer.write_table(table, row_group_size=ROW_GROUP_SIZE)
+
+    try:
+        yield append
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    if writer is None:
+        pl.DataFrame(schema=schema).write_parquet(tmp, compression=PARQUET_COMPRESSION, statistics=True)
+    else:
+        writer.close()
+    os.replace(tmp, path)
 
 
 def write_json_atomic(path: str | Path, payload: dict) -> Path:

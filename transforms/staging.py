@@ -30,6 +30,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import polars as pl
 
@@ -164,11 +165,103 @@ def stage_file(spec: SourceSpec, path: str | Path) -> StagedFile:
         reader = _read_csv_lines if spec.format == "csv" else _read_jsonl_lines
         table, rejects = reader(lines, spec, path)
     _check_columns(spec, table, path)
+    return _staged(table, rejects, spec, path, encoding)
+
+
+def _staged(table: pl.DataFrame, rejects: pl.DataFrame, spec: SourceSpec, path: Path, encoding: str,
+            row_offset: int = 0) -> StagedFile:
     frame = _canonical(table, spec, path)
     rejects = rejects.with_columns(
         pl.lit(spec.name).alias("source"), pl.lit(path.name).alias("source_file")
     ).select(list(REJECT_SCHEMA)).cast(REJECT_SCHEMA)
+    if row_offset:
+        frame = frame.with_columns(pl.col("row_number") + row_offset)
+        rejects = rejects.with_columns(pl.col("row_number") + row_offset)
     return StagedFile(frame=frame, rejects=rejects.sort("row_number"), encoding=encoding)
+
+
+# --- a large file in pieces ------------------------------------------------------------------
+
+CHUNK_BYTES = 32 * 2**20  # ~90k postings of the synthetic boards: ~0.25 GB of working memory each
+
+
+def stage_chunks(spec: SourceSpec, path: str | Path, chunk_bytes: int | None = None) -> Iterator[StagedFile]:
+    """`stage_file` in pieces of about `chunk_bytes` of the raw file, so that memory holds one piece.
+
+    Pieces are cut at line ends (for CSV only where the running count of quote characters is even,
+    i.e. between records, as `_records` groups them), row numbers continue from piece to piece, and
+    each CSV piece is read under the file's header. Concatenated, the pieces' frames and rejects equal
+    `stage_file`'s (tested), with one difference for JSON lines: a mapped key that a piece never
+    contains is null there, and the file is a spec error only when no piece contains it.
+
+    Files this cannot split exactly are staged whole (one piece): Parquet, a spec encoding other than
+    UTF-8/auto, a UTF-16/32 byte-order mark, CSV with lone carriage returns as line ends, and any file
+    that is not valid UTF-8 throughout (`auto` decides the fallback encoding on the whole file).
+    """
+    path = Path(path)
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
+    if (spec.format == "parquet" or spec.encoding not in ("auto", "utf-8")
+            or path.stat().st_size <= chunk_bytes):
+        yield stage_file(spec, path)
+        return
+    data = path.read_bytes()
+    csv = spec.format == "csv"
+    bounds = _piece_bounds(data, chunk_bytes, quoted=csv)
+    if (len(bounds) < 2 or any(data.startswith(bom) for bom, _ in UNICODE_BOMS)
+            or (csv and data.count(b"\r") != data.count(b"\r\n")) or not _all_utf8(data, bounds)):
+        del data
+        yield stage_file(spec, path)
+        return
+    header: str | None = None
+    offset, seen, encoding = 0, set(), "utf-8"
+    for number, (start, end) in enumerate(bounds):
+        lines, used = _decoded_lines(data[start:end], "utf-8" if number else spec.encoding, lone_cr=csv)
+        if csv:
+            if header is None:
+                table, rejects, header = _read_csv_records(lines, spec, path)
+            else:
+                table, rejects, _ = _read_csv_records(lines, spec, path, header=header)
+        else:
+            table, rejects = _read_jsonl_lines(lines, spec, path)
+        encoding = used if number == 0 else encoding
+        seen.update(table.columns)
+        piece = _staged(table, rejects, spec, path, encoding, row_offset=offset)
+        offset += piece.rows_read
+        yield piece
+    _check_columns(spec, pl.DataFrame(schema={c: pl.String for c in sorted(seen)}), path)
+
+
+def _piece_bounds(data: bytes, chunk_bytes: int, *, quoted: bool) -> list[tuple[int, int]]:
+    """(start, end) byte ranges of about chunk_bytes, each ending after a newline (or at the end);
+    with `quoted`, only where the quote characters before it are even in number."""
+    bounds, start, size = [], 0, len(data)
+    while start < size:
+        end = _line_end(data, min(start + chunk_bytes, size) - 1)
+        if quoted:
+            odd = data.count(b'"', start, end) % 2
+            while odd and end < size:
+                following = _line_end(data, end)
+                odd ^= data.count(b'"', end, following) % 2
+                end = following
+        bounds.append((start, end))
+        start = end
+    return bounds
+
+
+def _line_end(data: bytes, position: int) -> int:
+    """The position after the first newline at or after `position` (the end of data if none)."""
+    newline = data.find(b"\n", position)
+    return len(data) if newline < 0 else newline + 1
+
+
+def _all_utf8(data: bytes, bounds: list[tuple[int, int]]) -> bool:
+    """Whether every piece (so the whole file: pieces end at newlines) is valid UTF-8."""
+    for start, end in bounds:
+        try:
+            pl.Series([data[start:end]], dtype=pl.Binary).cast(pl.String)
+        except pl.exceptions.PolarsError:
+            return False
+    return True
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -212,12 +305,23 @@ def _field_count(raw: pl.Expr, delimiter: str) -> pl.Expr:
 
 
 def _read_csv_lines(lines: pl.Series, spec: SourceSpec, path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    table, rejects, _ = _read_csv_records(lines, spec, path)
+    return table, rejects
+
+
+def _read_csv_records(lines: pl.Series, spec: SourceSpec, path: Path,
+                      header: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame, str | None]:
+    """Lines -> (parsed records, malformed ones, the header); the first record is the header unless
+    `header` is given (a later piece of the file: every record is data)."""
     records = _records(lines)
-    if records.height == 0:
-        return pl.DataFrame(schema={"row_number": pl.Int64, "raw": pl.String}), empty_rejects()
-    header, data = records.row(0, named=True)["raw"], records.slice(1)
+    if header is None:
+        if records.height == 0:
+            return pl.DataFrame(schema={"row_number": pl.Int64, "raw": pl.String}), empty_rejects(), None
+        header, data = records.row(0, named=True)["raw"], records.slice(1)
+    else:
+        data = records
     _check_unique_mapped_columns(spec, header, path)
-    header_fields = records.head(1).select(_field_count(pl.col("raw"), spec.delimiter).alias("n")).item()
+    header_fields = pl.select(_field_count(pl.lit(header, pl.String), spec.delimiter)).item()
     data = data.with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row_number"),
         _field_count(pl.col("raw"), spec.delimiter).alias("fields"),
@@ -233,15 +337,34 @@ def _read_csv_lines(lines: pl.Series, spec: SourceSpec, path: Path) -> tuple[pl.
         .alias("detail"),
         pl.col("raw"),
     )
-    body = _joined(pl.concat([pl.Series([header], dtype=pl.String), good.get_column("raw"),
-                              pl.Series([""], dtype=pl.String)]))  # header, records, final newline
-    parsed = pl.read_csv(io.BytesIO(body), infer_schema=False, separator=spec.delimiter,
-                         quote_char=QUOTE, has_header=True, raise_if_empty=False)
+    try:
+        parsed = _parse_csv(header, good.get_column("raw"), spec)
+    except pl.exceptions.PolarsError:  # a record the parser refuses (text after a closing quote): find it
+        ok = pl.Series("ok", [_parses_alone(header, raw, spec) for raw in good.get_column("raw").to_list()])
+        rejects = pl.concat([rejects, good.filter(~ok).select(
+            "row_number", pl.lit("malformed_row").alias("reason"),
+            pl.lit("not parseable as CSV (text after a closing quote?)").alias("detail"), "raw")]).sort("row_number")
+        good = good.filter(ok)
+        parsed = _parse_csv(header, good.get_column("raw"), spec)
     parsed = parsed.rename({c: f"Unnamed: {i}" for i, c in enumerate(parsed.columns) if not c.strip()})
     if parsed.height != good.height:
         raise ValueError(f"{path.name}: parsed {parsed.height} rows from {good.height} well-formed records")
     table = parsed.with_columns(good.get_column("row_number"), good.get_column("raw"))
-    return table, rejects
+    return table, rejects, header
+
+
+def _parse_csv(header: str, records: pl.Series, spec: SourceSpec) -> pl.DataFrame:
+    body = _joined(pl.concat([pl.Series([header], dtype=pl.String), records,
+                              pl.Series([""], dtype=pl.String)]))  # header, records, final newline
+    return pl.read_csv(io.BytesIO(body), infer_schema=False, separator=spec.delimiter,
+                       quote_char=QUOTE, has_header=True, raise_if_empty=False)
+
+
+def _parses_alone(header: str, record: str, spec: SourceSpec) -> bool:
+    try:
+        return _parse_csv(header, pl.Series([record], dtype=pl.String), spec).height == 1
+    except pl.exceptions.PolarsError:
+        return False
 
 
 def _check_unique_mapped_columns(spec: SourceSpec, header: str, path: Path) -> None:
