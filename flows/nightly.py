@@ -81,7 +81,7 @@ def stage_file_task(spec_path: str, file_path: str, cache_dir: str, cache_key: s
     settings = get_settings()
     ref, fx, as_of = load_reference(), normalise.default_fx(), parse_as_of(as_of_iso)
     rows_read, rejects = 0, []
-    # piece by piece (transforms.staging.stage_chunks): memory holds one ~32 MB piece of the file, not
+    # piece by piece (transforms.staging.stage_chunks): memory holds one ~16 MB piece of the file, not
     # all of it; each piece's kept rows are in row order and appended after the previous piece's
     with storage.appending_table(target / "observations.parquet", normalise.OBSERVATION_COLUMNS) as append:
         for staged in staging.stage_chunks(spec, Path(file_path)):

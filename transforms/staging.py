@@ -30,7 +30,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 import polars as pl
 
@@ -182,7 +182,7 @@ def _staged(table: pl.DataFrame, rejects: pl.DataFrame, spec: SourceSpec, path: 
 
 # --- a large file in pieces ------------------------------------------------------------------
 
-CHUNK_BYTES = 32 * 2**20  # ~90k postings of the synthetic boards: ~0.25 GB of working memory each
+CHUNK_BYTES = 16 * 2**20  # ~47k postings of the synthetic boards: ~0.2 GB of working memory each
 
 
 def stage_chunks(spec: SourceSpec, path: str | Path, chunk_bytes: int | None = None) -> Iterator[StagedFile]:
@@ -191,8 +191,10 @@ def stage_chunks(spec: SourceSpec, path: str | Path, chunk_bytes: int | None = N
     Pieces are cut at line ends (for CSV only where the running count of quote characters is even,
     i.e. between records, as `_records` groups them), row numbers continue from piece to piece, and
     each CSV piece is read under the file's header. Concatenated, the pieces' frames and rejects equal
-    `stage_file`'s (tested), with one difference for JSON lines: a mapped key that a piece never
-    contains is null there, and the file is a spec error only when no piece contains it.
+    `stage_file`'s (tested), with two differences for JSON lines, where each piece infers its own
+    types: a mapped key that a piece never contains is null there (the file is a spec error only when
+    no piece contains it), and a number key holding integers in one piece and decimals in another
+    reads "5" where the whole file would read "5.0" (the same number to every parser downstream).
 
     Files this cannot split exactly are staged whole (one piece): Parquet, a spec encoding other than
     UTF-8/auto, a UTF-16/32 byte-order mark, CSV with lone carriage returns as line ends, and any file
@@ -204,63 +206,73 @@ def stage_chunks(spec: SourceSpec, path: str | Path, chunk_bytes: int | None = N
             or path.stat().st_size <= chunk_bytes):
         yield stage_file(spec, path)
         return
-    data = path.read_bytes()
     csv = spec.format == "csv"
-    bounds = _piece_bounds(data, chunk_bytes, quoted=csv)
-    if (len(bounds) < 2 or any(data.startswith(bom) for bom, _ in UNICODE_BOMS)
-            or (csv and data.count(b"\r") != data.count(b"\r\n")) or not _all_utf8(data, bounds)):
-        del data
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        bounds, exact = _piece_bounds(handle, chunk_bytes, quoted=csv)
+        if len(bounds) < 2 or not exact or any(head.startswith(bom) for bom, _ in UNICODE_BOMS):
+            bounds = []
+        header: str | None = None
+        offset, seen, encoding = 0, set(), "utf-8"
+        for number, (start, end) in enumerate(bounds):
+            handle.seek(start)
+            lines, used = _decoded_lines(handle.read(end - start), "utf-8" if number else spec.encoding,
+                                         lone_cr=csv)
+            if csv:
+                if header is None:
+                    table, rejects, header = _read_csv_records(lines, spec, path)
+                else:
+                    table, rejects, _ = _read_csv_records(lines, spec, path, header=header)
+            else:
+                table, rejects = _read_jsonl_lines(lines, spec, path)
+            del lines
+            encoding = used if number == 0 else encoding
+            seen.update(table.columns)
+            piece = _staged(table, rejects, spec, path, encoding, row_offset=offset)
+            del table, rejects
+            offset += piece.rows_read
+            yield piece
+    if not bounds:
         yield stage_file(spec, path)
         return
-    header: str | None = None
-    offset, seen, encoding = 0, set(), "utf-8"
-    for number, (start, end) in enumerate(bounds):
-        lines, used = _decoded_lines(data[start:end], "utf-8" if number else spec.encoding, lone_cr=csv)
-        if csv:
-            if header is None:
-                table, rejects, header = _read_csv_records(lines, spec, path)
-            else:
-                table, rejects, _ = _read_csv_records(lines, spec, path, header=header)
-        else:
-            table, rejects = _read_jsonl_lines(lines, spec, path)
-        encoding = used if number == 0 else encoding
-        seen.update(table.columns)
-        piece = _staged(table, rejects, spec, path, encoding, row_offset=offset)
-        offset += piece.rows_read
-        yield piece
     _check_columns(spec, pl.DataFrame(schema={c: pl.String for c in sorted(seen)}), path)
 
 
-def _piece_bounds(data: bytes, chunk_bytes: int, *, quoted: bool) -> list[tuple[int, int]]:
-    """(start, end) byte ranges of about chunk_bytes, each ending after a newline (or at the end);
-    with `quoted`, only where the quote characters before it are even in number."""
-    bounds, start, size = [], 0, len(data)
+LINE_BLOCK = 1 << 16
+
+
+def _piece_bounds(handle: BinaryIO, chunk_bytes: int, *, quoted: bool) -> tuple[list[tuple[int, int]], bool]:
+    """(start, end) byte ranges of a file, about chunk_bytes each, each ending after a newline (or at
+    the end of the file); with `quoted`, only where the quote characters before it are even in
+    number. Read one piece at a time. Also whether the pieces can be read apart exactly: every piece
+    is valid UTF-8 (so the whole file is: pieces end at newlines) and, with `quoted` (CSV, where a
+    lone carriage return ends a line), no piece holds a carriage return outside a CR LF pair."""
+    size = handle.seek(0, io.SEEK_END)
+    bounds, exact, start = [], True, 0
     while start < size:
-        end = _line_end(data, min(start + chunk_bytes, size) - 1)
-        if quoted:
-            odd = data.count(b'"', start, end) % 2
-            while odd and end < size:
-                following = _line_end(data, end)
-                odd ^= data.count(b'"', end, following) % 2
-                end = following
-        bounds.append((start, end))
-        start = end
-    return bounds
+        handle.seek(start)
+        piece = bytearray(handle.read(chunk_bytes))
+        odd = piece.count(b'"') % 2 if quoted else 0
+        while (not piece.endswith(b"\n") or odd) and start + len(piece) < size:
+            handle.seek(start + len(piece))
+            more = handle.read(LINE_BLOCK)
+            newline = more.find(b"\n")
+            taken = more if newline < 0 else more[:newline + 1]
+            piece += taken
+            if quoted:
+                odd ^= taken.count(b'"') % 2
+        bounds.append((start, start + len(piece)))
+        start += len(piece)
+        if exact:
+            exact = _is_utf8(bytes(piece)) and not (quoted and piece.count(b"\r") != piece.count(b"\r\n"))
+    return bounds, exact
 
 
-def _line_end(data: bytes, position: int) -> int:
-    """The position after the first newline at or after `position` (the end of data if none)."""
-    newline = data.find(b"\n", position)
-    return len(data) if newline < 0 else newline + 1
-
-
-def _all_utf8(data: bytes, bounds: list[tuple[int, int]]) -> bool:
-    """Whether every piece (so the whole file: pieces end at newlines) is valid UTF-8."""
-    for start, end in bounds:
-        try:
-            pl.Series([data[start:end]], dtype=pl.Binary).cast(pl.String)
-        except pl.exceptions.PolarsError:
-            return False
+def _is_utf8(data: bytes) -> bool:
+    try:
+        pl.Series([data], dtype=pl.Binary).cast(pl.String)
+    except pl.exceptions.PolarsError:
+        return False
     return True
 
 

@@ -7,6 +7,7 @@ same reasons; and normalising piece by piece must give the same observations.
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import polars as pl
@@ -150,13 +151,15 @@ def test_files_that_cannot_be_cut_exactly_are_staged_whole(tmp_path):
 @given(data=st.lists(st.sampled_from([b"a", b",", b'"', b"\n", b"\r\n", b"xyz"]), max_size=40).map(b"".join),
        chunk=st.integers(1, 20), quoted=st.booleans())
 def test_pieces_cover_the_file_and_end_between_lines_and_records(data, chunk, quoted):
-    bounds = _piece_bounds(data, chunk, quoted=quoted)
+    bounds, exact = _piece_bounds(io.BytesIO(data), chunk, quoted=quoted)
     assert b"".join(data[s:e] for s, e in bounds) == data
     assert all(s < e for s, e in bounds)
     for _, end in bounds[:-1]:
         assert data[end - 1:end] == b"\n"
         if quoted:
             assert data[:end].count(b'"') % 2 == 0
+    lone_cr = data.count(b"\r") != data.count(b"\r\n")
+    assert exact == (not (quoted and lone_cr))  # every blob here is ASCII
 
 
 def test_a_record_the_csv_parser_refuses_is_rejected_not_a_crash(tmp_path):
