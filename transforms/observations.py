@@ -172,23 +172,7 @@ def decide(keyed: Sequence[pl.LazyFrame], *, outlier_rule_enabled: bool, outlier
     empty = Decisions(pl.DataFrame(schema=DUPLICATE_SCHEMA), pl.DataFrame(schema={"_part": pl.UInt32, "_idx": pl.UInt32}))
     if not keyed:
         return empty
-    hashed = pl.concat([
-        _narrow(part, ("source", "record_id")).select(
-            "_part", "_idx", pl.struct("source", "record_id").hash(20260101).alias("_h"))
-        for part in keyed
-    ]).collect()
-    # hashes seen more than once, by sorting the hashes (8 bytes a row) rather than a hash table of all rows
-    ordered = np.sort(hashed.get_column("_h").to_numpy())
-    repeated_hashes = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-    del ordered
-    repeated = hashed.join(pl.DataFrame({"_h": pl.Series(repeated_hashes, dtype=pl.UInt64)}), on="_h",
-                           how="semi").select("_part", "_idx")
-    del hashed
-    candidates = pl.concat([
-        _narrow(part, (*ROW_KEY, "record_id")).join(repeated.lazy(), on=["_part", "_idx"], how="semi")
-        for part in keyed
-    ]).collect()
-    same_id = same_record_id_duplicates(candidates)
+    same_id = same_record_id_duplicates(_repeated_ids(keyed))
 
     cross_parts, outlier_parts = [], []
     batches = _blocks(keyed)
@@ -216,6 +200,31 @@ def decide(keyed: Sequence[pl.LazyFrame], *, outlier_rule_enabled: bool, outlier
     duplicates = pl.concat([same_id, *cross_parts]).sort(ROW_KEY)
     outliers = pl.concat([empty.outliers, *outlier_parts]).sort("_part", "_idx")
     return Decisions(duplicates=duplicates, outliers=outliers)
+
+
+def _id_hash(part: pl.LazyFrame) -> pl.LazyFrame:
+    return _narrow(part, (*ROW_KEY, "record_id")).with_columns(
+        pl.struct("source", "record_id").hash(20260101).alias("_h"))
+
+
+def _repeated_ids(keyed: Sequence[pl.LazyFrame]) -> pl.DataFrame:
+    """The rows (ROW_KEY, record_id) whose (source, record_id) hash occurs more than once: every row
+    repeating a record id, plus the rare hash collision (`same_record_id_duplicates` compares the ids
+    themselves). Holds 8 bytes a row: the hashes, part by part into one array sorted in place (not a
+    hash table of all rows); a second pass over the parts picks the rows with a repeated hash."""
+    sizes = [part.select(pl.len()).collect().item() for part in keyed]
+    hashes = np.empty(sum(sizes), dtype=np.uint64)
+    at = 0
+    for part, size in zip(keyed, sizes):
+        hashes[at:at + size] = _id_hash(part).select("_h").collect().get_column("_h").to_numpy()
+        at += size
+    hashes.sort()
+    repeated = pl.DataFrame({"_h": pl.Series(np.unique(hashes[1:][hashes[1:] == hashes[:-1]]), dtype=pl.UInt64)})
+    del hashes
+    return pl.concat([
+        _id_hash(part).join(repeated.lazy(), on="_h", how="semi").select("_part", "_idx", *ROW_KEY, "record_id")
+        for part in keyed
+    ]).collect()
 
 
 BLOCK_ROWS = 1_000_000  # rows of one batch of (country, role) blocks decided together
