@@ -20,7 +20,6 @@ from transforms.reference import load_reference
 from transforms.specs import SpecError, load_spec, resolve_files
 from transforms.staging import _piece_bounds, stage_chunks, stage_file
 
-ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                          HealthCheck.function_scoped_fixture])
 AS_OF = "2026-03-01"
@@ -41,11 +40,21 @@ def _assert_same(spec, path: Path, chunk_bytes: int) -> int:
     return len(pieces)
 
 
+@pytest.fixture(scope="module")
+def market(tmp_path_factory) -> Path:
+    """A synthetic market like the embedded one (its three sources, all their pay and title shapes)."""
+    from transforms.synthetic import generate_market
+
+    out = tmp_path_factory.mktemp("pieces-market")
+    generate_market(rows=30_000, seed=7, out=out)
+    return out
+
+
 @pytest.mark.parametrize("source", ["salary_reports", "board_a", "board_b"])
-def test_embedded_sources_staged_and_normalised_in_pieces_equal_the_whole_file(source):
+def test_synthetic_sources_staged_and_normalised_in_pieces_equal_the_whole_file(market, source):
     from datetime import date
 
-    spec = load_spec(ROOT / "data" / "sources" / f"{source}.yaml")
+    spec = load_spec(market / "sources" / f"{source}.yaml")
     path = resolve_files(spec)[0]
     chunk_bytes = path.stat().st_size // 7  # 7-8 pieces
     assert _assert_same(spec, path, chunk_bytes) >= 7
