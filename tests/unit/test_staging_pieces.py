@@ -76,6 +76,18 @@ constants: {{year: "2024"}}
     return load_spec(folder / "s.yaml")
 
 
+def _assert_pieces_equal_whole_or_both_fail(spec, path: Path, chunk_bytes: int) -> None:
+    try:
+        whole = stage_file(spec, path)
+    except SpecError:
+        with pytest.raises(SpecError):
+            _joined(stage_chunks(spec, path, chunk_bytes=chunk_bytes))
+        return
+    frame, rejects = _joined(stage_chunks(spec, path, chunk_bytes=chunk_bytes))
+    assert frame.equals(whole.frame)
+    assert rejects.equals(whole.rejects)
+
+
 csv_lines = st.sampled_from([
     "Engineer,100,US", "Analyst,\"1,000\",CA", "\"Data\nScientist\",5,GB", "bad,row", "x,y,z,extra", "",
     "   ", "\"unclosed,3,US", "q\"\"x,1,\"DE\"", "Manager,\"multi\n\nline\",FR", "Développeur,9,FR", "a,b,\"c\"\"\"",
@@ -91,15 +103,7 @@ def test_csv_in_pieces_equals_the_whole_file(tmp_path, rows, newline, chunk, lea
     path = tmp_path / "d.csv"
     path.write_bytes((lead + newline.join(["title,pay,country", *rows]) + newline).encode("utf-8"))
     spec = _spec(tmp_path, "csv", "d.csv")
-    try:
-        whole = stage_file(spec, path)
-    except SpecError:
-        with pytest.raises(SpecError):
-            _joined(stage_chunks(spec, path, chunk_bytes=chunk))
-        return
-    frame, rejects = _joined(stage_chunks(spec, path, chunk_bytes=chunk))
-    assert frame.equals(whole.frame)
-    assert rejects.equals(whole.rejects)
+    _assert_pieces_equal_whole_or_both_fail(spec, path, chunk)
 
 
 json_lines = st.sampled_from([
@@ -114,15 +118,7 @@ def test_json_lines_in_pieces_equal_the_whole_file(tmp_path, rows, chunk):
     path = tmp_path / "d.jsonl"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     spec = _spec(tmp_path, "jsonl", "d.jsonl")
-    try:
-        whole = stage_file(spec, path)
-    except SpecError:
-        with pytest.raises(SpecError):
-            _joined(stage_chunks(spec, path, chunk_bytes=chunk))
-        return
-    frame, rejects = _joined(stage_chunks(spec, path, chunk_bytes=chunk))
-    assert frame.equals(whole.frame)
-    assert rejects.equals(whole.rejects)
+    _assert_pieces_equal_whole_or_both_fail(spec, path, chunk)
 
 
 def test_a_key_found_only_in_a_later_piece_is_null_in_earlier_ones_and_missing_everywhere_is_a_spec_error(tmp_path):
