@@ -207,22 +207,33 @@ def validate_tables(tables: Mapping[str, pl.DataFrame | pl.LazyFrame | Path | st
 
 
 def _write_partitioned(frame: pl.DataFrame | pl.LazyFrame, table_dir: Path, contract: TableContract,
-                       height: int) -> list[Path]:
+                       height: int, pieces: Path | None = None) -> list[Path]:
     """One Parquet file per partition key combination, keys in the folder names only.
 
-    A DataFrame is split in memory and each partition sorted by the grain. A LazyFrame (a table
-    given as files: observations at 10M rows and more) is streamed one partition at a time
-    (`sink_parquet`, hive pruning on a partitioned input), in the order of its files and rows, which
-    the producer writes in grain order (transforms.observations.write_observations): a streaming sort
-    would hold the partition in memory (1.4 GB for the largest one at 10M rows instead of 0.7 GB).
+    Every partition file is written by `storage.appending_table` in whole row groups, so its bytes
+    depend only on its rows, however they arrive:
+    - a DataFrame is split in memory and each partition sorted by the grain;
+    - `pieces`, the hive folder a LazyFrame was scanned from (observations at 10M rows and more:
+      `key=value/.../part-NNNNN.parquet`, written in grain order part by part by
+      transforms.observations.write_observations), is copied partition by partition, one piece at a
+      time in file-name order, which is grain order: memory holds one piece and one row group, not the
+      partition. Streaming the partition from the scan (`sink_parquet(maintain_order=True)`) held
+      about the whole partition: 7.1 GB for the largest one at 100M rows (BENCHMARKS.md, issue 9);
+    - any other LazyFrame is streamed one partition at a time in its own row order.
     """
     keys = list(contract.partition_by)
     if height == 0:
         empty = frame if isinstance(frame, pl.DataFrame) else frame.head(0).collect()
         return [storage.write_table(empty, table_dir / f"{contract.name}.parquet", sort_by=contract.grain)]
+    schema = dict(frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema)
+    for key in keys:
+        schema.pop(key)
+    folders = _piece_folders(pieces, keys) if pieces is not None and isinstance(frame, pl.LazyFrame) else None
     if isinstance(frame, pl.DataFrame):
         parts = frame.partition_by(keys, as_dict=True, include_key=False, maintain_order=True)
         values = sorted(parts, key=lambda row: tuple(str(value) for value in row))
+    elif folders is not None:
+        values = sorted(folders)
     else:
         values = sorted(frame.select(keys).unique().collect().rows(), key=lambda row: tuple(str(v) for v in row))
     written = []
@@ -234,24 +245,45 @@ def _write_partitioned(frame: pl.DataFrame | pl.LazyFrame, table_dir: Path, cont
                 raise ValueError(f"{contract.name}: partition value {key}={text!r} is not safe in a folder name")
             folder = folder / f"{key}={text}"
         target = folder / f"{contract.name}.parquet"
-        if isinstance(frame, pl.DataFrame):
-            written.append(storage.write_table(parts[key_values], target, sort_by=contract.grain))
-        else:
-            match = [pl.col(k).is_null() if v is None else pl.col(k) == v for k, v in zip(keys, key_values)]
-            written.append(storage.sink_table(frame.filter(*match).drop(keys), target))
+        with storage.appending_table(target, schema, whole_row_groups=True) as append:
+            if isinstance(frame, pl.DataFrame):
+                append(parts[key_values].sort(list(contract.grain), nulls_last=True, maintain_order=True))
+            elif folders is not None:
+                for piece in folders[key_values]:
+                    append(pl.read_parquet(piece, hive_partitioning=False))
+            else:
+                match = [pl.col(k).is_null() if v is None else pl.col(k) == v for k, v in zip(keys, key_values)]
+                for batch in frame.filter(*match).drop(keys).collect_batches(maintain_order=True):
+                    append(batch)
+        written.append(target)
     return written
 
 
+def _piece_folders(root: Path, keys: list[str]) -> dict[tuple[str, ...], list[Path]] | None:
+    """The Parquet files of a hive folder per partition (values as the folder names spell them, files in
+    name order), or None when the folder is not laid out as `key=value/...` over exactly `keys`."""
+    files = sorted(root.rglob("*.parquet"))
+    folders: dict[tuple[str, ...], list[Path]] = {}
+    for path in files:
+        parts = path.relative_to(root).parts[:-1]
+        if len(parts) != len(keys) or any(not part.startswith(f"{key}=") for part, key in zip(parts, keys)):
+            return None
+        folders.setdefault(tuple(part.split("=", 1)[1] for part in parts), []).append(path)
+    return folders or None
+
+
 def _write_snapshot(frames: Mapping[str, pl.DataFrame | pl.LazyFrame], target: Path,
-                    contracts: Mapping[str, TableContract], run_id: str) -> dict:
-    """Write every table under `target` and a manifest; return the manifest."""
+                    contracts: Mapping[str, TableContract], run_id: str,
+                    sources: Mapping[str, Path] | None = None) -> dict:
+    """Write every table under `target` and a manifest; return the manifest. `sources` names the hive
+    folder a lazy partitioned table was scanned from (see _write_partitioned)."""
     manifest: dict = {"run_id": run_id, "tables": {}}
     for name in sorted(frames):
         frame, contract = frames[name], contracts[name]
         table_dir = target / name
         height = _height(frame)
         if contract.partition_by:
-            files = _write_partitioned(frame, table_dir, contract, height)
+            files = _write_partitioned(frame, table_dir, contract, height, (sources or {}).get(name))
         else:
             files = [storage.write_table(_load(frame), table_dir / f"{name}.parquet", sort_by=contract.grain)]
         schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
@@ -488,7 +520,9 @@ def publish_snapshot(
         snapshot_id = _snapshot_id(snapshots, run_id)
         snapshot_dir = snapshots / snapshot_id
         staging = snapshots / f".staging-{snapshot_id}-{os.getpid()}"
-        manifest = _write_snapshot(frames, staging, contracts, run_id)
+        folders = {name: Path(value) for name, value in tables.items()
+                   if isinstance(value, (str, Path)) and Path(value).is_dir()}
+        manifest = _write_snapshot(frames, staging, contracts, run_id, folders)
         if report_files is not None:
             shutil.copytree(report_files, staging / REPORT_FILES_DIR)
         _checkpoint("parquet_written")

@@ -30,41 +30,58 @@ def write_table(frame: pl.DataFrame, path: str | Path, sort_by: Sequence[str] | 
     return path
 
 
-def sink_table(frame: pl.LazyFrame, path: str | Path) -> Path:
-    """Stream a lazy table into one Parquet file in its own row order (same settings as write_table,
-    same write-beside-then-rename); for tables too large to hold in memory."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    frame.sink_parquet(tmp, compression=PARQUET_COMPRESSION, row_group_size=ROW_GROUP_SIZE, statistics=True,
-                       maintain_order=True)
-    os.replace(tmp, path)
-    return path
-
-
 @contextmanager
-def appending_table(path: str | Path, schema: dict[str, pl.DataType]) -> Iterator[Callable[[pl.DataFrame], None]]:
+def appending_table(path: str | Path, schema: dict[str, pl.DataType], *,
+                    whole_row_groups: bool = False) -> Iterator[Callable[[pl.DataFrame], None]]:
     """`with appending_table(path, schema) as append:` frames appended one after another (each already
     in the table's order) into one Parquet file, written beside its name and renamed into place when
-    the block ends without an error; `schema` types the file when nothing was appended."""
+    the block ends without an error; `schema` types the file when nothing was appended.
+
+    By default each append is written as it comes (its own row groups). With `whole_row_groups`,
+    rows are buffered and written in row groups of exactly ROW_GROUP_SIZE rows (the last one
+    shorter), each from contiguous arrays: the file's bytes then depend only on its rows, not on how
+    they were cut into appends (a published partition is the same file whether written from one
+    frame or from many pieces), at the cost of holding up to one row group.
+    """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     writer = None
+    pending: list[pa.Table] = []
 
-    def append(frame: pl.DataFrame) -> None:
+    def write(table: pa.Table) -> None:
         nonlocal writer
-        if frame.height == 0:
-            return
-        table = frame.select(list(schema)).cast(schema).to_arrow(compat_level=pl.CompatLevel.oldest())
         if writer is None:
             writer = pq.ParquetWriter(tmp, table.schema, compression=PARQUET_COMPRESSION, write_statistics=True)
         writer.write_table(table, row_group_size=ROW_GROUP_SIZE)
 
+    def flush(final: bool) -> None:
+        table = pa.concat_tables(pending)
+        pending.clear()
+        full = table.num_rows if final else table.num_rows - table.num_rows % ROW_GROUP_SIZE
+        for offset in range(0, full, ROW_GROUP_SIZE):  # one contiguous copy of one row group at a time
+            write(table.slice(offset, min(ROW_GROUP_SIZE, full - offset)).combine_chunks())
+        if full < table.num_rows:
+            pending.append(table.slice(full))
+
+    def append(frame: pl.DataFrame) -> None:
+        if frame.height == 0:
+            return
+        table = frame.select(list(schema)).cast(schema).to_arrow(compat_level=pl.CompatLevel.oldest())
+        if not whole_row_groups:
+            write(table)
+            return
+        pending.append(table)
+        if sum(piece.num_rows for piece in pending) >= ROW_GROUP_SIZE:
+            flush(final=False)
+
     try:
         yield append
+        if pending:
+            flush(final=True)
     except BaseException:
         if writer is not None:
             writer.close()

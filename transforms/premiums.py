@@ -135,6 +135,7 @@ def _premium(beta: np.ndarray, se: np.ndarray) -> dict[str, np.ndarray]:
 
 CELL_SORT_KEY = ("country", "role_name", "role_label", "year")
 CHUNK_ROWS = 200_000
+LEVEL_CHUNK_ROWS = 1 << 20  # rows per step of _level_rows' passes over all rows
 
 
 class Rows(NamedTuple):
@@ -152,7 +153,7 @@ def _prepare(observations: pl.DataFrame | pl.LazyFrame, table: pl.DataFrame) -> 
     The fixed-effect cells (role_label x country x year, with role_name) are numbered first from their
     distinct values, in country, role_name, role_label, year order; each row then carries its cell's id
     and block id (country x role_name) instead of four strings, so that 10M rows take 24 bytes each.
-    Rows are sorted by fixed-effect id, log pay and indicator mask: rows tied on all three are
+    Rows are sorted by fixed-effect id, pay and indicator mask: rows tied on all three are
     interchangeable in every sum below, so the order (and every float) is fixed without a row id.
     Log pay is not kept: _log recomputes it from pay, the same bits.
     Returns the rows and the blocks (block_id, country, role_name, n_fe).
@@ -169,6 +170,10 @@ def _prepare(observations: pl.DataFrame | pl.LazyFrame, table: pl.DataFrame) -> 
       0.8 GB over the 0.4 GB of rows.
     The masks' scan alone peaked at 0.69 GB with each bit as contains().cast() * bit, 0.44 GB with
     when/then/otherwise.
+    At 100M rows every byte per row is 0.1 GB: the rows are sorted by pay, not by a collected log pay
+    (the same order but for pays whose logs tie, which no sum below tells apart), and each column is
+    replaced by its sorted copy one at a time, so the step holds about 40 bytes per row at its peak,
+    not 52 (0.70 -> 0.6 GB at 10M rows).
     """
     bits = [
         pl.when(pl.col("skills" if kind == "skill" else "certifications").list.contains(skill))
@@ -188,20 +193,21 @@ def _prepare(observations: pl.DataFrame | pl.LazyFrame, table: pl.DataFrame) -> 
     mask_of_row[masks["row"].to_numpy()] = masks["mask"].to_numpy()
     del masks
     cell_key = _cell_key(cells)
-    frame = (kept.select("row", cell_key.alias("cell_key"), "pay_annual_usd",
-                         pl.col("pay_annual_usd").log().alias("log_pay"))
-             .collect())
+    frame = kept.select("row", cell_key.alias("cell_key"), "pay_annual_usd").collect()
     mask = mask_of_row[frame.drop_in_place("row").to_numpy()]
     del mask_of_row
     cell_keys = cells.select(cell_key).to_series().to_numpy()
     by_key = np.argsort(cell_keys).astype(np.int32)
     fixed_effect_id = by_key[np.searchsorted(cell_keys[by_key], frame.drop_in_place("cell_key").to_numpy())]
     pay = frame.drop_in_place("pay_annual_usd").to_numpy()
-    order = _row_order(fixed_effect_id, frame.drop_in_place("log_pay").to_numpy(), mask)
     del frame
+    order = _row_order(fixed_effect_id, pay, mask)
     fixed_effect_id = fixed_effect_id[order]
+    pay = pay[order]
+    mask = mask[order]
+    del order
     rows = Rows(fixed_effect_id=fixed_effect_id, block_id=cells["block_id"].to_numpy()[fixed_effect_id],
-                pay=pay[order], mask=mask[order])
+                pay=pay, mask=mask)
     blocks = (cells.group_by("block_id")
               .agg(pl.col("country").first(), pl.col("role_name").first(), pl.len().alias("n_fe"))
               .sort("block_id"))
@@ -233,20 +239,18 @@ def _log(pay: np.ndarray) -> np.ndarray:
     return pl.Series(pay).log().to_numpy()
 
 
-def _within_log_pay(fixed_effect_id: np.ndarray, pay: np.ndarray) -> np.ndarray:
-    """Log pay minus its fixed-effect-cell mean (rows sorted by fixed_effect_id).
-
-    Polars averages the cells of an id flagged sorted as contiguous slices, which gives the means
-    published so far to the last bit; grouping the same id unflagged changes some in the last bit."""
-    return (
-        pl.DataFrame({"fixed_effect_id": fixed_effect_id, "log_pay": _log(pay)})
-        .select(pl.col("log_pay") - pl.col("log_pay").mean().over(pl.col("fixed_effect_id").set_sorted()))
-        .to_series().to_numpy()
-    )
+def _within_log_pay(fixed_effect_id: np.ndarray, block_id: np.ndarray, pay: np.ndarray) -> np.ndarray:
+    """Log pay minus its fixed-effect-cell mean (rows sorted by fixed_effect_id), chunk by chunk of whole
+    cells (_chunks): 8 bytes per row for the result and one chunk's temporaries. A Polars mean over
+    the cells of all rows at once held 36 bytes per row more (5.7 GB at the peak at 100M rows)."""
+    within = np.empty(len(pay))
+    for begin, end in _chunks(fixed_effect_id, block_id):
+        within[begin:end] = _within(_log(pay[begin:end])[:, None], fixed_effect_id[begin:end])[:, 0]
+    return within
 
 
-def _row_order(fixed_effect_id: np.ndarray, log_pay: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The permutation that sorts rows by fixed-effect id, then log pay, then mask.
+def _row_order(fixed_effect_id: np.ndarray, pay: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The permutation that sorts rows by fixed-effect id, then pay, then mask.
 
     A stable argsort on the id, then a lexsort inside each fixed-effect cell: 3.2 s at 10M rows and
     no memory beyond the permutation; one np.lexsort of all rows on the three keys takes 10 s, a
@@ -257,7 +261,7 @@ def _row_order(fixed_effect_id: np.ndarray, log_pay: np.ndarray, mask: np.ndarra
     for begin, end in zip(bounds[:-1], bounds[1:]):
         if end - begin > 1:
             cell = order[begin:end]
-            order[begin:end] = cell[np.lexsort((mask[cell], log_pay[cell]))]
+            order[begin:end] = cell[np.lexsort((mask[cell], pay[cell]))]
     return order
 
 
@@ -354,31 +358,57 @@ def _sample_variance(count: np.ndarray, s1: np.ndarray, s2: np.ndarray) -> np.nd
         return (s2 - s1 * s1 / count) / (count - 1)
 
 
+def _cell_log_sums(pay: np.ndarray, rows: np.ndarray | None, count: np.ndarray,
+                   shift: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell, the sum and the sum of squares of log pay minus `shift` over `rows` (positions into pay,
+    rising, `count` of them in each cell in cell order; None: all of pay), LEVEL_CHUNK_ROWS at a time."""
+    bounds = np.cumsum(count)
+    s1 = np.zeros(len(count))
+    s2 = np.zeros(len(count))
+    total = int(bounds[-1]) if len(count) else 0
+    for begin in range(0, total, LEVEL_CHUNK_ROWS):
+        stop = min(begin + LEVEL_CHUNK_ROWS, total)
+        cell = np.searchsorted(bounds, np.arange(begin, stop), side="right")
+        weights = _log(pay[begin:stop] if rows is None else pay[rows[begin:stop]]) - shift
+        s1 += np.bincount(cell, weights=weights, minlength=len(count))
+        s2 += np.bincount(cell, weights=np.square(weights, out=weights), minlength=len(count))
+    return s1, s2
+
+
+def _holders(mask: np.ndarray, bits: int) -> np.ndarray:
+    """Whether each row holds every indicator in `bits` (without a full-length integer temporary)."""
+    holder = np.empty(len(mask), dtype=bool)
+    for begin in range(0, len(mask), LEVEL_CHUNK_ROWS):
+        np.equal(mask[begin:begin + LEVEL_CHUNK_ROWS] & bits, bits, out=holder[begin:begin + LEVEL_CHUNK_ROWS])
+    return holder
+
+
 def _level_rows(prepared: Rows, cell_of_block: np.ndarray, cells: int, k: int,
                 pairs: list[tuple[int, int, int]]) -> dict[str, np.ndarray]:
     """Raw with/without statistics and top-decile shares of every indicator and pair, per cell of one level.
 
     Rows are sorted by cell then pay, so each cell is a slice, its top decile is the slice's tail and
     any subset of rows taken in order is grouped by cell. A holder's count and top-decile count per cell
-    are differences of positions in the holders' row indices, their log-pay sums one bincount each; the
-    non-holders' are the cell totals minus the holders'. Only the two medians need their own pass.
+    are differences of positions in the holders' row indices, their log-pay sums and sums of squares
+    one pass over the holders (_cell_log_sums); the non-holders' are the cell totals minus the
+    holders'. Only the two medians need their own pass.
 
-    Memory at 10M rows: beside the prepared rows, pay, mask and log pay sorted (0.23 GB) and one
-    indicator's row indices and weights at a time; the cell of each row only while the cell totals
-    are summed (the holders' cells are a np.repeat of their counts). Keeping every sorted and squared
-    vector, the top-decile flags and each holder's cells took 0.82 GB over the prepared rows (1.5 GB
-    peak RSS, level with _prepare's), now 0.46 GB, bit for bit the same sums (bincount adds in row
-    order).
+    Memory: beside the prepared rows (24 bytes per row), the level's sorted pay and mask (16) and,
+    one indicator at a time, its holder flags (1) and the row positions of its holders or of the
+    others (8 at most): about 49 bytes per row at the peak. Log pay is never held for all rows
+    (sums of logs go chunk by chunk); neither are the row's cell nor a full-length `mask & bits`.
+    It held 77 bytes per row before (0.93 GB peak RSS at 10M rows, 6.7 GB at 100M: BENCHMARKS.md).
     """
-    cell = cell_of_block[prepared.block_id]
+    cell = cell_of_block.astype(np.int32)[prepared.block_id]
     order = np.lexsort((prepared.pay, cell))
     n_cell = np.bincount(cell, minlength=cells)
     del cell
     pay = prepared.pay[order]
     mask = prepared.mask[order]
     del order
-    log_pay = _log(pay)
-    log_pay = log_pay - (log_pay.mean() if len(log_pay) else 0.0)  # variance is shift-free; smaller round-off
+    # variance is shift-free; subtracting the mean log pay leaves less round-off in s2 - s1^2 / n
+    shift = (sum(float(_log(pay[begin:begin + LEVEL_CHUNK_ROWS]).sum())
+                 for begin in range(0, len(pay), LEVEL_CHUNK_ROWS)) / len(pay)) if len(pay) else 0.0
     end = np.cumsum(n_cell)
     start = end - n_cell
     # numpy's linear 0.9 quantile of each cell's pay
@@ -392,29 +422,26 @@ def _level_rows(prepared: Rows, cell_of_block: np.ndarray, cells: int, k: int,
     top_start = np.array([begin + np.searchsorted(pay[begin:stop], limit)
                           for begin, stop, limit in zip(start, end, threshold)], dtype=np.int64)
     n_top = (end - top_start).astype(np.float64)
-    cell = np.repeat(np.arange(cells), n_cell)
-    total_s1 = np.bincount(cell, weights=log_pay, minlength=cells)
-    total_s2 = np.bincount(cell, weights=np.square(log_pay), minlength=cells)
-    del cell
+    total_s1, total_s2 = _cell_log_sums(pay, None, n_cell, shift)
     columns = [1 << j for j in range(k)] + [(1 << a) | (1 << b) for a, b, _ in pairs]
     out: dict[str, list] = {key: [] for key in ("n_with", "median_with", "median_without", "var_with",
                                                  "var_without", "top_with")}
     for bits in columns:
-        holder = (mask & bits) == bits
+        holder = _holders(mask, bits)
         rows = np.flatnonzero(holder)
         n_with = np.searchsorted(rows, end) - np.searchsorted(rows, start)
         out["n_with"].append(n_with)
         out["median_with"].append(_middle(pay, rows, n_with))
         out["top_with"].append((np.searchsorted(rows, end) - np.searchsorted(rows, top_start)).astype(np.float64))
-        weights = log_pay[rows]
+        s1, s2 = _cell_log_sums(pay, rows, n_with, shift)
         del rows
-        holder_cell = np.repeat(np.arange(cells), n_with)
-        s1 = np.bincount(holder_cell, weights=weights, minlength=cells)
-        s2 = np.bincount(holder_cell, weights=np.square(weights, out=weights), minlength=cells)
-        del holder_cell, weights
         out["var_with"].append(_sample_variance(n_with, s1, s2))
         out["var_without"].append(_sample_variance(n_cell - n_with, total_s1 - s1, total_s2 - s2))
-        out["median_without"].append(_middle(pay, np.flatnonzero(~holder), n_cell - n_with))
+        np.logical_not(holder, out=holder)
+        others = np.flatnonzero(holder)
+        del holder
+        out["median_without"].append(_middle(pay, others, n_cell - n_with))
+        del others
     stacked = {key: np.column_stack(v) if v else np.zeros((cells, 0)) for key, v in out.items()}
     return {**stacked, "n": n_cell, "n_top": n_top, "threshold": threshold}
 
@@ -454,7 +481,7 @@ def skill_premiums(observations: pl.DataFrame | pl.LazyFrame, min_n_with: int) -
     levels = _cell_index(blocks)
     raws = [_level_rows(rows, cell_of_block, len(labels), k, pairs) for cell_of_block, labels in levels]
     fixed_effect_id, block_id, mask = rows.fixed_effect_id, rows.block_id, rows.mask
-    within_y = _within_log_pay(fixed_effect_id, rows.pay)
+    within_y = _within_log_pay(fixed_effect_id, block_id, rows.pay)
     del rows
 
     # pass 1: within X'X, X'y, rows and fixed-effect cells per block
