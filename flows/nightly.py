@@ -27,7 +27,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from rich.console import Console
 
 from market_intel import storage
-from market_intel.runinfo import code_digest, run_identity, run_lock
+from market_intel.runinfo import code_digest, current_rss_mb, release_freed_memory, run_identity, run_lock
 from market_intel.settings import Settings, get_settings, parse_as_of
 from transforms import specs as spec_mod
 
@@ -52,7 +52,10 @@ class StageTimer:
     def record(self, stage: str, started: float) -> None:
         self.timings[stage] = round(time.perf_counter() - started, 3)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-        PROGRESS.log(f"[bold]{stage}[/bold] done in {self.timings[stage]:.1f} s (peak RSS so far {peak_mb:,.0f} MB)")
+        release_freed_memory()  # the next step starts from what is held, not from what was freed
+        now_mb = current_rss_mb()
+        now = f"RSS now {now_mb:,.0f} MB, " if now_mb is not None else ""
+        PROGRESS.log(f"[bold]{stage}[/bold] done in {self.timings[stage]:.1f} s ({now}peak RSS so far {peak_mb:,.0f} MB)")
         if stage == self.fault_after:  # reliability tests: die like a killed machine, mid-run
             os.kill(os.getpid(), signal.SIGKILL)
 
@@ -162,6 +165,7 @@ def premiums_task(observations_path: str, work_dir: str) -> str:
     from transforms.premiums import build_skill_premiums
 
     frame = build_skill_premiums(Path(observations_path), get_settings())
+    release_freed_memory()  # its numpy buffers, freed into this worker thread's heap
     frame = stable_floats(frame)
     return str(storage.write_table(frame, Path(work_dir) / "skill_premiums.parquet",
                                    sort_by=["role_label", "region", "skill", "method"]))

@@ -78,3 +78,30 @@ def run_lock(out_dir: Path, wait_seconds: float = 0.0) -> Iterator[None]:
         handle.truncate()
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
+
+
+def current_rss_mb() -> float | None:
+    """This process's resident memory now, in MiB (None where /proc is not there)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def release_freed_memory() -> None:
+    """Hand memory the C heap holds free back to the system (glibc malloc_trim; nothing elsewhere).
+
+    numpy's buffers (skill premiums) are freed into glibc's heaps, one per thread that used them (tasks
+    run on a pool of threads), and those keep them unless trimmed: at 10M rows the run's RSS going
+    into a step was ~0.1 GB per thread above what it held (measured in benchmarks/, issue 9).
+    Polars' and Arrow's allocators return theirs on their own.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(name).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):
+        pass

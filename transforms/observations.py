@@ -419,8 +419,17 @@ def company_key(expr: pl.Expr) -> pl.Expr:
 
 
 def cross_posted_duplicates(observations: pl.DataFrame, *, window_days: int, pay_tolerance: float) -> pl.DataFrame:
-    """Postings repeating an earlier posting of the same job (see the module docstring, rule 2)."""
+    """Postings repeating an earlier posting of the same job (see the module docstring, rule 2).
+
+    Candidate pairs are joined on the blocking keys and a period of `window_days + 1` days: an earlier
+    posting within the window lies in the same period or the one before, so each row is paired only
+    with the rows of its bucket posted in those two periods (each earlier row is offered under its own
+    period and the next). Joining on the blocking keys alone paired every two postings of a bucket
+    over all dates: quadratic in a bucket's size, 65M pairs at 10M rows and 100x that at 100M
+    (5 GB in one batch of the observations step; BENCHMARKS.md, issue 9). The pairs kept are the same.
+    """
     blocking = ["_company", "role", "_seniority", "country_code", "_subdivision", "_city"]
+    period_days = max(int(window_days), 0) + 1
     candidates = (
         observations.lazy()
         .filter((pl.col("kind") == "job_posting") & pl.col("posted_date").is_not_null()
@@ -431,22 +440,24 @@ def cross_posted_duplicates(observations: pl.DataFrame, *, window_days: int, pay
             pl.col("subdivision_code").fill_null("").alias("_subdivision"),
             pl.col("city").fill_null("").alias("_city"),
             (pl.col("posted_date") - pl.duration(days=window_days)).alias("_window_start"),
+            pl.col("posted_date").cast(pl.Int32).floordiv(period_days).alias("_period"),
         )
         .sort("posted_date", *ROW_KEY)
         .with_row_index("_order")
-        .select(*blocking, *ROW_KEY, "record_id", "posted_date", "_window_start", "pay_annual_usd", "_order")
+        .select(*blocking, "_period", *ROW_KEY, "record_id", "posted_date", "_window_start", "pay_annual_usd",
+                "_order")
     )
     earlier = candidates.select(
-        *[pl.col(c).alias(f"{c}_e") for c in blocking],
+        *blocking, "_period",
         pl.col("record_id").alias("record_id_e"), pl.col("posted_date").alias("posted_date_e"),
         pl.col("pay_annual_usd").alias("pay_e"), pl.col("_order").alias("_order_e"),
     )
-    pairs = candidates.join_where(
-        earlier,
-        *[pl.col(c) == pl.col(f"{c}_e") for c in blocking],
-        pl.col("_order_e") < pl.col("_order"),
-        pl.col("posted_date_e") >= pl.col("_window_start"),
-    ).filter((pl.col("pay_annual_usd") - pl.col("pay_e")).abs() <= pay_tolerance * pl.col("pay_e"))
+    offered = pl.concat([earlier, earlier.with_columns(pl.col("_period") + 1)])
+    pairs = (
+        candidates.join(offered, on=[*blocking, "_period"], how="inner")
+        .filter(pl.col("_order_e") < pl.col("_order"), pl.col("posted_date_e") >= pl.col("_window_start"),
+                (pl.col("pay_annual_usd") - pl.col("pay_e")).abs() <= pay_tolerance * pl.col("pay_e"))
+    )
     return (
         pairs.group_by(*ROW_KEY, "record_id")
         .agg(pl.col("record_id_e").sort_by("_order_e").first().alias("duplicate_of"))

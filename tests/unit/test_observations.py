@@ -238,3 +238,54 @@ def test_deciding_by_blocks_and_writing_part_by_part_equals_deciding_on_all_rows
     assert pl.read_parquet(written.duplicates).equals(expected_dups)
     assert written.accounting.equals(in_memory.accounting)
     assert written.rows == expected.height
+
+
+def brute_force_cross_posts(frame: pl.DataFrame, window_days: int, pay_tolerance: float) -> list[tuple]:
+    """Rule 2 by its definition, row against every earlier row (pure Python): each posting whose
+    bucket (company key, role, seniority, place) holds an earlier posting (by date, then row key) at
+    most `window_days` before it with pay within the tolerance points at the first such posting."""
+    rows = [r for r in frame.with_columns(company_key(pl.col("company")).alias("_company")).to_dicts()
+            if r["kind"] == "job_posting" and r["posted_date"] is not None and r["company"] is not None
+            and r["pay_annual_usd"] is not None]
+    rows.sort(key=lambda r: (r["posted_date"], r["source"], r["source_file"], r["row_number"]))
+    bucket = ("_company", "role", "seniority", "country_code", "subdivision_code", "city")
+    found = []
+    for i, row in enumerate(rows):
+        for earlier in rows[:i]:
+            if (all(earlier[c] == row[c] and row[c] is not None for c in ("_company", "role", "country_code"))
+                    and all((earlier[c] or "") == (row[c] or "") for c in bucket[3:] + ("seniority",))
+                    and (row["posted_date"] - earlier["posted_date"]).days <= window_days
+                    and abs(row["pay_annual_usd"] - earlier["pay_annual_usd"]) <= pay_tolerance * earlier["pay_annual_usd"]):
+                found.append((row["source"], row["source_file"], row["row_number"], row["record_id"], earlier["record_id"]))
+                break
+    return sorted(found)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("window_days", [0, 1, 7, 30])
+def test_cross_posts_found_by_period_buckets_equal_the_pairwise_definition(seed, window_days):
+    """Postings over a few windows' days, across period edges (and before 1970, where integer division
+    of negative day numbers matters), a few companies spelled several ways, pays near the tolerance."""
+    import random
+
+    from transforms.observations import cross_posted_duplicates
+
+    rng = random.Random(seed)
+    starts = [date(1969, 12, 1), date(2024, 4, 20)]
+    span = max(8, 3 * (window_days + 1))
+    rows = []
+    for i in range(160):
+        start = rng.choice(starts)
+        rows.append({
+            "source": rng.choice(["a", "b"]), "record_id": f"r{i}",
+            "kind": "job_posting" if rng.random() < 0.9 else "salary_report",
+            "company": rng.choice(["Acme Inc.", "ACME", "acme, llc", "Globex", None]),
+            "seniority": rng.choice(["Senior", None]), "city": rng.choice(["Austin, Texas, United States", None]),
+            "posted_date": date.fromordinal(start.toordinal() + rng.randrange(span)) if rng.random() < 0.95 else None,
+            "pay_annual_usd": rng.choice([100_000.0, 104_000.0, 105_000.0, 95_238.0, 110_000.0]),
+        })
+    frame = obs(rows)
+    got = cross_posted_duplicates(frame, window_days=window_days, pay_tolerance=0.05)
+    expected = brute_force_cross_posts(frame, window_days, 0.05)
+    assert len(expected) > 10  # not a trivial case
+    assert sorted(got.select("source", "source_file", "row_number", "record_id", "duplicate_of").rows()) == expected
