@@ -18,6 +18,7 @@ import shutil
 import signal
 import time
 from dataclasses import dataclass, field
+from typing import Any, Callable
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -27,7 +28,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from rich.console import Console
 
 from market_intel import storage
-from market_intel.runinfo import code_digest, current_rss_mb, release_freed_memory, run_identity, run_lock
+from market_intel.runinfo import (PeakMeter, code_digest, current_rss_mb, release_freed_memory, run_identity,
+                                  run_lock)
 from market_intel.settings import Settings, get_settings, parse_as_of
 from transforms import specs as spec_mod
 
@@ -43,21 +45,47 @@ STAGE_WORKERS = max(1, int(os.environ.get("MARKET_INTEL_STAGE_WORKERS", "2")))
 
 @dataclass
 class StageTimer:
-    """Wall time per stage, recorded in `runs`."""
+    """Wall time per stage, recorded in `runs`; in the progress log also the peak RSS within each stage
+    (a PeakMeter from `start` to `record`, which starts the next one; `close` stops the last)."""
 
     timings: dict[str, float] = field(default_factory=dict)
 
     fault_after: str | None = None
+    meter: PeakMeter | None = None
+
+    def start(self) -> None:
+        """Measure the peak RSS of the step that begins now (logged by `record`)."""
+        self.meter = PeakMeter().__enter__()
 
     def record(self, stage: str, started: float) -> None:
         self.timings[stage] = round(time.perf_counter() - started, 3)
+        during = ""
+        if self.meter is not None:
+            self.meter.__exit__(None, None, None)
+            during = f"peak RSS in the step {self.meter.peak_mb:,.0f} MB, "
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
         release_freed_memory()  # the next step starts from what is held, not from what was freed
         now_mb = current_rss_mb()
-        now = f"RSS now {now_mb:,.0f} MB, " if now_mb is not None else ""
-        PROGRESS.log(f"[bold]{stage}[/bold] done in {self.timings[stage]:.1f} s ({now}peak RSS so far {peak_mb:,.0f} MB)")
+        now = f"RSS after it {now_mb:,.0f} MB, " if now_mb is not None else ""
+        PROGRESS.log(f"[bold]{stage}[/bold] done in {self.timings[stage]:.1f} s "
+                     f"({during}{now}peak RSS so far {peak_mb:,.0f} MB)")
         if stage == self.fault_after:  # reliability tests: die like a killed machine, mid-run
             os.kill(os.getpid(), signal.SIGKILL)
+        self.start()
+
+    def close(self) -> None:
+        if self.meter is not None:
+            self.meter.__exit__(None, None, None)
+            self.meter = None
+
+
+def metered(name: str, call: Callable[[], Any]) -> Any:
+    """`call()`, logging its seconds and the peak RSS while it ran (one step inside a stage)."""
+    started = time.perf_counter()
+    with PeakMeter() as meter:
+        result = call()
+    PROGRESS.log(f"  {name} done in {time.perf_counter() - started:.1f} s (peak RSS in it {meter.peak_mb:,.0f} MB)")
+    return result
 
 
 # --------------------------------------------------------------------------- staging
@@ -255,17 +283,22 @@ def nightly(as_of: str | None = None, sources: list[str] | None = None, out_dir:
     settings = get_settings()
     out = Path(out_dir or settings.out_dir).resolve()
     with run_lock(out, wait_seconds=lock_wait_seconds):
-        return _run(parse_as_of(as_of), sources, out, full_refresh, settings)
+        timer = StageTimer(fault_after=settings.fault_after_stage)
+        timer.start()
+        try:
+            return _run(parse_as_of(as_of), sources, out, full_refresh, settings, timer)
+        finally:
+            timer.close()
 
 
 # every stage's wall seconds of the newest run, publish included: DIR/.work/last_run_timings.json
 LAST_RUN_TIMINGS = "last_run_timings.json"
 
 
-def _run(as_of_date: date, sources: list[str] | None, out: Path, full_refresh: bool, settings: Settings) -> dict:
+def _run(as_of_date: date, sources: list[str] | None, out: Path, full_refresh: bool, settings: Settings,
+         timer: StageTimer) -> dict:
     logger = get_run_logger()
     started_at = datetime.now(timezone.utc)
-    timer = StageTimer(fault_after=settings.fault_after_stage)
 
     t0 = time.perf_counter()
     spec_paths = discover_specs(sources, settings)
@@ -302,10 +335,12 @@ def _run(as_of_date: date, sources: list[str] | None, out: Path, full_refresh: b
     # cores (78-107 s against 35 s at 1M rows, BENCHMARKS.md); on Dask each still runs on a worker
     paths = dict(obs_paths)
     observations_partitioned = paths.pop("observations_partitioned")
-    paths["role_region_stats"] = stats_task.submit(obs_paths["observations"], str(work_dir)).result()
-    paths["skill_premiums"] = premiums_task.submit(obs_paths["observations"], str(work_dir)).result()
-    paths["demand_signals"] = demand_task.submit(obs_paths["observations"], str(work_dir),
-                                                 as_of_date.isoformat()).result()
+    paths["role_region_stats"] = metered("role_region_stats", lambda: stats_task.submit(
+        obs_paths["observations"], str(work_dir)).result())
+    paths["skill_premiums"] = metered("skill_premiums", lambda: premiums_task.submit(
+        obs_paths["observations"], str(work_dir)).result())
+    paths["demand_signals"] = metered("demand_signals", lambda: demand_task.submit(
+        obs_paths["observations"], str(work_dir), as_of_date.isoformat()).result())
     timer.record("marts", t0)
 
     t0 = time.perf_counter()

@@ -105,3 +105,30 @@ def release_freed_memory() -> None:
         ctypes.CDLL(name).malloc_trim(0)
     except (OSError, AttributeError, TypeError):
         pass
+
+
+class PeakMeter:
+    """`with PeakMeter() as meter: ...` then `meter.peak_mb`: the highest RSS of this process seen while
+    the block ran (sampled every `interval` seconds by a thread; ru_maxrss only gives the peak since
+    the process started, which hides which step of a run set it)."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        import threading
+
+        self.interval = interval
+        self.peak_mb: float = current_rss_mb() or 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="peak-meter", daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.peak_mb = max(self.peak_mb, current_rss_mb() or 0.0)
+
+    def __enter__(self) -> "PeakMeter":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb, current_rss_mb() or 0.0)

@@ -1,14 +1,28 @@
-"""runinfo's memory helpers: RSS now, and freed C-heap memory handed back between steps."""
+"""runinfo's memory helpers: RSS now, the peak within a block, freed C-heap memory handed back.
+
+The measurements run in a fresh interpreter: in the test process, heap left over by earlier tests
+would be reused by the allocations below and hide them from RSS."""
 from __future__ import annotations
 
+import json
 import resource
+import subprocess
 import sys
-import threading
+import textwrap
 
-import numpy as np
 import pytest
 
-from market_intel.runinfo import current_rss_mb, release_freed_memory
+from market_intel.runinfo import current_rss_mb
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and glibc malloc_trim")
+
+
+def measure(body: str) -> dict:
+    script = "import json, threading, time\nimport numpy as np\n" \
+             "from market_intel.runinfo import PeakMeter, current_rss_mb, release_freed_memory\n" \
+             + textwrap.dedent(body)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_rss_now_is_positive_and_at_most_the_peak():
@@ -16,17 +30,34 @@ def test_rss_now_is_positive_and_at_most_the_peak():
     assert now is not None and 10 < now <= resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 + 1
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc_trim")
+@linux_only
 def test_memory_a_worker_thread_freed_is_returned_after_release():
-    def work():  # 64 KB buffers come from the thread's heap (below the mmap threshold)
-        buffers = [np.ones(8_000) for _ in range(5_000)]  # 320 MB
-        del buffers
+    got = measure("""
+        def work():  # 64 KB buffers come from the thread's heap (below the mmap threshold): 320 MB
+            buffers = [np.ones(8_000) for _ in range(5_000)]
+            del buffers
+        before = current_rss_mb()
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+        held = current_rss_mb() - before
+        release_freed_memory()
+        print(json.dumps({"held": held, "kept": current_rss_mb() - before}))
+    """)
+    assert got["held"] > 150 and got["kept"] < 50, got
 
-    before = current_rss_mb()
-    thread = threading.Thread(target=work)
-    thread.start()
-    thread.join()
-    held = current_rss_mb() - before
-    release_freed_memory()
-    kept = current_rss_mb() - before
-    assert held > 150 and kept < 50, (held, kept)
+
+@linux_only
+def test_the_peak_meter_sees_a_short_lived_allocation_inside_its_block_only():
+    got = measure("""
+        before = current_rss_mb()
+        with PeakMeter(interval=0.01) as meter:
+            block = np.ones(40_000_000)  # 320 MB, touched
+            block += 1
+            time.sleep(0.1)
+            del block
+        with PeakMeter(interval=0.01) as quiet:
+            pass
+        print(json.dumps({"peak": meter.peak_mb - before, "quiet": quiet.peak_mb - before}))
+    """)
+    assert got["peak"] > 250 and got["quiet"] < 50, got
