@@ -194,7 +194,7 @@ def random_parts(seed: int, parts: int = 3, rows: int = 400) -> list[pl.DataFram
     return out
 
 
-@pytest.mark.parametrize("seed, block_rows", [(1, None), (2, 150), (3, 1)])
+@pytest.mark.parametrize("seed, block_rows", [(1, None), (2, 150), (3, 1), (4, 70)])
 def test_deciding_by_blocks_and_writing_part_by_part_equals_deciding_on_all_rows(seed, block_rows, tmp_path,
                                                                                  monkeypatch):
     from transforms import observations
@@ -203,7 +203,17 @@ def test_deciding_by_blocks_and_writing_part_by_part_equals_deciding_on_all_rows
 
     if block_rows:  # many small batches of (country, role) blocks instead of one
         monkeypatch.setattr(observations, "BLOCK_ROWS", block_rows)
-        assert len(observations._blocks(observations._keyed_parts(random_parts(seed)))) > 3
+        batches = observations._blocks(observations._keyed_parts(random_parts(seed)))
+        assert len(batches) > 3
+        # (country, role) blocks larger than a batch are cut by seniority and subdivision: the outlier
+        # rule must still judge each block whole, across the batches holding it
+        spans = pl.concat([b.select("country_code", "role").unique().with_columns(pl.lit(n).alias("batch"))
+                           for n, b in enumerate(batches)]).group_by("country_code", "role").len()
+        assert spans.get_column("len").max() > 1
+        judged: list[int] = []  # rows the outlier rule is given at once: one batch and one open block at most
+        original = observations.flag_outliers
+        monkeypatch.setattr(observations, "flag_outliers",
+                            lambda frame, **kw: judged.append(frame.height) or original(frame, **kw))
 
     parts = random_parts(seed)
     read_counts = {}
@@ -238,6 +248,9 @@ def test_deciding_by_blocks_and_writing_part_by_part_equals_deciding_on_all_rows
     assert pl.read_parquet(written.duplicates).equals(expected_dups)
     assert written.accounting.equals(in_memory.accounting)
     assert written.rows == expected.height
+    if block_rows:
+        largest_block = pl.concat(parts).group_by("country_code", "role").len().get_column("len").max()
+        assert len(judged) > 1 and max(judged) <= largest_block + block_rows
 
 
 def brute_force_cross_posts(frame: pl.DataFrame, window_days: int, pay_tolerance: float) -> list[tuple]:
