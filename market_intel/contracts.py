@@ -675,6 +675,11 @@ def _example_key(frame: pl.DataFrame | pl.LazyFrame, failing: pl.Expr, key: Sequ
 
 GRAIN_HASH_SEED = 20260301
 LAZY_CHECK_ROWS = 250_000  # a LazyFrame's row-wise checks run on batches of this many rows
+# ... and on a few columns per pass: Polars' streaming engine buffers batches of every column read
+# (all 39 of observations at 100M rows: 3.7 GB for `collect_batches`, 23 GB for one streaming select of
+# the sums; 3 columns: 0.65 GB). The check of observations at 100M: 5.6 GB before, 2.2 GB with 4 columns a
+# pass (2.8 GB with 8), 48 s either way
+LAZY_CHECK_COLUMNS = 4
 
 
 def check_contract(name: str, frame: pl.DataFrame | pl.LazyFrame,
@@ -709,9 +714,8 @@ def check_contract(name: str, frame: pl.DataFrame | pl.LazyFrame,
     lazy = isinstance(frame, pl.LazyFrame)
     if contract.grain and set(contract.grain) <= usable:
         # a LazyFrame's grain is checked on a 64-bit hash of the key (8 bytes a row, not the key's
-        # strings) and, only when some hash repeats, exactly on the rows that share one
-        grain_check = (pl.struct(list(contract.grain)).hash(GRAIN_HASH_SEED).is_duplicated() if lazy
-                       else pl.struct(list(contract.grain)).is_duplicated())
+        # strings) and, only when some hash repeats, exactly on the rows that share one (_lazy_counts)
+        grain_check = pl.struct(list(contract.grain)).is_duplicated()
         checks.append((", ".join(contract.grain), "unique grain", "rows share the same key", grain_check))
     for row_rule in contract.rules:
         if set(row_rule.columns) <= usable:
@@ -720,19 +724,8 @@ def check_contract(name: str, frame: pl.DataFrame | pl.LazyFrame,
     if not checks:
         return violations
 
-    if lazy:  # row-wise sums stream; the grain's is_duplicated needs all keys at once, so it runs alone
-        counts = tuple(
-            frame.select(failing.sum()).collect().item() if rule_name == "unique grain" else None
-            for _, rule_name, _, failing in checks)
-        row_wise = [(index, failing) for index, (_, rule_name, _, failing) in enumerate(checks)
-                    if rule_name != "unique grain"]
-        sums = [0] * len(row_wise)
-        for batch in frame.collect_batches(chunk_size=LAZY_CHECK_ROWS, maintain_order=False):
-            row = batch.select([failing.sum().alias(f"check_{index}") for index, failing in row_wise]).row(0)
-            sums = [total + (value or 0) for total, value in zip(sums, row)]
-        counts = list(counts)
-        for (index, _), value in zip(row_wise, sums):
-            counts[index] = value
+    if lazy:  # row-wise sums and the grain's hashes, batch by batch (see _lazy_counts)
+        counts, checks = _lazy_counts(frame, checks, list(contract.grain))
     else:
         counts = (
             frame.lazy()
@@ -752,6 +745,56 @@ def check_contract(name: str, frame: pl.DataFrame | pl.LazyFrame,
             example = _example_key(frame_for_example, failing, contract.grain)
             violations.append(Violation(name, column, rule_name, detail, int(count), example))
     return violations
+
+
+def _lazy_counts(frame: pl.LazyFrame, checks: list[tuple[str, str, str, pl.Expr]],
+                 grain: list[str]) -> tuple[list[int], list[tuple[str, str, str, pl.Expr]]]:
+    """Failing-row counts of `checks` over a LazyFrame, one batch of rows and a few columns at a time.
+
+    The grain is checked on a 64-bit hash of the key: every batch's hashes go into one array (8 bytes a
+    row), sorted in place; the count is the rows whose hash repeats, and the grain check of the
+    returned checks becomes "the hash is one of the repeated ones", so that the caller re-checks
+    exactly those rows on their keys. `is_duplicated` over the whole scan held the key struct, the
+    hashes and a hash table of every row at once: 7.0 GB for observations at 100M rows (BENCHMARKS.md).
+    """
+    import numpy as np
+
+    grain_at = next((i for i, check in enumerate(checks) if check[1] == "unique grain"), None)
+    key_hash = pl.struct(grain).hash(GRAIN_HASH_SEED)
+    passes: list[tuple[set[str], list[tuple[int, pl.Expr]]]] = []  # (columns, checks) read together
+    for index, (_, rule_name, _, failing) in enumerate(checks):
+        columns = set(grain) if rule_name == "unique grain" else set(failing.meta.root_names())
+        fits = next((p for p in passes if len(p[0] | columns) <= LAZY_CHECK_COLUMNS), None)
+        if fits is None:
+            passes.append((set(columns), [(index, failing)]))
+        else:
+            fits[0].update(columns)
+            fits[1].append((index, failing))
+    hashes = np.empty(frame.select(pl.len()).collect().item() if grain_at is not None else 0, dtype=np.uint64)
+    filled = 0
+    sums: dict[int, int] = {}
+    for columns, in_pass in passes:
+        row_wise = [(index, failing) for index, failing in in_pass if index != grain_at]
+        for batch in frame.select(sorted(columns)).collect_batches(chunk_size=LAZY_CHECK_ROWS, maintain_order=False):
+            if row_wise:
+                row = batch.select([failing.sum().alias(f"check_{index}") for index, failing in row_wise]).row(0)
+                for (index, _), value in zip(row_wise, row):
+                    sums[index] = sums.get(index, 0) + (value or 0)
+            if len(row_wise) < len(in_pass):
+                batch_hashes = batch.select(key_hash).to_series().to_numpy()
+                hashes[filled:filled + batch_hashes.size] = batch_hashes
+                filled += batch_hashes.size
+    counts = [sums.get(index, 0) for index in range(len(checks))]
+    if grain_at is not None:
+        hashes = hashes[:filled]
+        hashes.sort()
+        repeated = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+        del hashes
+        column, rule_name, detail, _ = checks[grain_at]
+        in_repeated = key_hash.is_in(pl.Series(repeated, dtype=pl.UInt64).implode())
+        checks = [*checks[:grain_at], (column, rule_name, detail, in_repeated), *checks[grain_at + 1:]]
+        counts[grain_at] = repeated.size  # > 0 exactly when some key may repeat: re-checked on the keys
+    return counts, checks
 
 
 def check_all(tables: Mapping[str, pl.DataFrame], contracts: Mapping[str, TableContract] | None = None) -> list[Violation]:

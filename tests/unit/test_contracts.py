@@ -128,6 +128,26 @@ def test_duplicate_grain_keys_are_reported():
     assert violations_of("role_region_stats", pl.concat([stats, stats.head(1)])) == {"unique grain": 2}
 
 
+@pytest.mark.parametrize("batch_rows", [1, 3, 1000])
+def test_a_lazy_table_is_checked_batch_by_batch_like_a_frame(batch_rows, monkeypatch, tmp_path):
+    """Lazy tables (observations at scale) hash the grain batch by batch into one sorted array: a key
+    repeated in another batch, a null in a non-nullable column and a broken row rule are all found,
+    with the same counts and example key as the in-memory check."""
+    monkeypatch.setattr(contracts, "LAZY_CHECK_ROWS", batch_rows)
+    stats = build_tables("r1", 7)["role_region_stats"]
+    broken = pl.concat([stats, stats.head(1)]).with_columns(
+        pl.when(pl.col("region") == "Region 03").then(None).otherwise(pl.col("n")).alias("n"),
+        pl.when(pl.col("region") == "Region 05").then(101.0).otherwise(pl.col("median_ci_low")).alias("median_ci_low"))
+    broken.write_parquet(tmp_path / "stats.parquet")
+    eager = check_contract("role_region_stats", broken)
+    lazy = check_contract("role_region_stats", pl.scan_parquet(tmp_path / "stats.parquet"))
+    assert {v.rule: v.rows for v in lazy} == {"unique grain": 2, "not null": 1,
+                                              "median_ci_low <= median <= median_ci_high": 1}
+    assert lazy == eager
+    stats.write_parquet(tmp_path / "valid.parquet")
+    assert check_contract("role_region_stats", pl.scan_parquet(tmp_path / "valid.parquet")) == []
+
+
 def test_rows_read_must_equal_kept_plus_rejected_plus_duplicate():
     accounting = build_tables("r1", 2)["source_accounting"].with_columns(pl.Series("rows_read", [12, 13]))
     assert violations_of("source_accounting", accounting) == {"rows_read = kept + rejected + duplicate": 1}
