@@ -759,6 +759,8 @@ def _lazy_counts(frame: pl.LazyFrame, checks: list[tuple[str, str, str, pl.Expr]
     """
     import numpy as np
 
+    from market_intel.hashes import repeated_hashes
+
     grain_at = next((i for i, check in enumerate(checks) if check[1] == "unique grain"), None)
     key_hash = pl.struct(grain).hash(GRAIN_HASH_SEED)
     passes: list[tuple[set[str], list[tuple[int, pl.Expr]]]] = []  # (columns, checks) read together
@@ -786,9 +788,7 @@ def _lazy_counts(frame: pl.LazyFrame, checks: list[tuple[str, str, str, pl.Expr]
                 filled += batch_hashes.size
     counts = [sums.get(index, 0) for index in range(len(checks))]
     if grain_at is not None:
-        hashes = hashes[:filled]
-        hashes.sort()
-        repeated = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+        repeated = repeated_hashes(hashes[:filled])
         del hashes
         column, rule_name, detail, _ = checks[grain_at]
         in_repeated = key_hash.is_in(pl.Series(repeated, dtype=pl.UInt64).implode())

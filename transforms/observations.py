@@ -34,6 +34,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import polars as pl
 
+from market_intel.hashes import repeated_hashes
 from transforms.normalise import OBSERVATION_COLUMNS
 from transforms.staging import REJECT_SCHEMA
 
@@ -229,8 +230,7 @@ def _repeated_ids(keyed: Sequence[pl.LazyFrame]) -> pl.DataFrame:
     for part, size in zip(keyed, sizes):
         hashes[at:at + size] = _id_hash(part).select("_h").collect().get_column("_h").to_numpy()
         at += size
-    hashes.sort()
-    repeated = pl.DataFrame({"_h": pl.Series(np.unique(hashes[1:][hashes[1:] == hashes[:-1]]), dtype=pl.UInt64)})
+    repeated = pl.DataFrame({"_h": pl.Series(repeated_hashes(hashes), dtype=pl.UInt64)})
     del hashes
     # part by part: a collect of the concatenation reads every part at once (0.8 GB at 10M rows)
     return pl.concat([
