@@ -11,7 +11,8 @@ into a working copy, then in one benchmark run
    nightly again on the same output folder (unchanged files come from the staging cache);
 5. 10,000 reports rendered in-process from the published marts (benchmarks/reports_bench.py).
 
-Every command runs under benchmarks/measure.py (wall time, peak RSS of the whole process tree).
+Every command runs under benchmarks/measure.py (wall time, peak RSS, CPU time and disk reads of the
+whole process tree).
 Results go to benchmarks/results/<date>-<rows>.json; BENCHMARKS.md's table is regenerated from them.
 """
 from __future__ import annotations
@@ -196,7 +197,9 @@ def run_command(name: str, command: list[str], logs: Path, code: Path | None = N
     if measured.returncode != 0:
         tail = Path(measured.log_path).read_text(errors="replace")[-3000:]
         raise RuntimeError(f"{name} failed with exit code {measured.returncode}; log {measured.log_path}:\n{tail}")
-    log(f"  {name}: {measured.wall_seconds:.1f} s, peak RSS {measured.peak_rss_bytes / 2**20:.0f} MB")
+    log(f"  {name}: {measured.wall_seconds:.1f} s, peak RSS {measured.peak_rss_bytes / 2**20:.0f} MB, "
+        f"CPU {measured.cpu_user_seconds + measured.cpu_system_seconds:.1f} s, "
+        f"read from disk {measured.disk_read_bytes / 2**20:,.0f} MB")
     return measured.as_dict()
 
 
