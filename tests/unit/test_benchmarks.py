@@ -54,6 +54,14 @@ def test_measurement_counts_memory_and_cpu_of_the_whole_process_tree(tmp_path):
     assert recorded["cpu_seconds"] == pytest.approx(cpu, abs=0.001)
     assert recorded["cores_busy"] == pytest.approx(cpu / measured.wall_seconds, abs=0.001)
     assert recorded["peak_rss_mb"] >= 300
+    # who held it: the child and its grandchild at the peak poll, the grandchild ~300 MB
+    held = recorded["peak_rss_by_process"]
+    assert len(held) == 2
+    assert max(v["rss_mb"] for v in held.values()) >= 300
+    assert sum(v["rss_mb"] for v in held.values()) == pytest.approx(recorded["peak_rss_mb"], abs=0.2)
+    timeline = (tmp_path / "tree.rss.tsv").read_text().splitlines()
+    assert len(timeline) >= 2 and timeline[0].startswith("seconds\ttree_rss_mb")
+    assert max(int(line.split("\t")[1]) for line in timeline[1:]) <= recorded["peak_rss_mb"] + 1
 
 
 def test_measurement_of_a_failing_command_keeps_its_exit_code_and_log(tmp_path):
