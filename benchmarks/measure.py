@@ -87,12 +87,14 @@ def run_measured(command: list[str], log_path: Path, env: dict[str, str] | None 
     """Run `command` to completion, stdout and stderr into log_path; poll the tree's RSS meanwhile."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    with open(log_path, "wb") as log:
+    # the timeline is written as it goes: a benchmark killed midway still says who held what
+    with open(log_path, "wb") as log, open(log_path.with_suffix(".rss.tsv"), "w", encoding="utf-8") as timeline:
+        timeline.write("seconds\ttree_rss_mb\tprocess=rss_mb ...\n")
         started = time.perf_counter()
         child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env or dict(os.environ),
                                  cwd=cwd)
         process = psutil.Process(child.pid)
-        peak, at_peak, timeline, next_line = 0, {}, [], 0.0
+        peak, at_peak, next_line = 0, {}, 0.0
         while child.poll() is None:
             members = _tree_members(process)
             total = sum(rss for _, rss, _ in members)
@@ -102,13 +104,12 @@ def run_measured(command: list[str], log_path: Path, env: dict[str, str] | None 
                            for m, rss, shared in members}
             elapsed = time.perf_counter() - started
             if elapsed >= next_line:  # one line a second: what each process held, to find who set the peak
-                timeline.append(f"{elapsed:.1f}\t{total / 2**20:.0f}\t" + "\t".join(
-                    f"{_label(m)}={rss / 2**20:.0f}" for m, rss, _ in members))
+                timeline.write(f"{elapsed:.1f}\t{total / 2**20:.0f}\t" + "\t".join(
+                    f"{_label(m)}={rss / 2**20:.0f}" for m, rss, _ in members) + "\n")
+                timeline.flush()
                 next_line += TIMELINE_SECONDS
             time.sleep(POLL_SECONDS)
         wall = time.perf_counter() - started
-    log_path.with_suffix(".rss.tsv").write_text(
-        "seconds\ttree_rss_mb\tprocess=rss_mb ...\n" + "".join(line + "\n" for line in timeline), encoding="utf-8")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return Measured(wall_seconds=wall, peak_rss_bytes=peak, returncode=child.returncode, log_path=str(log_path),
                     peak_by_process=at_peak,
