@@ -140,11 +140,17 @@ LEVEL_CHUNK_ROWS = 1 << 20  # rows per step of _level_rows' passes over all rows
 
 class Rows(NamedTuple):
     """The kept rows as numpy vectors (ids as int32), sorted by fixed_effect_id, log pay and mask (see
-    _prepare)."""
+    _prepare). A row's block is its fixed-effect cell's: block_of_cell is one int32 per cell, not per row
+    (4 bytes per row less, 0.4 GB at 100M rows)."""
     fixed_effect_id: np.ndarray
-    block_id: np.ndarray
+    block_of_cell: np.ndarray
     pay: np.ndarray
     mask: np.ndarray
+
+    @property
+    def block_id(self) -> np.ndarray:
+        """Each row's block (materialised on demand: a full-length array)."""
+        return self.block_of_cell[self.fixed_effect_id]
 
 
 def _prepare(observations: pl.DataFrame | pl.LazyFrame, table: pl.DataFrame) -> tuple[Rows, pl.DataFrame]:
@@ -206,8 +212,7 @@ def _prepare(observations: pl.DataFrame | pl.LazyFrame, table: pl.DataFrame) -> 
     pay = pay[order]
     mask = mask[order]
     del order
-    rows = Rows(fixed_effect_id=fixed_effect_id, block_id=cells["block_id"].to_numpy()[fixed_effect_id],
-                pay=pay, mask=mask)
+    rows = Rows(fixed_effect_id=fixed_effect_id, block_of_cell=cells["block_id"].to_numpy(), pay=pay, mask=mask)
     blocks = (cells.group_by("block_id")
               .agg(pl.col("country").first(), pl.col("role_name").first(), pl.len().alias("n_fe"))
               .sort("block_id"))
@@ -239,12 +244,12 @@ def _log(pay: np.ndarray) -> np.ndarray:
     return pl.Series(pay).log().to_numpy()
 
 
-def _within_log_pay(fixed_effect_id: np.ndarray, block_id: np.ndarray, pay: np.ndarray) -> np.ndarray:
+def _within_log_pay(fixed_effect_id: np.ndarray, block_of_cell: np.ndarray, pay: np.ndarray) -> np.ndarray:
     """Log pay minus its fixed-effect-cell mean (rows sorted by fixed_effect_id), chunk by chunk of whole
     cells (_chunks): 8 bytes per row for the result and one chunk's temporaries. A Polars mean over
     the cells of all rows at once held 36 bytes per row more (5.7 GB at the peak at 100M rows)."""
     within = np.empty(len(pay))
-    for begin, end in _chunks(fixed_effect_id, block_id):
+    for begin, end in _chunks(fixed_effect_id, block_of_cell):
         within[begin:end] = _within(_log(pay[begin:end])[:, None], fixed_effect_id[begin:end])[:, 0]
     return within
 
@@ -273,9 +278,9 @@ def _dense(mask: np.ndarray, k: int, pairs: list[tuple[int, int, int]]) -> np.nd
     return np.hstack([x, np.column_stack([x[:, a] * x[:, b] for a, b, _ in pairs])])
 
 
-def _chunks(fixed_effect_id: np.ndarray, block_id: np.ndarray) -> list[tuple[int, int]]:
+def _chunks(fixed_effect_id: np.ndarray, block_of_cell: np.ndarray) -> list[tuple[int, int]]:
     """Row ranges made of whole fixed-effect cells of one block, at most CHUNK_ROWS rows unless a single
-    cell is larger."""
+    cell is larger (block_of_cell: the block of each fixed-effect cell)."""
     n = len(fixed_effect_id)
     if n == 0:
         return []
@@ -283,7 +288,8 @@ def _chunks(fixed_effect_id: np.ndarray, block_id: np.ndarray) -> list[tuple[int
     bounds = np.concatenate([[0], starts, [n]])
     chunks, begin = [], 0
     for left, right in zip(bounds[:-1], bounds[1:]):
-        if left > begin and (right - begin > CHUNK_ROWS or block_id[left] != block_id[begin]):
+        if left > begin and (right - begin > CHUNK_ROWS
+                             or block_of_cell[fixed_effect_id[left]] != block_of_cell[fixed_effect_id[begin]]):
             chunks.append((begin, int(left)))
             begin = int(left)
     chunks.append((begin, n))
@@ -375,6 +381,24 @@ def _cell_log_sums(pay: np.ndarray, rows: np.ndarray | None, count: np.ndarray,
     return s1, s2
 
 
+def _index_dtype(n: int) -> type:
+    """int32 row positions while they fit (half the bytes of numpy's int64 indices)."""
+    return np.int32 if n < 2 ** 31 else np.int64
+
+
+def _positions(flags: np.ndarray) -> np.ndarray:
+    """np.flatnonzero(flags) as _index_dtype, built LEVEL_CHUNK_ROWS at a time: no full-length int64
+    temporary (8 bytes per row of it at the peak of _level_rows before)."""
+    dtype = _index_dtype(len(flags))
+    out = np.empty(int(np.count_nonzero(flags)), dtype=dtype)
+    filled = 0
+    for begin in range(0, len(flags), LEVEL_CHUNK_ROWS):
+        found = np.flatnonzero(flags[begin:begin + LEVEL_CHUNK_ROWS]) + begin
+        out[filled:filled + len(found)] = found
+        filled += len(found)
+    return out
+
+
 def _holders(mask: np.ndarray, bits: int) -> np.ndarray:
     """Whether each row holds every indicator in `bits` (without a full-length integer temporary)."""
     holder = np.empty(len(mask), dtype=bool)
@@ -393,24 +417,26 @@ def _level_rows(prepared: Rows, cell_of_block: np.ndarray, cells: int, k: int,
     one pass over the holders (_cell_log_sums); the non-holders' are the cell totals minus the
     holders'. Only the two medians need their own pass.
 
-    Memory: beside the prepared rows (24 bytes per row), the level's sorted pay and mask (16) and,
-    one indicator at a time, its holder flags (1) and the row positions of its holders or of the
-    others (8 at most): about 49 bytes per row at the peak. Log pay is never held for all rows
+    Memory: beside the prepared rows (20 bytes per row), the level's sorted pay and mask (16) and,
+    one indicator at a time, its holder flags (1) and the int32 row positions of its holders or of
+    the others (4 at most): about 41 bytes per row at the peak. Log pay is never held for all rows
     (sums of logs go chunk by chunk); neither are the row's cell nor a full-length `mask & bits`.
-    It held 77 bytes per row before (0.93 GB peak RSS at 10M rows, 6.7 GB at 100M: BENCHMARKS.md).
+    It held 77 bytes per row at first (0.93 GB peak RSS at 10M rows, 6.7 GB at 100M: BENCHMARKS.md),
+    then 49 (int64 positions, each row's block id kept; 4.9 GB at 100M).
     """
-    cell = cell_of_block.astype(np.int32)[prepared.block_id]
+    cell = cell_of_block.astype(np.int32)[prepared.block_of_cell][prepared.fixed_effect_id]
     order = np.lexsort((prepared.pay, cell))
     n_cell = np.bincount(cell, minlength=cells)
     del cell
+    order = order.astype(_index_dtype(len(order)))
     pay = prepared.pay[order]
     mask = prepared.mask[order]
     del order
     # variance is shift-free; subtracting the mean log pay leaves less round-off in s2 - s1^2 / n
     shift = (sum(float(_log(pay[begin:begin + LEVEL_CHUNK_ROWS]).sum())
                  for begin in range(0, len(pay), LEVEL_CHUNK_ROWS)) / len(pay)) if len(pay) else 0.0
-    end = np.cumsum(n_cell)
-    start = end - n_cell
+    end = np.cumsum(n_cell).astype(_index_dtype(len(pay)))  # the positions' dtype: searchsorted copies none
+    start = end - n_cell.astype(end.dtype)
     # numpy's linear 0.9 quantile of each cell's pay
     position = (n_cell - 1) * 0.9
     below = np.floor(position).astype(np.int64)
@@ -420,7 +446,7 @@ def _level_rows(prepared: Rows, cell_of_block: np.ndarray, cells: int, k: int,
     upper = pay[np.minimum(start + np.minimum(below + 1, n_cell - 1), last)] if len(pay) else np.zeros(cells)
     threshold = np.where(t >= 0.5, upper - (upper - lower) * (1 - t), lower + (upper - lower) * t)
     top_start = np.array([begin + np.searchsorted(pay[begin:stop], limit)
-                          for begin, stop, limit in zip(start, end, threshold)], dtype=np.int64)
+                          for begin, stop, limit in zip(start, end, threshold)], dtype=end.dtype)
     n_top = (end - top_start).astype(np.float64)
     total_s1, total_s2 = _cell_log_sums(pay, None, n_cell, shift)
     columns = [1 << j for j in range(k)] + [(1 << a) | (1 << b) for a, b, _ in pairs]
@@ -428,7 +454,7 @@ def _level_rows(prepared: Rows, cell_of_block: np.ndarray, cells: int, k: int,
                                                  "var_without", "top_with")}
     for bits in columns:
         holder = _holders(mask, bits)
-        rows = np.flatnonzero(holder)
+        rows = _positions(holder)
         n_with = np.searchsorted(rows, end) - np.searchsorted(rows, start)
         out["n_with"].append(n_with)
         out["median_with"].append(_middle(pay, rows, n_with))
@@ -438,7 +464,7 @@ def _level_rows(prepared: Rows, cell_of_block: np.ndarray, cells: int, k: int,
         out["var_with"].append(_sample_variance(n_with, s1, s2))
         out["var_without"].append(_sample_variance(n_cell - n_with, total_s1 - s1, total_s2 - s2))
         np.logical_not(holder, out=holder)
-        others = np.flatnonzero(holder)
+        others = _positions(holder)
         del holder
         out["median_without"].append(_middle(pay, others, n_cell - n_with))
         del others
@@ -467,7 +493,7 @@ def skill_premiums(observations: pl.DataFrame | pl.LazyFrame, min_n_with: int) -
         return pl.DataFrame(schema=schema)
     rows, blocks = _prepare(observations, table)
     k = table.height
-    chunks = _chunks(rows.fixed_effect_id, rows.block_id)
+    chunks = _chunks(rows.fixed_effect_id, rows.block_of_cell)
 
     # pass 0: co-occurrence of the indicators -> the skill pairs
     co = np.zeros((k, k))
@@ -480,8 +506,8 @@ def skill_premiums(observations: pl.DataFrame | pl.LazyFrame, min_n_with: int) -
     # the raw statistics and within log pay are the last uses of pay: the regressions keep 3 vectors
     levels = _cell_index(blocks)
     raws = [_level_rows(rows, cell_of_block, len(labels), k, pairs) for cell_of_block, labels in levels]
-    fixed_effect_id, block_id, mask = rows.fixed_effect_id, rows.block_id, rows.mask
-    within_y = _within_log_pay(fixed_effect_id, block_id, rows.pay)
+    fixed_effect_id, block_of_cell, mask = rows.fixed_effect_id, rows.block_of_cell, rows.mask
+    within_y = _within_log_pay(fixed_effect_id, block_of_cell, rows.pay)
     del rows
 
     # pass 1: within X'X, X'y, rows and fixed-effect cells per block
@@ -490,10 +516,12 @@ def skill_premiums(observations: pl.DataFrame | pl.LazyFrame, min_n_with: int) -
     xty = np.zeros((n_blocks, width))
     for begin, end in chunks:
         xw = _within(_dense(mask[begin:end], k, pairs), fixed_effect_id[begin:end])
-        xtx[block_id[begin]] += xw.T @ xw
-        xty[block_id[begin]] += xw.T @ within_y[begin:end]
+        block = block_of_cell[fixed_effect_id[begin]]
+        xtx[block] += xw.T @ xw
+        xty[block] += xw.T @ within_y[begin:end]
 
-    block_n = np.bincount(block_id, minlength=n_blocks).astype(np.int64)
+    cell_n = np.bincount(fixed_effect_id, minlength=len(block_of_cell))
+    block_n = np.bincount(block_of_cell, weights=cell_n, minlength=n_blocks).astype(np.int64)
     block_fe = blocks["n_fe"].to_numpy().astype(np.int64)
     fits = []
     for (cell_of_block, labels), raw in zip(levels, raws):
@@ -521,7 +549,7 @@ def skill_premiums(observations: pl.DataFrame | pl.LazyFrame, min_n_with: int) -
         xw = _within(_dense(mask[begin:end], k, pairs), fixed_effect_id[begin:end])
         y = within_y[begin:end]
         for cell_of_block, _, _, _, _, level_fits in fits:
-            fit = level_fits[cell_of_block[block_id[begin]]]
+            fit = level_fits[cell_of_block[block_of_cell[fixed_effect_id[begin]]]]
             beta, usable, _ = fit["single"]
             if len(usable):
                 x = xw if len(usable) == xw.shape[1] else xw[:, usable]
