@@ -109,9 +109,9 @@ def stage_file_task(spec_path: str, file_path: str, cache_dir: str, key_parts: d
     from transforms import normalise, staging
     from transforms.reference import load_reference
 
-    spec = spec_mod.load_spec(Path(spec_path))
+    spec, as_of = spec_mod.load_spec(Path(spec_path)), parse_as_of(as_of_iso)
     checksum = storage.file_checksum(file_path)
-    cache_key = staging_cache_key(checksum, key_parts["spec_sha256"], key_parts["digest"], parse_as_of(as_of_iso))
+    cache_key = staging_cache_key(checksum, key_parts["spec_sha256"], key_parts["digest"], as_of)
     target = Path(cache_dir) / spec.name / f"{Path(file_path).name}-{cache_key}"
     meta_path = target / "meta.json"
     identity = {"sha256": checksum, "bytes": Path(file_path).stat().st_size}
@@ -120,7 +120,7 @@ def stage_file_task(spec_path: str, file_path: str, cache_dir: str, key_parts: d
         meta["cached"] = True
         return {**meta, **identity}
     settings = get_settings()
-    ref, fx, as_of = load_reference(), normalise.default_fx(), parse_as_of(as_of_iso)
+    ref, fx = load_reference(), normalise.default_fx()
     rows_read, rejects = 0, []
     # piece by piece (transforms.staging.stage_chunks): memory holds one ~16 MB piece of the file, not
     # all of it; each piece's kept rows are in row order and appended after the previous piece's
