@@ -691,9 +691,58 @@ def check_contract(name: str, frame: pl.DataFrame | pl.LazyFrame,
     table too large to hold, such as observations at 10M rows) is checked by that one plan without
     materialising the table.
     """
+    violations, checks = _plan(name, frame, contracts)
+    if not checks:
+        return violations
+    grain = list((contracts or CONTRACTS)[name].grain)
+    if isinstance(frame, pl.LazyFrame):  # row-wise sums and the grain's hashes, batch by batch (see _lazy_counts)
+        counts, checks = _lazy_counts(frame, checks, grain)
+    else:
+        counts = (
+            frame.lazy()
+            .select([failing.sum().alias(f"check_{index}") for index, (_, _, _, failing) in enumerate(checks)])
+            .collect()
+            .row(0)
+        )
+    return violations + _row_violations(name, frame, checks, counts, grain)
+
+
+class StreamedCheck:
+    """`check_contract` of a LazyFrame whose rows the caller reads anyway, fed with those rows.
+
+    Publishing observations reads every row once to copy it into the snapshot; the lazy check scanned
+    them again, a few columns a pass (LAZY_CHECK_COLUMNS), which at 100M rows meant ten scattered reads of
+    pieces that no longer sit in the page cache (BENCHMARKS.md, issue 9). Here the caller passes each
+    batch it holds to `add` (all columns, any batch sizes, any order, every row exactly once), then asks
+    for `violations()`: the same list `check_contract(name, frame)` returns, counts and example keys (a
+    repeated grain is confirmed on its keys by one filtered scan of `frame`, only when some hash repeats).
+
+    `schema_violations` (missing columns, wrong dtypes) are known before any row is read.
+    """
+
+    def __init__(self, name: str, frame: pl.LazyFrame, contracts: Mapping[str, TableContract] | None = None):
+        self.name, self.frame = name, frame
+        self.grain = list((contracts or CONTRACTS)[name].grain)
+        self.schema_violations, self._checks = _plan(name, frame, contracts)
+        self._counts = _Counts(self._checks, self.grain, frame.select(pl.len()).collect().item())
+
+    def add(self, batch: pl.DataFrame) -> None:
+        """Count one batch of rows (with the frame's columns and dtypes)."""
+        self._counts.add(batch, range(len(self._checks)))
+
+    def violations(self) -> list[Violation]:
+        if not self._checks:
+            return list(self.schema_violations)
+        counts, checks = self._counts.result()
+        return self.schema_violations + _row_violations(self.name, self.frame, checks, counts, self.grain)
+
+
+def _plan(name: str, frame: pl.DataFrame | pl.LazyFrame, contracts: Mapping[str, TableContract] | None
+          ) -> tuple[list[Violation], list[tuple[str, str, str, pl.Expr]]]:
+    """The schema's violations and the row checks (column, rule, detail, failing-row expr) that can run."""
     contracts = contracts or CONTRACTS
     if name not in contracts:
-        return [Violation(name, "*", "known table", f"no contract for table '{name}' (known: {', '.join(sorted(contracts))})")]
+        return [Violation(name, "*", "known table", f"no contract for table '{name}' (known: {', '.join(sorted(contracts))})")], []
     contract = contracts[name]
     violations: list[Violation] = []
     usable: set[str] = set()
@@ -711,7 +760,6 @@ def check_contract(name: str, frame: pl.DataFrame | pl.LazyFrame,
     for column in contract.columns:
         if column.name in usable and not column.nullable:
             checks.append((column.name, "not null", "null in a non-nullable column", pl.col(column.name).is_null()))
-    lazy = isinstance(frame, pl.LazyFrame)
     if contract.grain and set(contract.grain) <= usable:
         # a LazyFrame's grain is checked on a 64-bit hash of the key (8 bytes a row, not the key's
         # strings) and, only when some hash repeats, exactly on the rows that share one (_lazy_counts)
@@ -721,28 +769,24 @@ def check_contract(name: str, frame: pl.DataFrame | pl.LazyFrame,
         if set(row_rule.columns) <= usable:
             checks.append((", ".join(row_rule.columns), row_rule.name, row_rule.description,
                            (~row_rule.check).fill_null(False)))
-    if not checks:
-        return violations
+    return violations, checks
 
-    if lazy:  # row-wise sums and the grain's hashes, batch by batch (see _lazy_counts)
-        counts, checks = _lazy_counts(frame, checks, list(contract.grain))
-    else:
-        counts = (
-            frame.lazy()
-            .select([failing.sum().alias(f"check_{index}") for index, (_, _, _, failing) in enumerate(checks)])
-            .collect()
-            .row(0)
-        )
+
+def _row_violations(name: str, frame: pl.DataFrame | pl.LazyFrame, checks: list[tuple[str, str, str, pl.Expr]],
+                    counts: Sequence[int], grain: list[str]) -> list[Violation]:
+    """Violations from the checks' failing-row counts, each with its smallest example key."""
+    lazy = isinstance(frame, pl.LazyFrame)
+    violations: list[Violation] = []
     for (column, rule_name, detail, failing), count in zip(checks, counts):
         if count and lazy and rule_name == "unique grain":
-            shared = frame.filter(failing).select(list(contract.grain)).collect()
-            failing = pl.struct(list(contract.grain)).is_duplicated()
+            shared = frame.filter(failing).select(grain).collect()
+            failing = pl.struct(grain).is_duplicated()
             count = int(shared.select(failing.sum()).item())
             frame_for_example = shared
         else:
             frame_for_example = frame
         if count:
-            example = _example_key(frame_for_example, failing, contract.grain)
+            example = _example_key(frame_for_example, failing, grain)
             violations.append(Violation(name, column, rule_name, detail, int(count), example))
     return violations
 
@@ -751,50 +795,75 @@ def _lazy_counts(frame: pl.LazyFrame, checks: list[tuple[str, str, str, pl.Expr]
                  grain: list[str]) -> tuple[list[int], list[tuple[str, str, str, pl.Expr]]]:
     """Failing-row counts of `checks` over a LazyFrame, one batch of rows and a few columns at a time.
 
-    The grain is checked on a 64-bit hash of the key: every batch's hashes go into one array (8 bytes a
-    row), sorted in place; the count is the rows whose hash repeats, and the grain check of the
-    returned checks becomes "the hash is one of the repeated ones", so that the caller re-checks
-    exactly those rows on their keys. `is_duplicated` over the whole scan held the key struct, the
-    hashes and a hash table of every row at once: 7.0 GB for observations at 100M rows (BENCHMARKS.md).
+    The grain is checked on a 64-bit hash of the key (see _Counts). `is_duplicated` over the whole scan
+    held the key struct, the hashes and a hash table of every row at once: 7.0 GB for observations at
+    100M rows (BENCHMARKS.md).
     """
-    import numpy as np
-
-    from market_intel.hashes import repeated_hashes
-
-    grain_at = next((i for i, check in enumerate(checks) if check[1] == "unique grain"), None)
-    key_hash = pl.struct(grain).hash(GRAIN_HASH_SEED)
-    passes: list[tuple[set[str], list[tuple[int, pl.Expr]]]] = []  # (columns, checks) read together
+    passes: list[tuple[set[str], list[int]]] = []  # (columns, checks) read together
     for index, (_, rule_name, _, failing) in enumerate(checks):
         columns = set(grain) if rule_name == "unique grain" else set(failing.meta.root_names())
         fits = next((p for p in passes if len(p[0] | columns) <= LAZY_CHECK_COLUMNS), None)
         if fits is None:
-            passes.append((set(columns), [(index, failing)]))
+            passes.append((set(columns), [index]))
         else:
             fits[0].update(columns)
-            fits[1].append((index, failing))
-    hashes = np.empty(frame.select(pl.len()).collect().item() if grain_at is not None else 0, dtype=np.uint64)
-    filled = 0
-    sums: dict[int, int] = {}
+            fits[1].append(index)
+    has_grain = any(rule_name == "unique grain" for _, rule_name, _, _ in checks)
+    counts = _Counts(checks, grain, frame.select(pl.len()).collect().item() if has_grain else 0)
     for columns, in_pass in passes:
-        row_wise = [(index, failing) for index, failing in in_pass if index != grain_at]
         for batch in frame.select(sorted(columns)).collect_batches(chunk_size=LAZY_CHECK_ROWS, maintain_order=False):
-            if row_wise:
-                row = batch.select([failing.sum().alias(f"check_{index}") for index, failing in row_wise]).row(0)
-                for (index, _), value in zip(row_wise, row):
-                    sums[index] = sums.get(index, 0) + (value or 0)
-            if len(row_wise) < len(in_pass):
-                batch_hashes = batch.select(key_hash).to_series().to_numpy()
-                hashes[filled:filled + batch_hashes.size] = batch_hashes
-                filled += batch_hashes.size
-    counts = [sums.get(index, 0) for index in range(len(checks))]
-    if grain_at is not None:
-        repeated = repeated_hashes(hashes[:filled])
-        del hashes
-        column, rule_name, detail, _ = checks[grain_at]
-        in_repeated = key_hash.is_in(pl.Series(repeated, dtype=pl.UInt64).implode())
-        checks = [*checks[:grain_at], (column, rule_name, detail, in_repeated), *checks[grain_at + 1:]]
-        counts[grain_at] = repeated.size  # > 0 exactly when some key may repeat: re-checked on the keys
-    return counts, checks
+            counts.add(batch, in_pass)
+    return counts.result()
+
+
+class _Counts:
+    """Failing-row counts of row checks summed over batches, and the grain's 64-bit key hashes.
+
+    Every batch's hashes go into one array (8 bytes a row), sorted in place at the end; the grain's count
+    is the rows whose hash repeats, and the grain check of the returned checks becomes "the hash is one
+    of the repeated ones", so that the caller re-checks exactly those rows on their keys.
+    """
+
+    def __init__(self, checks: list[tuple[str, str, str, pl.Expr]], grain: list[str], rows: int):
+        import numpy as np
+
+        self.checks = checks
+        self.grain_at = next((i for i, check in enumerate(checks) if check[1] == "unique grain"), None)
+        self.key_hash = pl.struct(grain).hash(GRAIN_HASH_SEED)
+        self.hashes = np.empty(rows if self.grain_at is not None else 0, dtype=np.uint64)
+        self.filled = 0
+        self.sums: dict[int, int] = {}
+
+    def add(self, batch: pl.DataFrame, indices: Iterable[int]) -> None:
+        """Count the checks `indices` on `batch` (the grain's check adds the batch's key hashes)."""
+        indices = list(indices)
+        row_wise = [index for index in indices if index != self.grain_at]
+        if row_wise:
+            row = batch.select([self.checks[index][3].sum().alias(f"check_{index}") for index in row_wise]).row(0)
+            for index, value in zip(row_wise, row):
+                self.sums[index] = self.sums.get(index, 0) + (value or 0)
+        if self.grain_at in indices:
+            batch_hashes = batch.select(self.key_hash).to_series().to_numpy()
+            if self.filled + batch_hashes.size > self.hashes.size:
+                raise ValueError(f"more rows fed to the check than the table has ({self.hashes.size})")
+            self.hashes[self.filled:self.filled + batch_hashes.size] = batch_hashes
+            self.filled += batch_hashes.size
+
+    def result(self) -> tuple[list[int], list[tuple[str, str, str, pl.Expr]]]:
+        from market_intel.hashes import repeated_hashes
+
+        checks = self.checks
+        counts = [self.sums.get(index, 0) for index in range(len(checks))]
+        if self.grain_at is not None:
+            if self.filled != self.hashes.size:
+                raise ValueError(f"the check was fed {self.filled} rows of {self.hashes.size}")
+            repeated = repeated_hashes(self.hashes[:self.filled])
+            self.hashes = self.hashes[:0]
+            column, rule_name, detail, _ = checks[self.grain_at]
+            in_repeated = self.key_hash.is_in(pl.Series(repeated, dtype=pl.UInt64).implode())
+            checks = [*checks[:self.grain_at], (column, rule_name, detail, in_repeated), *checks[self.grain_at + 1:]]
+            counts[self.grain_at] = repeated.size  # > 0 exactly when some key may repeat: re-checked on the keys
+        return counts, checks
 
 
 def check_all(tables: Mapping[str, pl.DataFrame], contracts: Mapping[str, TableContract] | None = None) -> list[Violation]:

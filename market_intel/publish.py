@@ -15,7 +15,11 @@ Why it is built this way:
 
 - **Contracts first.** `publish_snapshot` conforms and checks every table against its contract
   (market_intel.contracts) before it touches DIR; a violation raises `ContractError` naming
-  table, column, rule and an example key, and the previous publish stays as it was.
+  table, column, rule and an example key, and the previous publish stays as it was. A partitioned
+  table handed over as a hive folder of pieces (observations from the flow) has its schema checked
+  first and its rows while its pieces are copied into the snapshot's staging folder (each piece is
+  read once, not once more by a separate scan); a violation there removes the staging folder and
+  raises before anything is published, the same violations a separate check would list.
 - **Snapshots are immutable and self-contained.** A snapshot is written into
   `snapshots/.staging-<run_id>-<pid>` and renamed into place, so `snapshots/<run_id>` is always
   complete. Parquet content depends only on the frames (sorted by the contract's grain, fixed
@@ -69,6 +73,7 @@ from market_intel import storage
 from market_intel.contracts import (
     CONTRACTS,
     ContractError,
+    StreamedCheck,
     TableContract,
     Violation,
     check_contract,
@@ -185,21 +190,36 @@ def _height(frame: pl.DataFrame | pl.LazyFrame) -> int:
 
 
 def validate_tables(tables: Mapping[str, pl.DataFrame | pl.LazyFrame | Path | str],
-                    contracts: Mapping[str, TableContract] = CONTRACTS) -> dict[str, pl.DataFrame | pl.LazyFrame]:
+                    contracts: Mapping[str, TableContract] = CONTRACTS,
+                    streamed: frozenset[str] | set[str] = frozenset(),
+                    ) -> tuple[dict[str, pl.DataFrame | pl.LazyFrame], dict[str, StreamedCheck]]:
     """Load, conform and check every table; raise ContractError listing all violations.
 
-    Partitioned tables given as files stay lazy (see `_load`)."""
+    Partitioned tables given as files stay lazy (see `_load`). The rows of the lazy tables named in
+    `streamed` (partitioned tables given as hive folders of pieces, which publishing copies piece by
+    piece) are not checked here: their schema is, and a `StreamedCheck` is returned for each, to be
+    fed the pieces as they are copied (`_write_partitioned`) and asked before anything is published.
+    When another table fails, those are checked here too, so that the error lists every violation.
+    """
     frames: dict[str, pl.DataFrame | pl.LazyFrame] = {}
+    streams: dict[str, StreamedCheck] = {}
     violations: list[Violation] = []
     for name in sorted(tables):
         if name not in contracts:
             violations.extend(check_contract(name, pl.DataFrame(), contracts))
             continue
         frames[name] = conform(name, _load(tables[name], lazy=bool(contracts[name].partition_by)), contracts)
-        violations.extend(check_contract(name, frames[name], contracts))
+        if name in streamed and isinstance(frames[name], pl.LazyFrame):
+            streams[name] = StreamedCheck(name, frames[name], contracts)
+            violations.extend(streams[name].schema_violations)
+        else:
+            violations.extend(check_contract(name, frames[name], contracts))
     if violations:
-        raise ContractError(violations)
-    return frames
+        for name, stream in streams.items():
+            if not stream.schema_violations:
+                violations.extend(check_contract(name, frames[name], contracts))
+        raise ContractError(sorted(violations, key=lambda violation: violation.table))
+    return frames, streams
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,7 +227,7 @@ def validate_tables(tables: Mapping[str, pl.DataFrame | pl.LazyFrame | Path | st
 
 
 def _write_partitioned(frame: pl.DataFrame | pl.LazyFrame, table_dir: Path, contract: TableContract,
-                       height: int, pieces: Path | None = None) -> list[Path]:
+                       height: int, pieces: Path | None = None, check: StreamedCheck | None = None) -> list[Path]:
     """One Parquet file per partition key combination, keys in the folder names only.
 
     Every partition file is written by `storage.appending_table` in whole row groups, so its bytes
@@ -218,7 +238,9 @@ def _write_partitioned(frame: pl.DataFrame | pl.LazyFrame, table_dir: Path, cont
       transforms.observations.write_observations), is copied partition by partition, one piece at a
       time in file-name order, which is grain order: memory holds one piece and one row group, not the
       partition. Streaming the partition from the scan (`sink_parquet(maintain_order=True)`) held
-      about the whole partition: 7.1 GB for the largest one at 100M rows (BENCHMARKS.md, issue 9);
+      about the whole partition: 7.1 GB for the largest one at 100M rows (BENCHMARKS.md, issue 9).
+      Each piece read is also fed, with its partition's key values and conformed like the scan, to
+      `check` (the table's contract check, so that the pieces are read once: see StreamedCheck);
     - any other LazyFrame is streamed one partition at a time in its own row order.
     """
     keys = list(contract.partition_by)
@@ -250,13 +272,26 @@ def _write_partitioned(frame: pl.DataFrame | pl.LazyFrame, table_dir: Path, cont
                 append(parts[key_values].sort(list(contract.grain), nulls_last=True, maintain_order=True))
             elif folders is not None:
                 for piece in folders[key_values]:
-                    append(pl.read_parquet(piece, hive_partitioning=False))
+                    rows = pl.read_parquet(piece, hive_partitioning=False)
+                    append(rows)
+                    if check is not None:
+                        check.add(_with_keys(rows, keys, key_values, frame, contract))
             else:
                 match = [pl.col(k).is_null() if v is None else pl.col(k) == v for k, v in zip(keys, key_values)]
                 for batch in frame.filter(*match).drop(keys).collect_batches(maintain_order=True):
                     append(batch)
         written.append(target)
     return written
+
+
+def _with_keys(rows: pl.DataFrame, keys: list[str], values: tuple, frame: pl.LazyFrame,
+               contract: TableContract) -> pl.DataFrame:
+    """A piece's rows as the hive scan `frame` gives them: the partition's keys (typed as the scan types
+    them) added, then conformed and ordered like `frame`."""
+    schema = frame.collect_schema()
+    keyed = rows.with_columns(pl.lit(value, dtype=pl.String).cast(schema[key]).alias(key)
+                              for key, value in zip(keys, values))
+    return conform(contract.name, keyed, {contract.name: contract}).select(list(schema))
 
 
 def _piece_folders(root: Path, keys: list[str]) -> dict[tuple[str, ...], list[Path]] | None:
@@ -274,16 +309,19 @@ def _piece_folders(root: Path, keys: list[str]) -> dict[tuple[str, ...], list[Pa
 
 def _write_snapshot(frames: Mapping[str, pl.DataFrame | pl.LazyFrame], target: Path,
                     contracts: Mapping[str, TableContract], run_id: str,
-                    sources: Mapping[str, Path] | None = None) -> dict:
+                    sources: Mapping[str, Path] | None = None,
+                    checks: Mapping[str, StreamedCheck] | None = None) -> dict:
     """Write every table under `target` and a manifest; return the manifest. `sources` names the hive
-    folder a lazy partitioned table was scanned from (see _write_partitioned)."""
+    folder a lazy partitioned table was scanned from, `checks` the contract checks fed while its pieces
+    are copied (see _write_partitioned)."""
     manifest: dict = {"run_id": run_id, "tables": {}}
     for name in sorted(frames):
         frame, contract = frames[name], contracts[name]
         table_dir = target / name
         height = _height(frame)
         if contract.partition_by:
-            files = _write_partitioned(frame, table_dir, contract, height, (sources or {}).get(name))
+            files = _write_partitioned(frame, table_dir, contract, height, (sources or {}).get(name),
+                                       (checks or {}).get(name))
         else:
             files = [storage.write_table(_load(frame), table_dir / f"{name}.parquet", sort_by=contract.grain)]
         schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
@@ -502,10 +540,16 @@ def publish_snapshot(
     The snapshot folder is `run_id`, or `run_id.N` when that run_id was published before (a rerun
     on the same inputs keeps its run_id). `report_files` (a folder of report .md/.html files) is
     copied into the snapshot and served as DIR/reports -> current/report_files.
-    Raises ContractError, before anything in out_dir changes, when a table breaks its contract.
+    Raises ContractError, before anything in out_dir is published, when a table breaks its contract
+    (rows of hive pieces are checked while copied into a staging folder, which is then removed).
     """
     _check_run_id(run_id)
-    frames = validate_tables(tables, contracts)
+    folders = {name: Path(value) for name, value in tables.items()
+               if isinstance(value, (str, Path)) and Path(value).is_dir()}
+    pieces = {name for name, folder in folders.items()
+              if name in contracts and contracts[name].partition_by
+              and _piece_folders(folder, list(contracts[name].partition_by)) is not None}
+    frames, streamed = validate_tables(tables, contracts, streamed=pieces)
     keep = get_settings().snapshots_to_keep if keep is None else keep
     if keep < 1:
         raise ValueError("keep must be at least 1")
@@ -520,9 +564,11 @@ def publish_snapshot(
         snapshot_id = _snapshot_id(snapshots, run_id)
         snapshot_dir = snapshots / snapshot_id
         staging = snapshots / f".staging-{snapshot_id}-{os.getpid()}"
-        folders = {name: Path(value) for name, value in tables.items()
-                   if isinstance(value, (str, Path)) and Path(value).is_dir()}
-        manifest = _write_snapshot(frames, staging, contracts, run_id, folders)
+        manifest = _write_snapshot(frames, staging, contracts, run_id, folders, streamed)
+        late = [violation for name in sorted(streamed) for violation in streamed[name].violations()]
+        if late:  # rows of a table checked while its pieces were copied: nothing was published
+            shutil.rmtree(staging, ignore_errors=True)
+            raise ContractError(late)
         if report_files is not None:
             shutil.copytree(report_files, staging / REPORT_FILES_DIR)
         _checkpoint("parquet_written")

@@ -427,3 +427,58 @@ def test_a_repeated_grain_in_hive_pieces_is_refused_with_its_key(tmp_path):
     assert violation.rows == 2 and violation.example_key == {"source": "fixture", "source_file": "part-0.csv",
                                                                "row_number": 5}
     assert not (tmp_path / "out" / "current").exists()
+
+
+def broken_observations(size: int) -> pl.DataFrame:
+    """Valid observations, then: a null role (not null), a negative pay (a row rule), a grain repeated in
+    another part, and a lowercase country code (a row rule on a partition key)."""
+    frame = build_observations(size)
+    frame = frame.with_columns(
+        pl.when(pl.col("row_number") == 4).then(None).otherwise(pl.col("role")).alias("role"),
+        pl.when(pl.col("row_number") == 8).then(-5.0).otherwise(pl.col("pay_annual_local")).alias("pay_annual_local"),
+        pl.when(pl.col("row_number") == 9).then(pl.lit("ca")).otherwise(pl.col("country_code")).alias("country_code"),
+    )
+    return pl.concat([frame, frame.filter(pl.col("row_number") == 11)])
+
+
+def test_hive_pieces_are_checked_while_copied_with_the_same_violations_as_the_lazy_check(tmp_path):
+    from market_intel.contracts import check_contract, conform
+
+    tables = build_tables("good", 12)
+    publish.publish_snapshot(tables, tmp_path / "out", "good")
+    pieces = write_pieces(broken_observations(30), tmp_path / "pieces", parts=3)
+    scan = conform("observations", pl.scan_parquet(pieces / "**" / "*.parquet", hive_partitioning=True))
+    expected = check_contract("observations", scan)
+    assert {v.rule for v in expected} >= {"not null", "unique grain"} and len(expected) >= 4
+    with pytest.raises(ContractError) as error:
+        publish.publish_snapshot({**tables, "observations": pieces}, tmp_path / "out", "bad")
+    assert error.value.violations == expected  # counts and example keys
+    snapshots = tmp_path / "out" / "snapshots"
+    assert sorted(entry.name for entry in snapshots.iterdir()) == ["good"]  # staging removed, nothing published
+    assert publish.catalog_run_id(tmp_path / "out") == "good" and publish.current_snapshot_id(tmp_path / "out") == "good"
+
+
+def test_hive_pieces_are_read_once_by_publish_not_scanned_again_by_the_lazy_check(tmp_path, monkeypatch):
+    from market_intel import contracts
+
+    tables = build_tables("r1", 20)
+    pieces = write_pieces(tables["observations"], tmp_path / "pieces", parts=4)
+    read = []
+    real_read = pl.read_parquet
+    monkeypatch.setattr(contracts, "_lazy_counts", lambda *args: pytest.fail("observations scanned by the lazy check"))
+    monkeypatch.setattr(pl, "read_parquet", lambda source, *a, **k: read.append(Path(source)) or real_read(source, *a, **k))
+    publish.publish_snapshot({**tables, "observations": pieces}, tmp_path / "out", "r1")
+    assert sorted(read) == sorted(pieces.rglob("*.parquet"))  # each piece once
+    assert count(tmp_path / "out", "observations") == tables["observations"].height
+
+
+def test_a_violation_elsewhere_still_lists_the_hive_pieces_violations(tmp_path):
+    tables = build_tables("r1", 6)
+    tables["role_region_stats"] = tables["role_region_stats"].with_columns(pl.lit(500.0).alias("p25"))
+    pieces = write_pieces(broken_observations(12), tmp_path / "pieces", parts=2)
+    with pytest.raises(ContractError) as error:
+        publish.publish_snapshot({**tables, "observations": pieces}, tmp_path / "out", "r1")
+    found = {(v.table, v.rule) for v in error.value.violations}
+    assert ("observations", "unique grain") in found and ("observations", "not null") in found
+    assert any(table == "role_region_stats" for table, _ in found)
+    assert not (tmp_path / "out" / "snapshots").exists() or not any((tmp_path / "out" / "snapshots").iterdir())
