@@ -323,10 +323,12 @@ def _block_key(*columns: pl.Expr | pl.Series) -> pl.Expr | pl.Series:
 
 
 def _apply(keyed: pl.LazyFrame, decided: Decisions) -> pl.LazyFrame:
-    """Rows minus the duplicates (by grain, as decided), with is_outlier; position keys dropped."""
+    """Rows minus the duplicates (by grain, as decided), with is_outlier; position keys dropped.
+    Rows stay in their order: without `maintain_order` on the anti join too, Polars 2.1 returned a
+    staged part (in grain order) shuffled, and write_observations sorted every part again."""
     flagged = decided.outliers.lazy().with_columns(pl.lit(True).alias("is_outlier"))
     return (
-        keyed.join(decided.duplicates.lazy().select(ROW_KEY), on=ROW_KEY, how="anti")
+        keyed.join(decided.duplicates.lazy().select(ROW_KEY), on=ROW_KEY, how="anti", maintain_order="left")
         .join(flagged, on=["_part", "_idx"], how="left", maintain_order="left")
         .with_columns(pl.col("is_outlier").fill_null(False))
         .drop("_part", "_idx")
@@ -492,12 +494,15 @@ def cross_posted_duplicates(observations: pl.DataFrame, *, window_days: int, pay
     """
     blocking = ["_company", "role", "_seniority", "country_code", "_subdivision", "_city"]
     period_days = max(int(window_days), 0) + 1
+    # the company key's four regex passes run on the distinct names (576 at 1M rows), not on every posting
+    companies = observations.get_column("company").drop_nulls().unique().sort()
+    keys = companies.to_frame().select(company_key(pl.col("company"))).to_series()
     candidates = (
         observations.lazy()
         .filter((pl.col("kind") == "job_posting") & pl.col("posted_date").is_not_null()
                 & pl.col("company").is_not_null() & pl.col("pay_annual_usd").is_not_null())
         .with_columns(
-            company_key(pl.col("company")).alias("_company"),
+            pl.col("company").replace_strict(companies, keys, default=None, return_dtype=pl.String).alias("_company"),
             pl.col("seniority").fill_null("").alias("_seniority"),
             pl.col("subdivision_code").fill_null("").alias("_subdivision"),
             pl.col("city").fill_null("").alias("_city"),

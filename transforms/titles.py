@@ -204,20 +204,42 @@ def _match_one(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str | 
     return None, seniority, "catch_all", 0.0
 
 
+# Distinct titles whose answers `map_titles` remembers per Reference, across calls. A raw file is
+# staged piece by piece (transforms.staging.stage_chunks) and the same titles recur in every piece
+# and every file: at 1M rows a board's 350,000 postings hold 7,851 distinct titles, but its 8 pieces
+# matched ~5,000 each, 2.1 of the file's 8.4 s of normalisation (benchmarks, issue 9). Bounded: when
+# full it starts again empty (~250 bytes a title, ~25 MB at the bound).
+TITLE_MEMO_SIZE = 100_000
+
+
+@lru_cache(maxsize=8)
+def _remembered(ref: Reference) -> dict[str, tuple[Role | None, str | None, str, float]]:
+    """title -> `_match_one`'s answer under `ref` (the answer depends on the title and `ref` only)."""
+    return {}
+
+
 def map_titles(values: pl.Series, ref: Reference) -> pl.DataFrame:
     """One row per distinct title: role slug, role_name, seniority (null if unknown), method, score.
 
-    Null or blank titles map to the catch-all role. Python runs once per distinct title only.
+    Null or blank titles map to the catch-all role. Python runs once per distinct title only, and
+    not again for a title an earlier call matched (up to TITLE_MEMO_SIZE titles are remembered).
     """
     m = _matcher(ref)
     strip = lru_cache(maxsize=None)(lambda text: _strip(text, m))  # for this call's titles only
+    memo = _remembered(ref)
     distinct = values.cast(pl.String).unique().sort(nulls_last=True)
     rows = []
     for title in distinct.to_list():
         if title is None or not title.strip():
             role, seniority, method, score = None, None, "catch_all", 0.0
         else:
-            role, seniority, method, score = _match_one(title, m, strip)
+            answer = memo.get(title)
+            if answer is None:
+                answer = _match_one(title, m, strip)
+                if len(memo) >= TITLE_MEMO_SIZE:
+                    memo.clear()
+                memo[title] = answer
+            role, seniority, method, score = answer
         role = role or ref.catch_all
         rows.append((title, role.role, role.label, seniority, method, score))
     return pl.DataFrame(rows, schema=OUTPUT_SCHEMA, orient="row")

@@ -302,3 +302,26 @@ def test_cross_posts_found_by_period_buckets_equal_the_pairwise_definition(seed,
     expected = brute_force_cross_posts(frame, window_days, 0.05)
     assert len(expected) > 10  # not a trivial case
     assert sorted(got.select("source", "source_file", "row_number", "record_id", "duplicate_of").rows()) == expected
+
+
+def test_applying_the_decisions_keeps_a_staged_parts_row_order_so_it_is_not_sorted_again():
+    """Staged parts are in grain order and write_observations sorts only a part that is not. Polars
+    2.1 reordered a part's rows when the anti join on duplicates had no `maintain_order` (it ran
+    beside the outlier join): every part of a real run was sorted again, ~1 s a million rows."""
+    from transforms.observations import Decisions, _apply, _in_grain_order, _keyed_parts
+
+    rows = 400_000
+    part = pl.DataFrame({
+        "source": ["s"] * rows, "source_file": ["part-0000.csv"] * rows,
+        "row_number": pl.int_range(1, rows + 1, dtype=pl.Int64, eager=True),
+        "pay_annual_usd": pl.int_range(0, rows, eager=True).cast(pl.Float64),
+    })
+    [keyed] = _keyed_parts([part])
+    duplicates = pl.DataFrame({"source": ["s"] * 3, "source_file": ["part-0000.csv"] * 3,
+                               "row_number": [7, 70_000, 300_001]}, schema_overrides={"row_number": pl.Int64})
+    outliers = pl.DataFrame({"_part": [0, 0], "_idx": [5, 200_000]}, schema={"_part": pl.UInt32, "_idx": pl.UInt32})
+    applied = _apply(keyed, Decisions(duplicates=duplicates, outliers=outliers)).collect()
+    expected = (part.filter(~pl.col("row_number").is_in([7, 70_000, 300_001]))
+                .with_columns(pl.col("row_number").is_in([6, 200_001]).alias("is_outlier")))
+    assert _in_grain_order(applied)
+    assert applied.select(expected.columns).equals(expected)

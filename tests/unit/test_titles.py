@@ -72,3 +72,31 @@ def test_role_name_is_the_label_of_the_role_and_role_label_reads_naturally():
 def test_one_row_per_distinct_title():
     out = map_titles(pl.Series(["Data Scientist", "Data Scientist", "Data Engineer"]), load_reference())
     assert out.height == 2
+
+
+def test_titles_matched_by_an_earlier_call_are_not_matched_again_and_get_the_same_answer(monkeypatch):
+    """map_titles remembers answers across calls (a file is staged piece by piece and titles recur):
+    the second call on overlapping titles runs the matcher only for the new titles, and every answer
+    equals a fresh matcher's; the memory is bounded by TITLE_MEMO_SIZE."""
+    from transforms import titles
+
+    ref = load_reference()
+    first = pl.Series(["Sr. ML Engineer", "Lead Data Scientist", "Data Engineer (Remote)", None, "  "])
+    second = pl.Series(["Lead Data Scientist", "Jr Data Analyst", "Sr. ML Engineer", "Head of Data Science"])
+    titles._remembered.cache_clear()
+    fresh = [map_titles(first, ref), map_titles(second, ref)]  # answers before any memo is involved
+    titles._remembered.cache_clear()
+
+    matched = []
+    real = titles._match_one
+    monkeypatch.setattr(titles, "_match_one", lambda title, *a: matched.append(title) or real(title, *a))
+    assert map_titles(first, ref).equals(fresh[0])
+    assert map_titles(second, ref).equals(fresh[1])
+    assert sorted(matched) == sorted(["Sr. ML Engineer", "Lead Data Scientist", "Data Engineer (Remote)",
+                                      "Jr Data Analyst", "Head of Data Science"])  # each title once
+
+    titles._remembered.cache_clear()
+    monkeypatch.setattr(titles, "TITLE_MEMO_SIZE", 2)
+    assert map_titles(first, ref).equals(fresh[0]) and map_titles(second, ref).equals(fresh[1])
+    assert len(titles._remembered(ref)) <= 2
+    titles._remembered.cache_clear()
