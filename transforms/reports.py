@@ -110,14 +110,15 @@ SHARE_KEYS = ["role_label", "region", "year"]
 _SHARE_FINE_STRINGS = [column for column in SHARE_FINE_CELL if column != "year"]
 
 
-def _fine_postings_with(postings: pl.LazyFrame, column: str, kind: str) -> pl.DataFrame:
-    """Postings naming each distinct value of the list `column`, per fine cell and value.
+def _fine_postings_with(postings: pl.LazyFrame, column: str) -> pl.DataFrame:
+    """Postings naming each distinct value of the list `column`, per fine cell and value, the fine
+    cell's five strings and the value as Categorical codes (`_as_strings` casts them back).
 
-    The exploded rows (~6 per posting) carry the fine cell's five strings as Categorical codes,
-    cast back after the group_by: with the strings themselves the streaming group_by's morsels of
-    exploded rows took 1.3 GB at 10M rows (0.75 GB with codes; the same counts, as a code stands
-    for exactly one string). Collecting one year at a time does not help (still 1.2 GB): the peak
-    follows the size of the morsels in flight, not the number of rows.
+    The exploded rows (~6 per posting) carry Categorical codes, not strings: with the strings
+    themselves the streaming group_by's morsels of exploded rows took 1.3 GB at 10M rows (0.75 GB
+    with codes; the same counts, as a code stands for exactly one string). The counts stay coded
+    while build_skill_shares adds them up batch by batch: with strings, the per-batch counts it
+    held took more memory than the batches themselves.
     """
     return (
         postings.select(*[pl.col(c).cast(pl.Categorical) for c in _SHARE_FINE_STRINGS], "year",
@@ -125,14 +126,28 @@ def _fine_postings_with(postings: pl.LazyFrame, column: str, kind: str) -> pl.Da
         .explode("skill")
         .filter(pl.col("skill").is_not_null())
         .group_by([*SHARE_FINE_CELL, "skill"]).agg(pl.len().cast(pl.Int64).alias("postings_with"))
-        .with_columns(*[pl.col(c).cast(pl.String) for c in [*_SHARE_FINE_STRINGS, "skill"]],
-                      pl.lit(kind).alias("kind"))
         .collect()
     )
 
 
-def build_skill_shares(observations: pl.LazyFrame, ai_skills: tuple[str, ...] | list[str] | None = None
-                       ) -> pl.DataFrame:
+def _added(counts: pl.DataFrame | None, more: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """`counts` + `more`: the sums of every numeric column per key (null keys are a key)."""
+    if counts is None:
+        return more
+    values = [c for c in more.columns if c not in keys]
+    return pl.concat([counts, more]).group_by(keys).agg(pl.col(values).sum())
+
+
+def _as_strings(frame: pl.DataFrame, kind: str) -> pl.DataFrame:
+    return frame.with_columns(*[pl.col(c).cast(pl.String) for c in [*_SHARE_FINE_STRINGS, "skill"]],
+                              pl.lit(kind).alias("kind"))
+
+
+SHARE_BATCH_ROWS = 1_000_000  # observation rows counted at once by build_skill_shares
+
+
+def build_skill_shares(observations: pl.LazyFrame, ai_skills: tuple[str, ...] | list[str] | None = None,
+                       batch_rows: int | None = None) -> pl.DataFrame:
     """Share of job postings naming each skill/certification per role_label x region x year.
 
     Membership follows the marts: a posting counts in its role_label (when seniority is known), its
@@ -144,28 +159,39 @@ def build_skill_shares(observations: pl.LazyFrame, ai_skills: tuple[str, ...] | 
     fraction of the memory (7.6 GB -> 1 GB at 1M rows, benchmarks/). The three fine-cell counts
     (totals, skills, certifications) are collected one after the other, each a small frame: in one
     streaming plan their scans of the observations ran at once and their memory added up
-    (2.0 GB -> 0.8 GB at 10M rows, with _fine_postings_with).
+    (2.0 GB -> 0.8 GB at 10M rows, with _fine_postings_with). The counts are sums, so they are taken
+    over `batch_rows` (SHARE_BATCH_ROWS) observation rows at a time and added up: memory follows the
+    batch, not the table (the whole table at once held ~1.1 GB at 10M rows and 4.6 GB at 100M, the
+    peak of the reports step and, at 100M, of the whole run; issue 9).
     """
     if ai_skills is None:
         ai_skills = [entry.skill for entry in load_reference().skills if entry.ai]
     ai = pl.lit(list(ai_skills), dtype=pl.List(pl.String))
-    postings = (
-        observations.filter(pl.col("kind") == "job_posting")
-        .select(
-            pl.when(pl.col("seniority").is_not_null()).then(pl.col("role_label")).alias("known_role_label"),
-            "role_name", "city", "subdivision", "country",
-            pl.col("year").cast(pl.Int32).alias("year"),
-            pl.col("skills").fill_null([]).alias("skills"),
-            pl.col("certifications").fill_null([]).alias("certifications"),
-            pl.col("skills").fill_null([]).list.set_intersection(ai).list.len().gt(0).alias("has_ai"),
+    batch_rows = batch_rows or SHARE_BATCH_ROWS
+    rows = observations.select(pl.len()).collect().item()
+    fine_totals = None
+    named: dict[str, pl.DataFrame | None] = {"skills": None, "certifications": None}
+    for offset in range(0, max(rows, 1), batch_rows):  # once at least: an empty table still gives the columns
+        postings = (
+            observations.slice(offset, batch_rows)
+            .filter(pl.col("kind") == "job_posting")
+            .select(
+                pl.when(pl.col("seniority").is_not_null()).then(pl.col("role_label")).alias("known_role_label"),
+                "role_name", "city", "subdivision", "country",
+                pl.col("year").cast(pl.Int32).alias("year"),
+                pl.col("skills").fill_null([]).alias("skills"),
+                pl.col("certifications").fill_null([]).alias("certifications"),
+                pl.col("skills").fill_null([]).list.set_intersection(ai).list.len().gt(0).alias("has_ai"),
+            )
         )
-    )
-    fine_totals = (postings.group_by(SHARE_FINE_CELL)
-                   .agg(pl.len().cast(pl.Int64).alias("postings"),
-                        pl.col("has_ai").sum().cast(pl.Int64).alias("ai_postings"))
-                   .collect())
-    fine_named = pl.concat([_fine_postings_with(postings, column, kind)
-                            for column, kind in (("skills", "skill"), ("certifications", "certification"))])
+        fine_totals = _added(fine_totals, postings.group_by(SHARE_FINE_CELL)
+                             .agg(pl.len().cast(pl.Int64).alias("postings"),
+                                  pl.col("has_ai").sum().cast(pl.Int64).alias("ai_postings"))
+                             .collect(), SHARE_FINE_CELL)
+        for column in named:
+            named[column] = _added(named[column], _fine_postings_with(postings, column), [*SHARE_FINE_CELL, "skill"])
+    fine_named = pl.concat([_as_strings(named["skills"], "skill"),
+                            _as_strings(named["certifications"], "certification")])
     membership = (
         fine_totals.select(SHARE_FINE_CELL)
         .with_columns(

@@ -115,3 +115,21 @@ def test_skill_shares_without_postings_are_empty_and_typed():
     actual = reports.build_skill_shares(observations, AI_SKILLS)
     assert actual.height == 0
     assert actual.schema == shares_by_definition(simulated_postings(), AI_SKILLS).schema
+
+
+@pytest.mark.parametrize("batch_rows", [89, 1000, 2999])
+def test_skill_shares_counted_batch_by_batch_equal_the_definition(batch_rows, tmp_path, monkeypatch):
+    """The fine-cell counts are taken over a batch of observation rows at a time and added up (memory
+    follows the batch): any batch size gives the definition's shares, also from a Parquet scan (the
+    flow's input), and the batches really are separate collects."""
+    path = tmp_path / "observations.parquet"
+    simulated_postings(seed=9).collect().write_parquet(path, row_group_size=500)
+    expected = shares_by_definition(simulated_postings(seed=9), AI_SKILLS)
+    batches = []
+    original = reports._fine_postings_with
+    monkeypatch.setattr(reports, "_fine_postings_with",
+                        lambda postings, column: batches.append(column) or original(postings, column))
+    actual = reports.build_skill_shares(pl.scan_parquet(path), AI_SKILLS, batch_rows=batch_rows)
+    assert actual.schema == expected.schema
+    assert actual.equals(expected)
+    assert len(batches) == 2 * -(-3000 // batch_rows)  # skills and certifications, per batch
