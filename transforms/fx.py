@@ -54,7 +54,7 @@ def yearly_fx() -> pl.DataFrame:
     """Yearly averages: year, currency, usd_per_unit, rate_date (last ECB day of that year)."""
     return (
         load_fx()
-        .group_by(pl.col("date").dt.year().cast(pl.Int32).alias("year"), "currency")
+        .group_by(pl.col("date").dt.year().cast(pl.Int32).alias("year"), "currency", maintain_order=True)  # a mean: see projections._shrink
         .agg(pl.col("usd_per_unit").mean().alias("usd_per_unit"), pl.col("date").max().alias("rate_date"))
         .sort(["currency", "year"])
     )

@@ -84,6 +84,14 @@ class ProjectionParams:
     level_persistence: float = 0.0  # share of the base year's own shock carried into next year
 
 
+# The lazy plans here collect on Polars' in-memory engine: on the default engine the per-cell window
+# sums (`over`) of residual_variance added floats in a varying order, so their last bits, and through
+# the backtests' |predicted - actual| those of ~450 abs_pct_error values at 1e-9, differed between
+# two runs on the same input (the published 9-digit rounding does not hide a relative error that
+# large). The frames are role_region_stats-sized: the engine costs nothing here.
+ENGINE = "in-memory"
+
+
 def params_from_settings(settings=None, **overrides) -> ProjectionParams:
     """ProjectionParams from Settings fields named `projection_<param>` when present, then overrides."""
     values = {}
@@ -196,7 +204,7 @@ def usable_years(stats: pl.DataFrame, last_year: int, params: ProjectionParams) 
         .with_columns(pl.col("year").rank("ordinal", descending=True).over(CELL).alias("recency"))
         .filter(pl.col("recency") <= params.max_years)
         .drop("recency")
-        .collect()
+        .collect(engine=ENGINE)
     )
     duplicated = frame.select(pl.struct([*CELL, "year"]).is_duplicated().any().alias("dup")).item()
     if duplicated:
@@ -267,8 +275,9 @@ def residual_variance(years: pl.DataFrame, params: ProjectionParams, iterations:
                 + tc**2 / sxx**2 * (tc**2 * pl.col("v")).sum().over(CELL)
             ).alias("sampling_part"),
         )
+        .sort([*CELL, "year"])  # a fixed order for the sums over all rows below (a lazy plan need not keep one)
         .select("region_level", *CELL, "r", "one_minus_h", "sampling_part", "v")
-        .collect()
+        .collect(engine=ENGINE)
     )
     pooled = _weighted_moment_s2(eligible, None, iterations)
     rows = []
@@ -335,7 +344,7 @@ def fit_trends(years: pl.DataFrame, s2: pl.DataFrame) -> pl.DataFrame:
             pl.when((pl.col("k") >= 2) & (pl.col("sxx") > 0)).then(pl.col("sxy") / pl.col("sxx")).otherwise(None).alias("b"),
             pl.when((pl.col("k") >= 2) & (pl.col("sxx") > 0)).then(1.0 / pl.col("sxx")).otherwise(None).alias("var_b"),
         )
-        .collect()
+        .collect(engine=ENGINE)
     )
     return cells.sort(CELL)
 
@@ -451,7 +460,10 @@ def _shrink(ready: pl.DataFrame, params: ProjectionParams) -> pl.DataFrame:
     """Prior mean and variance, tau^2 by moments, then the posterior growth of each ready cell."""
     root_prior = params.root_growth_prior is not None
     is_root = pl.col("parent_role").is_null() & pl.lit(root_prior)
-    prior = ready.with_columns(
+    # in cell order: the joins that built `ready` do not keep rows in order, and the tau^2 means
+    # below add floats in row order (different orders differed in the last bits, and after the
+    # 9-digit rounding of the published tables, 2 of 4,344 backtests rows differed between runs)
+    prior = ready.sort(CELL).with_columns(
         pl.when(is_root)
         .then(pl.lit(params.root_growth_prior, dtype=pl.Float64))
         .when(pl.col("two_way"))
@@ -482,7 +494,9 @@ def _shrink(ready: pl.DataFrame, params: ProjectionParams) -> pl.DataFrame:
         if moments.height >= params.min_cells_for_moments
         else params.tau2_default
     )
-    by_group = moments.group_by("region_level", "role_level").agg(
+    # maintain_order: Polars 2.1's group_by mean without it added a group's floats in a varying
+    # order (the last bits of tau^2 differed between runs; a group_by sum and over() did not)
+    by_group = moments.group_by("region_level", "role_level", maintain_order=True).agg(
         pl.col("excess").mean().alias("tau2_group"), pl.len().alias("cells")
     )
     prior = prior.join(by_group, on=["region_level", "role_level"], how="left").with_columns(
@@ -622,7 +636,9 @@ def backtest_cells(years: pl.DataFrame, params: ProjectionParams) -> pl.DataFram
     )
     if holdout.height == 0:
         return _empty_backtests()
-    train = years.join(holdout.select(CELL + [pl.col("holdout_year").alias("year")]), on=[*CELL, "year"], how="anti")
+    # in (cell, year) order like `years`: the fit's per-cell window sums add rows in frame order
+    train = years.join(holdout.select(CELL + [pl.col("holdout_year").alias("year")]), on=[*CELL, "year"], how="anti",
+                       maintain_order="left")
     fitted = fit_model(train, params).join(holdout, on=CELL, how="inner")
     out = _forecast(
         fitted, pl.col("holdout_year").cast(pl.Float64), params.level_persistence, extra_variance=pl.col("actual_v")
