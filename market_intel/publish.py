@@ -208,12 +208,18 @@ def validate_tables(tables: Mapping[str, pl.DataFrame | pl.LazyFrame | Path | st
         if name not in contracts:
             violations.extend(check_contract(name, pl.DataFrame(), contracts))
             continue
-        frames[name] = conform(name, _load(tables[name], lazy=bool(contracts[name].partition_by)), contracts)
+        partitioned = bool(contracts[name].partition_by)
+        frames[name] = conform(name, _load(tables[name], lazy=partitioned), contracts)
         if name in streamed and isinstance(frames[name], pl.LazyFrame):
             streams[name] = StreamedCheck(name, frames[name], contracts)
             violations.extend(streams[name].schema_violations)
         else:
             violations.extend(check_contract(name, frames[name], contracts))
+        if not partitioned and isinstance(tables[name], (str, Path)):
+            # checked whole; kept as a scan and read again when written, so publishing holds one such
+            # table at a time, not all of them (~0.4 GB at 10M rows: report_claims, skill_shares,
+            # demand_signals, rejects, ...; BENCHMARKS.md, issue 9)
+            frames[name] = conform(name, _load(tables[name], lazy=True), contracts)
     if violations:
         for name, stream in streams.items():
             if not stream.schema_violations:
