@@ -580,10 +580,15 @@ def _adjusted_records(fit: dict, n_with: np.ndarray, share: np.ndarray, names: l
                       pairs: list[tuple[int, int, int]], n: int, absorbed: int, k: int, min_n_with: int) -> list[dict]:
     beta, usable, inverse = fit["single"]
     cov = _sandwich(inverse, fit["meat"], usable, n, absorbed, k)
-    premium = _premium(beta, np.sqrt(np.diag(cov)))
+    variances = np.diag(cov)
+    # round-off leaves the variance of a column the data barely identify at about zero, sometimes
+    # below (-7e-19 for a certification held by 2 of 70 rows): no interval, so no published premium
+    std_error = np.sqrt(np.where(variances >= 0, variances, np.nan))
+    premium = _premium(beta, std_error)
     out = []
     for j, (skill, kind) in enumerate(names):
-        if n_with[j] >= min_n_with and n - n_with[j] >= min_n_with and np.isfinite(beta[j]):
+        if (n_with[j] >= min_n_with and n - n_with[j] >= min_n_with and np.isfinite(beta[j])
+                and np.isfinite(std_error[j])):
             out.append({"skill": skill, "kind": kind, "n_with": int(n_with[j]), "n_without": int(n - n_with[j]),
                         "share_in_top_decile": float(share[j]), "n_cell": n, "n_fixed_effects": absorbed,
                         **{key: float(v[j]) for key, v in premium.items()}})
@@ -599,8 +604,8 @@ def _adjusted_records(fit: dict, n_with: np.ndarray, share: np.ndarray, names: l
         total = float(weights @ np.nan_to_num(beta2))
         variance = float(weights @ np.nan_to_num(cov2) @ weights)
         holders = int(n_with[k + i])
-        if n - holders < min_n_with or not np.isfinite(beta2[k + position]):
-            continue
+        if n - holders < min_n_with or not np.isfinite(beta2[k + position]) or not variance >= 0:
+            continue  # (a negative or nan variance: no interval, see above)
         out.append({"skill": f"{names[a][0]} + {names[b][0]}", "kind": PAIR_KIND, "n_with": holders,
                     "n_without": n - holders, "share_in_top_decile": float(share[k + i]),
                     "n_cell": n, "n_fixed_effects": absorbed,
