@@ -163,6 +163,10 @@ def load_spec(path: str | Path) -> SourceSpec:
         raise SpecError(path, "spec", str(exc)) from exc
     if not resolve_files(spec):
         raise SpecError(path, "path", f"glob {spec.path!r} matches no file (looked for {spec.pattern()})")
+    broken = sorted(p for p in glob.glob(spec.pattern(), recursive=True) if Path(p).is_symlink() and not Path(p).exists())
+    if broken:  # a raw file whose rows cannot be read is refused, not skipped unseen (folders are not files)
+        raise SpecError(path, "path", f"glob {spec.path!r} matches {broken[0]}, a link to a missing file"
+                        + (f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""))
     return spec
 
 

@@ -90,6 +90,19 @@ def test_a_bad_spec_raises_one_line_naming_the_file_and_the_field(tmp_path, chan
     assert "\n" not in message
 
 
+def test_a_glob_matching_a_link_to_a_missing_file_is_refused_and_a_matching_folder_is_not_a_file(tmp_path):
+    """A dangling link among the raw files holds rows nobody can read: refused with one line naming it
+    (resolve_files skipped it unseen before); a folder whose name matches the glob is not a raw file."""
+    path = write_spec(tmp_path, GOOD)
+    (tmp_path / "data" / "folder.csv").mkdir()
+    assert [p.name for p in resolve_files(load_spec(path))] == ["a.csv", "b.csv"]
+    (tmp_path / "data" / "c.csv").symlink_to(tmp_path / "gone" / "c.csv")
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert caught.value.field == "path"
+    assert "c.csv, a link to a missing file" in str(caught.value) and "\n" not in str(caught.value)
+
+
 def test_a_missing_spec_file_is_a_spec_error(tmp_path):
     with pytest.raises(SpecError, match="cannot read"):
         load_spec(tmp_path / "absent.yaml")
