@@ -161,15 +161,20 @@ def load_spec(path: str | Path) -> SourceSpec:
         raise _pydantic_error(path, exc) from exc
     except TypeError as exc:
         raise SpecError(path, "spec", str(exc)) from exc
-    if not resolve_files(spec):
+    matches = _matches(spec)
+    if not any(match.is_file() for match in matches):
         raise SpecError(path, "path", f"glob {spec.path!r} matches no file (looked for {spec.pattern()})")
-    broken = sorted(p for p in glob.glob(spec.pattern(), recursive=True) if Path(p).is_symlink() and not Path(p).exists())
+    broken = [match for match in matches if match.is_symlink() and not match.exists()]
     if broken:  # a raw file whose rows cannot be read is refused, not skipped unseen (folders are not files)
         raise SpecError(path, "path", f"glob {spec.path!r} matches {broken[0]}, a link to a missing file"
                         + (f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""))
     return spec
 
 
+def _matches(spec: SourceSpec) -> list[Path]:
+    return sorted(Path(p) for p in glob.glob(spec.pattern(), recursive=True))
+
+
 def resolve_files(spec: SourceSpec) -> list[Path]:
     """The spec's raw files, sorted so that runs read them in a stable order."""
-    return sorted(Path(p) for p in glob.glob(spec.pattern(), recursive=True) if Path(p).is_file())
+    return [match for match in _matches(spec) if match.is_file()]

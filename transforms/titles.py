@@ -207,7 +207,7 @@ def _match_one(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str | 
 # Distinct titles whose answers `map_titles` remembers per Reference, across calls. A raw file is
 # staged piece by piece (transforms.staging.stage_chunks) and the same titles recur in every piece
 # and every file: at 1M rows a board's 350,000 postings hold 7,851 distinct titles, but its 8 pieces
-# matched ~5,000 each, 2.1 of the file's 8.4 s of normalisation (benchmarks, issue 9). Bounded: when
+# matched ~5,000 each: 2.1 of the 8.4 s the file took to stage and normalise (benchmarks, issue 9). Bounded: when
 # full it starts again empty (~250 bytes a title, ~25 MB at the bound).
 TITLE_MEMO_SIZE = 100_000
 
