@@ -168,6 +168,14 @@ def load_spec(path: str | Path) -> SourceSpec:
     if broken:  # a raw file whose rows cannot be read is refused, not skipped unseen (folders are not files)
         raise SpecError(path, "path", f"glob {spec.path!r} matches {broken[0]}, a link to a missing file"
                         + (f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""))
+    for match in matches:  # one that cannot be opened is refused here, not after the staging task's retries
+        if match.is_file():
+            try:
+                with open(match, "rb"):
+                    pass
+            except OSError as exc:
+                raise SpecError(path, "path", f"glob {spec.path!r} matches {match}, which cannot be read: "
+                                f"{exc.strerror}") from exc
     return spec
 
 

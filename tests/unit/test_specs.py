@@ -1,6 +1,9 @@
 """Source specs: valid specs load, bad ones fail with one line naming the file and the field."""
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -101,6 +104,38 @@ def test_a_glob_matching_a_link_to_a_missing_file_is_refused_and_a_matching_fold
         load_spec(path)
     assert caught.value.field == "path"
     assert "c.csv, a link to a missing file" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_raw_file_that_cannot_be_opened_is_refused_with_one_line_naming_it():
+    """A raw file without read permission used to pass load_spec and fail inside its staging task after two
+    retries, with a traceback; now the spec is refused (CLI exit 2) with one line naming the file and why.
+    Run as root (CI), the check runs with the effective uid of nobody: root reads any file."""
+    with tempfile.TemporaryDirectory(dir="/tmp") as folder:
+        root = Path(folder)
+        root.chmod(0o755)
+        path = write_spec(root, GOOD)
+        for item in [root / "data", *root.rglob("*")]:
+            item.chmod(0o755 if item.is_dir() else 0o644)
+        assert [p.name for p in resolve_files(load_spec(path))] == ["a.csv", "b.csv"]
+        (root / "data" / "b.csv").chmod(0o000)
+        with as_nobody(), pytest.raises(SpecError) as caught:
+            load_spec(path)
+    assert caught.value.field == "path"
+    assert "b.csv, which cannot be read: Permission denied" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+@contextlib.contextmanager
+def as_nobody():
+    """Drop the effective uid to nobody's while root (CI runs as root), give it back after."""
+    if os.geteuid() != 0:
+        yield
+        return
+    os.seteuid(65534)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
 
 
 def test_a_missing_spec_file_is_a_spec_error(tmp_path):
