@@ -119,9 +119,26 @@ def test_baseline_cells_equal_numpy_on_the_same_raw_rows(tmp_path):
     assert counts == {"cells": 4, "rows_aggregated": 9, "seconds": counts["seconds"]}
 
 
-def _record(rows, **full):
-    return {"rows": rows, "full_run": {"wall_seconds": 100.0, "peak_rss_mb": 1000.0, **full},
-            "ratio_to_baseline_excluding_prefect": 1.2}
+def _full_record(rows, wall, cpu=None):
+    full = {"wall_seconds": wall, "stage_total_seconds": wall - 10, "prefect_overhead_seconds": 10.0,
+            "peak_rss_mb": 1500.0, "rows_per_second": rows / wall, "stage_timings": {"stage": 1.0, "marts": 2.0}}
+    if cpu is not None:
+        full.update(cpu_seconds=cpu, cores_busy=cpu / wall, disk_read_mb=12.5)
+    return {"rows": rows, "full_run": full, "prefect_startup": {"wall_seconds": 9.0},
+            "baseline": {"wall_seconds": 5.0, "peak_rss_mb": 300.0},
+            "ratio_to_baseline": wall / 5.0, "ratio_to_baseline_excluding_prefect": (wall - 10) / 5.0,
+            "targets": {"peak_rss_gb_10m": {"value": 1.465, "limit": 2.0, "pass": True}} if rows == 10_000_000 else {},
+            "measured_at": "2026-12-02T08:00:00+00:00", "code": {"git_revision": "abc1234", "code_digest": "d" * 16},
+            "machine": {"cpu": "cpu", "cores_logical": 2, "memory_gb": 23.5, "python": "3.11.7",
+                        "load_average_at_start": [0.1, 0.2, 0.3]},
+            "command": f"python -m benchmarks --rows {rows}"}
+
+
+def _record(rows, wall_seconds=100.0, peak_rss_mb=1000.0):
+    """A result record for the target verdicts: ratio to the baseline 1.2, the given wall time and peak."""
+    record = _full_record(rows, wall_seconds)
+    record["full_run"]["peak_rss_mb"] = peak_rss_mb
+    return {**record, "ratio_to_baseline_excluding_prefect": 1.2}
 
 
 def test_target_verdicts_at_and_beyond_each_limit():
@@ -151,21 +168,6 @@ def test_latest_result_per_size_is_the_newest_plain_file(tmp_path, monkeypatch):
         (tmp_path / name).write_text(json.dumps({"rows": rows, "tag": tag}))
     latest = harness.latest_results()
     assert {rows: rec["tag"] for rows, rec in latest.items()} == {10_000_000: "newest", 100_000_000: "only"}
-
-
-def _full_record(rows, wall, cpu=None):
-    full = {"wall_seconds": wall, "stage_total_seconds": wall - 10, "prefect_overhead_seconds": 10.0,
-            "peak_rss_mb": 1500.0, "rows_per_second": rows / wall, "stage_timings": {"stage": 1.0, "marts": 2.0}}
-    if cpu is not None:
-        full.update(cpu_seconds=cpu, cores_busy=cpu / wall, disk_read_mb=12.5)
-    return {"rows": rows, "full_run": full, "prefect_startup": {"wall_seconds": 9.0},
-            "baseline": {"wall_seconds": 5.0, "peak_rss_mb": 300.0},
-            "ratio_to_baseline": wall / 5.0, "ratio_to_baseline_excluding_prefect": (wall - 10) / 5.0,
-            "targets": {"peak_rss_gb_10m": {"value": 1.465, "limit": 2.0, "pass": True}} if rows == 10_000_000 else {},
-            "measured_at": "2026-12-02T08:00:00+00:00", "code": {"git_revision": "abc1234", "code_digest": "d" * 16},
-            "machine": {"cpu": "cpu", "cores_logical": 2, "memory_gb": 23.5, "python": "3.11.7",
-                        "load_average_at_start": [0.1, 0.2, 0.3]},
-            "command": f"python -m benchmarks --rows {rows}"}
 
 
 def test_results_block_is_regenerated_between_its_markers_only(tmp_path):
