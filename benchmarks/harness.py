@@ -333,6 +333,13 @@ def write_result(result: dict) -> Path:
     return path
 
 
+def reproducing_command(rows_list: list[int], with_100m: bool, skip_incremental: bool, skip_reports: bool) -> str:
+    """The command line that repeats this benchmark run, skipped measurements included."""
+    return " ".join([".venv/bin/python -m benchmarks", *[f"--rows {r}" for r in rows_list],
+                     *(["--with-100m"] if with_100m else []), *(["--skip-incremental"] if skip_incremental else []),
+                     *(["--skip-reports"] if skip_reports else [])])
+
+
 def run(rows_list: list[int], with_100m: bool, skip_incremental: bool = False, skip_reports: bool = False,
         log=print) -> list[Path]:
     """Benchmark each size in turn (100M last, only when asked), write results and BENCHMARKS.md."""
@@ -346,8 +353,7 @@ def run(rows_list: list[int], with_100m: bool, skip_incremental: bool = False, s
         result["measured_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         result["machine"] = machine_info()
         result["code"] = code_version()
-        result["command"] = " ".join([".venv/bin/python -m benchmarks", *[f"--rows {r}" for r in rows_list],
-                                      *(["--with-100m"] if with_100m else [])])
+        result["command"] = reproducing_command(rows_list, with_100m, skip_incremental, skip_reports)
         result["targets"] = evaluate_targets(result, latest_results().get(10_000_000))
         written.append(write_result(result))
         log(f"  wrote {written[-1]}")

@@ -190,3 +190,12 @@ def test_results_block_is_regenerated_between_its_markers_only(tmp_path):
     # regenerating is idempotent
     markdown.update_benchmarks_md(latest, harness.TARGETS, path)
     assert path.read_text(encoding="utf-8") == text
+
+
+def test_the_recorded_command_repeats_the_run_with_its_skipped_measurements():
+    """Results used to record only the sizes, so a run without the incremental and 10k-report measurements
+    named a command that would also take them."""
+    assert harness.reproducing_command([10_000_000, 100_000_000], False, True, True) == (
+        ".venv/bin/python -m benchmarks --rows 10000000 --rows 100000000 --skip-incremental --skip-reports")
+    assert harness.reproducing_command([1_000_000], True, False, False) == (
+        ".venv/bin/python -m benchmarks --rows 1000000 --with-100m")
