@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import signal
 import time
@@ -28,8 +27,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from rich.console import Console
 
 from market_intel import storage
-from market_intel.runinfo import (PeakMeter, code_digest, current_rss_mb, release_freed_memory, run_identity,
-                                  run_lock)
+from market_intel.runinfo import (PeakMeter, code_digest, current_rss_mb, peak_rss_mb, release_freed_memory,
+                                  run_identity, run_lock)
 from market_intel.settings import Settings, get_settings, parse_as_of
 from transforms import specs as spec_mod
 
@@ -63,7 +62,7 @@ class StageTimer:
         if self.meter is not None:
             self.meter.__exit__(None, None, None)
             during = f"peak RSS in the step {self.meter.peak_mb:,.0f} MB, "
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+        peak_mb = peak_rss_mb()
         release_freed_memory()  # the next step starts from what is held, not from what was freed
         now_mb = current_rss_mb()
         now = f"RSS after it {now_mb:,.0f} MB, " if now_mb is not None else ""

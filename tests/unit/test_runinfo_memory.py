@@ -61,3 +61,19 @@ def test_the_peak_meter_sees_a_short_lived_allocation_inside_its_block_only():
         print(json.dumps({"peak": meter.peak_mb - before, "quiet": quiet.peak_mb - before}))
     """)
     assert got["peak"] > 250 and got["quiet"] < 50, got
+
+
+@linux_only
+def test_the_peak_so_far_is_this_programs_not_the_peak_of_the_process_that_started_it():
+    """A run started by a process holding 400 MB: getrusage's ru_maxrss in the run counts the starter's
+    memory (fork, then exec), the run's own high-water mark (what `peak RSS so far` now logs) does not."""
+    child = ("import json, resource; from market_intel.runinfo import peak_rss_mb; "
+             "print(json.dumps({'peak': peak_rss_mb(), 'ru_maxrss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
+    got = measure(f"""
+        held = np.ones(50_000_000)  # 400 MB, touched
+        done = __import__("subprocess").run([__import__("sys").executable, "-c", {child!r}],
+                                            capture_output=True, text=True, check=True)
+        print(done.stdout.strip().splitlines()[-1])
+        """)
+    assert got["ru_maxrss"] > 400
+    assert 10 < got["peak"] < 250
