@@ -177,10 +177,13 @@ def decide(keyed: Sequence[pl.LazyFrame], *, outlier_rule_enabled: bool, outlier
         return empty
     same_id = same_record_id_duplicates(_repeated_ids(keyed))
 
-    cross_parts, outlier_parts, pending = [], [], []
+    cross_parts, outlier_parts = [], []
+    carry: list[pl.DataFrame] = []  # kept rows of the block still open, one piece per batch (not re-concatenated)
     batches = _blocks(keyed)
     spilled = _spill_batches(keyed, batches, spill_dir) if spill_dir is not None and len(batches) > 1 else None
+    carried_block = None  # the (country, role) block `carry` belongs to
     for number, batch in enumerate(batches):
+        piece = None
         if spilled is not None:
             frame = pl.concat([pl.read_parquet(path) for path in spilled[number]]) if spilled[number] else None
         else:
@@ -195,20 +198,34 @@ def decide(keyed: Sequence[pl.LazyFrame], *, outlier_rule_enabled: bool, outlier
             cross = cross_posted_duplicates(frame, window_days=window_days, pay_tolerance=pay_tolerance)
             cross_parts.append(cross)
             if outlier_rule_enabled:
-                pending.append(frame.join(cross.select(ROW_KEY), on=ROW_KEY, how="anti")
-                               .select("_part", "_idx", "role", "country_code", "pay_annual_usd"))
+                piece = (frame.join(cross.select(ROW_KEY), on=ROW_KEY, how="anti")
+                         .select("_part", "_idx", "role", "country_code", "pay_annual_usd"))
             del frame
-        if pending:  # judge the blocks that end in this batch; hold the rows of one that goes on
-            held = pl.concat(pending)
-            open_block = _open_block(batches, number)
+        if not outlier_rule_enabled:
+            continue
+        open_block = _open_block(batches, number)
+        if open_block is not None and open_block == carried_block:
+            # the batch starts and ends inside the carried block (batches are sorted): all of it goes on
+            if piece is not None:
+                carry.append(piece)
+            continue
+        # the carried block (if any) ends in this batch: judge it and every block that ends here;
+        # hold the rows of the one that goes on into the next batch
+        judged = carry
+        carry = []
+        if piece is not None:
             if open_block is not None:
                 goes_on = pl.col("country_code").eq_missing(open_block[0]) & pl.col("role").eq_missing(open_block[1])
-                held, pending = held.filter(~goes_on), [held.filter(goes_on)]
-            else:
-                pending = []
-            flagged = flag_outliers(held, threshold=outlier_mad_threshold)
+                carry = [piece.filter(goes_on)]
+                piece = piece.filter(~goes_on)
+            judged = [*judged, piece]
+        carried_block = open_block
+        judged = [frame for frame in judged if frame.height]
+        if judged:
+            flagged = flag_outliers(pl.concat(judged), threshold=outlier_mad_threshold)
             outlier_parts.append(flagged.filter(pl.col("is_outlier")).select("_part", "_idx"))
-            del held, flagged
+            del flagged
+        del judged, piece
     duplicates = pl.concat([same_id, *cross_parts]).sort(ROW_KEY)
     outliers = pl.concat([empty.outliers, *outlier_parts]).sort("_part", "_idx")
     return Decisions(duplicates=duplicates, outliers=outliers)

@@ -251,6 +251,8 @@ def test_deciding_by_blocks_and_writing_part_by_part_equals_deciding_on_all_rows
     if block_rows:
         largest_block = pl.concat(parts).group_by("country_code", "role").len().get_column("len").max()
         assert len(judged) > 1 and max(judged) <= largest_block + block_rows
+        # build and write_observations each judge every kept row exactly once, at most one call per batch
+        assert sum(judged) == 2 * expected.height and len(judged) <= 2 * len(batches) and min(judged) > 0
 
 
 def brute_force_cross_posts(frame: pl.DataFrame, window_days: int, pay_tolerance: float) -> list[tuple]:
