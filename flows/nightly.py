@@ -95,8 +95,8 @@ def staging_cache_key(file_checksum: str, spec_checksum: str, digest: str, as_of
 
 
 @task(name="stage-file", retries=2, retry_delay_seconds=[1, 5])
-def stage_file_task(spec_path: str, file_path: str, cache_dir: str, key_parts: dict, as_of_iso: str,
-                    full_refresh: bool) -> dict:
+def stage_file_task(spec_path: str, file_path: str, cache_dir: str, spec_sha256: str, digest: str,
+                    as_of_iso: str, full_refresh: bool) -> dict:
     """Checksum one raw file, then (unless cached under that checksum) read it, normalise it and write its
     observations part and rejects. Returns the stage's meta with the file's sha256 and size.
 
@@ -104,13 +104,14 @@ def stage_file_task(spec_path: str, file_path: str, cache_dir: str, key_parts: d
     at 100M rows the 28 GB of raw files do not fit the page cache, so hashing them all first read
     every byte from disk twice (the parse found the first files evicted: 52.9 GB read by the flow,
     ~58 MB/s on this machine's disk, benchmarks/, issue 9); now the parse reads what the hash just
-    brought into the cache. key_parts: spec_sha256 and code digest of staging_cache_key."""
+    brought into the cache. spec_sha256 and digest (the code digest) are the other parts of the
+    staging cache key (staging_cache_key)."""
     from transforms import normalise, staging
     from transforms.reference import load_reference
 
     spec, as_of = spec_mod.load_spec(Path(spec_path)), parse_as_of(as_of_iso)
     checksum = storage.file_checksum(file_path)
-    cache_key = staging_cache_key(checksum, key_parts["spec_sha256"], key_parts["digest"], as_of)
+    cache_key = staging_cache_key(checksum, spec_sha256, digest, as_of)
     target = Path(cache_dir) / spec.name / f"{Path(file_path).name}-{cache_key}"
     meta_path = target / "meta.json"
     identity = {"sha256": checksum, "bytes": Path(file_path).stat().st_size}
@@ -321,8 +322,7 @@ def _run(as_of_date: date, sources: list[str] | None, out: Path, full_refresh: b
     # each task checksums its file right before parsing it (see stage_file_task); the run id, which
     # names the inputs by checksum, follows the staging
     futures = [
-        stage_file_task.submit(item["spec"], item["file"], str(cache_dir),
-                               {"spec_sha256": item["spec_sha256"], "digest": digest},
+        stage_file_task.submit(item["spec"], item["file"], str(cache_dir), item["spec_sha256"], digest,
                                as_of_date.isoformat(), full_refresh)
         for item in files
     ]
