@@ -141,16 +141,11 @@ LEVEL_CHUNK_ROWS = 1 << 20  # rows per step of _level_rows' passes over all rows
 class Rows(NamedTuple):
     """The kept rows as numpy vectors (ids as int32), sorted by fixed_effect_id, log pay and mask (see
     _prepare). A row's block is its fixed-effect cell's: block_of_cell is one int32 per cell, not per row
-    (4 bytes per row less, 0.4 GB at 100M rows)."""
+    (4 bytes per row less, 0.4 GB at 100M rows); a row's block is block_of_cell[fixed_effect_id]."""
     fixed_effect_id: np.ndarray
     block_of_cell: np.ndarray
     pay: np.ndarray
     mask: np.ndarray
-
-    @property
-    def block_id(self) -> np.ndarray:
-        """Each row's block (materialised on demand: a full-length array)."""
-        return self.block_of_cell[self.fixed_effect_id]
 
 
 def _prepare(observations: pl.DataFrame | pl.LazyFrame, table: pl.DataFrame) -> tuple[Rows, pl.DataFrame]:

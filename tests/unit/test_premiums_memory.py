@@ -48,7 +48,7 @@ def test_prepared_rows_match_eager_polars_from_a_parquet_scan_of_many_row_groups
     table = premiums.select_indicators(frame.lazy().filter(~pl.col("is_outlier")), min_n_with=30)
     rows, blocks = premiums._prepare(pl.scan_parquet(path), table)
     expected = expected_rows(frame, table)
-    for got, column in ((rows.fixed_effect_id, "fixed_effect_id"), (rows.block_id, "block_id"),
+    for got, column in ((rows.fixed_effect_id, "fixed_effect_id"), (rows.block_of_cell[rows.fixed_effect_id], "block_id"),
                         (rows.pay, "pay_annual_usd"), (rows.mask, "mask")):
         assert np.array_equal(got, expected[column].to_numpy()), column
     kept = frame.filter(~pl.col("is_outlier") & (pl.col("pay_annual_usd") > 0))
