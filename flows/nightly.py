@@ -243,7 +243,8 @@ def reports_task(paths: dict[str, str], work_dir: str, as_of_iso: str, run_id: s
     from transforms.reference import load_reference
 
     tables = {name: pl.read_parquet(paths[name]) for name in
-              ("role_region_stats", "skill_premiums", "demand_signals", "projections", "backtests")}
+              ("role_region_stats", "skill_premiums", "demand_signals", "projections", "backtests",
+               "source_accounting")}  # source_accounting: the sources a report names
     ref = load_reference()
     tables["skill_shares"] = reports.build_skill_shares(pl.scan_parquet(paths["observations"]))
     tables["ppp"] = reports.load_ppp(ref.directory)

@@ -19,6 +19,16 @@ def test_reports_cover_at_least_200_pairs_including_senior_ml_manager_in_canada(
     assert any(md.rglob("*.md"))
 
 
+def test_reports_name_the_sources_of_the_run(default_market_run):
+    sources = default_market_run.sql("select source from source_accounting order by source")["source"].to_list()
+    assert len(sources) >= 2
+    text = default_market_run.sql(
+        "select markdown from reports where role_label = 'Senior Machine Learning Manager' and region = 'Canada'"
+    ).item()
+    assert f"- Sources: {', '.join(sources)}; run " in text
+    assert "the sources of this run" not in text
+
+
 def test_every_raw_row_is_kept_rejected_or_counted_as_duplicate(default_market_run):
     acc = default_market_run.sql("select * from source_accounting")
     assert acc.height == 3
