@@ -337,6 +337,7 @@ def html_rows(name: str) -> pl.Expr:
             pl.lit("</td><td>"), html_escape(or_na("table.raw_premium_text")), pl.lit("</td></tr>\n")])
     if name == "siblings":
         return pl.concat_str([pl.lit("<tr><td>"), _cell("sibling_region"), pl.lit("</td><td>"),
+                              _cell("sibling.n_text"), pl.lit("</td><td>"),
                               _cell("sibling.median_text"), pl.lit("</td><td>"),
                               html_escape(or_na("sibling.postings_text")), pl.lit("</td></tr>\n")])
     if name == "ppp_rows":

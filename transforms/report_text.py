@@ -331,6 +331,7 @@ def markdown_rows(name: str) -> pl.Expr:
             not_significant(), pl.lit(" | "), or_na("table.raw_premium_text"), pl.lit(" |")])
     if name == "siblings":
         return pl.concat_str([pl.lit("| "), md_cell_expr("sibling_region"), pl.lit(" | "),
+                              jinja_text("sibling.n_text"), pl.lit(" | "),
                               jinja_text("sibling.median_text"), pl.lit(" | "), or_na("sibling.postings_text"),
                               pl.lit(" |")])
     if name == "ppp_rows":

@@ -535,14 +535,16 @@ def _sibling_numbers() -> list[Number]:
     key = _stats_key("base_year", region="sibling_region")
     dkey = {"role_label": pl.col("role_label"), "region": pl.col("sibling_region"), "period_type": pl.lit("year"),
             "period": pl.col("demand_period")}
-    return [Number("sibling.median", pl.col("sibling_median"), "money", (Operand("role_region_stats", key, "median"),),
+    return [Number("sibling.n", pl.col("sibling_n"), "count", (Operand("role_region_stats", key, "n"),)),
+            Number("sibling.median", pl.col("sibling_median"), "money", (Operand("role_region_stats", key, "median"),),
                    currency="sibling_currency", locale="sibling_locale"),
             Number("sibling.postings", pl.col("sibling_postings"), "count",
                    (Operand("demand_signals", dkey, "postings"),))]
 
 
 def _siblings(stats: pl.DataFrame, cells: pl.DataFrame, demand: pl.DataFrame, locales: pl.DataFrame) -> pl.DataFrame:
-    """Other regions under the same parent region, same role, same year (published cells only)."""
+    """Other regions under the same parent region, same role, same year (published cells only), the
+    SIBLINGS_SHOWN with the most data points first (the table shows them)."""
     others = _with_locale(stats.filter(pl.col("reliability") != "suppress"), locales, out="sibling_locale").select(
         "role_label", "parent_region", pl.col("year").alias("base_year"), pl.col("region").alias("sibling_region"),
         pl.col("median").alias("sibling_median"), pl.col("n").alias("sibling_n"),
