@@ -353,14 +353,14 @@ def _cells(tables: dict[str, pl.DataFrame], ref, as_of: date) -> pl.DataFrame:
 
 
 def _yearly_demand(demand: pl.DataFrame | None) -> pl.DataFrame:
-    cols = {"postings": pl.Float64, "yoy_change_pct": pl.Float64, "entry_share": pl.Float64,
-            "senior_share": pl.Float64, "demand_period": pl.String}
+    cols = {"postings": pl.Float64, "yoy_change_pct": pl.Float64, "postings_with_seniority": pl.Float64,
+            "entry_share": pl.Float64, "senior_share": pl.Float64, "demand_period": pl.String}
     if demand is None or demand.height == 0:
         return pl.DataFrame(schema={"role_label": pl.String, "region": pl.String, "year": pl.Int64} | cols)
     return (demand.filter(pl.col("period_type") == "year")
             .select(*PAIR, pl.col("period").cast(pl.String).str.slice(0, 4).cast(pl.Int64, strict=False).alias("year"),
-                    pl.col("period").alias("demand_period"), "postings", "yoy_change_pct", "entry_share",
-                    "senior_share"))
+                    pl.col("period").alias("demand_period"), "postings", "yoy_change_pct",
+                    "postings_with_seniority", "entry_share", "senior_share"))
 
 
 def _ppp_asof(frame: pl.DataFrame, ppp: pl.DataFrame) -> pl.DataFrame:
@@ -410,10 +410,16 @@ def _cell_numbers() -> list[Number]:
                show=full),
         Number("postings_yoy", pl.col("yoy_change_pct"), "signed_pct",
                (Operand("demand_signals", demand_key, "yoy_change_pct"),), show=full),
+        # the seniority mix is shown only where the role label does not fix the level (role_level 'role_label'
+        # is e.g. "Senior Data Engineer": its postings are all senior by construction)
+        Number("postings_with_seniority", pl.col("postings_with_seniority"), "count",
+               (Operand("demand_signals", demand_key, "postings_with_seniority"),),
+               show=full & (pl.col("role_level") != "role_label")),
         Number("entry_share", pl.col("entry_share"), "share", (Operand("demand_signals", demand_key, "entry_share"),),
-               show=full),
+               show=full & (pl.col("role_level") != "role_label")),
         Number("senior_share", pl.col("senior_share"), "share",
-               (Operand("demand_signals", demand_key, "senior_share"),), show=full),
+               (Operand("demand_signals", demand_key, "senior_share"),),
+               show=full & (pl.col("role_level") != "role_label")),
         Number("ai_share", pl.col("ai_share"), "share", (Operand("skill_shares", shares_key, "share_of_postings"),),
                show=full),
         Number("ai_change", pl.col("ai_share") - pl.col("ai_share_prev"), "signed_pp",

@@ -50,7 +50,8 @@ def _stats() -> pl.DataFrame:
         for year, median in zip((2023, 2024, 2025), medians):
             if median is None:
                 continue
-            rows.append({"role_label": ROLE, "region": region, "region_level": level, "parent_region": parent,
+            rows.append({"role_label": ROLE, "role_level": "role_label", "region": region, "region_level": level,
+                         "parent_region": parent,
                          "country_code": country, "currency": currency, "year": year, "n": n,
                          "mean": median * 1.02, "p10": median * 0.7, "p25": median * 0.85, "median": median,
                          "p75": median * 1.15, "p90": median * 1.32, "median_usd": median * 0.73,
@@ -83,7 +84,8 @@ def _demand() -> pl.DataFrame:
     for region, postings, yoy in (("World", 5000, 12.0), ("Canada", 1200, 25.0), ("Ontario, Canada", 700, -8.0),
                                   ("Quebec, Canada", 150, 1.0), ("United States", 2400, -20.0)):
         rows.append({"role_label": ROLE, "region": region, "period_type": "year", "period": "2025",
-                     "postings": postings, "yoy_change_pct": yoy, "entry_share": 0.1, "senior_share": 0.55,
+                     "postings": postings, "yoy_change_pct": yoy, "postings_with_seniority": postings - 100,
+                     "entry_share": 0.1, "senior_share": 0.55,
                      "salary_reports": 100, "postings_per_report": postings / 100})
     return pl.DataFrame(rows)
 
@@ -170,6 +172,18 @@ def test_suppressed_cell_gets_a_short_report_linking_the_parent_cell(built):
 def test_warn_cell_carries_a_caveat_and_publish_cell_does_not(built):
     assert "**Caveat:**" in _report(built[1], "Germany")["markdown"]
     assert "Caveat" not in _report(built[1], "Canada")["markdown"]
+
+
+def test_seniority_mix_names_its_base_and_is_left_out_where_the_label_fixes_the_level(built):
+    # ROLE ("Senior ...") is a role_label-level cell: every posting of it is senior by construction
+    _, out, _ = built
+    assert "Seniority mix" not in _report(out, "Canada")["markdown"]
+    stats = _stats().with_columns(pl.lit("role").alias("role_level"))
+    out, claims = reports.build_reports(_tables(stats), load_reference(), AS_OF, "run-test", BACKTEST)
+    md = _report(out, "Canada")["markdown"]
+    assert "Seniority mix of the 1,100 postings that state a level: 10.0% entry level, 55.0% senior or above." in md
+    shown = claims.filter((pl.col("region") == "Canada") & (pl.col("source_column") == "postings_with_seniority"))
+    assert shown["text"].to_list() == ["1,100"]
 
 
 def test_slugs_are_ascii_lowercase_and_transliterated():
