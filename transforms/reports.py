@@ -27,6 +27,7 @@ from markupsafe import Markup
 
 from transforms import report_html
 from transforms.reference import load_reference
+from transforms.stats import Z_95
 from transforms.report_text import (WORLD_LOCALE, environment, format_many, markdown_rows, markdown_template,
                                     md_cell)
 
@@ -318,7 +319,8 @@ def _cells(tables: dict[str, pl.DataFrame], ref, as_of: date) -> pl.DataFrame:
     pairs = select_pairs(stats, as_of)
     base = pairs.join(stats, left_on=[*PAIR, "base_year"], right_on=[*PAIR, "year"], how="inner")
     prev = stats.select(*PAIR, (pl.col("year") + 1).alias("base_year"), pl.col("year").alias("prev_year"),
-                        pl.col("median").alias("median_prev"))
+                        pl.col("median").alias("median_prev"), pl.col("median_ci_low").alias("median_ci_low_prev"),
+                        pl.col("median_ci_high").alias("median_ci_high_prev"))
     cells = base.join(prev, on=[*PAIR, "base_year"], how="left")
     cells = _with_locale(cells, _locales(ref))
 
@@ -334,17 +336,23 @@ def _cells(tables: dict[str, pl.DataFrame], ref, as_of: date) -> pl.DataFrame:
 
     shares = tables.get("skill_shares")
     if shares is not None and shares.height:
-        ai = shares.filter(pl.col("kind") == "ai_any").select(*PAIR, "year", "share_of_postings", "skill")
-        cells = (cells.join(ai.rename({"year": "base_year", "share_of_postings": "ai_share", "skill": "ai_skill"}),
+        ai = shares.filter(pl.col("kind") == "ai_any").select(*PAIR, "year", "share_of_postings", "skill",
+                                                               "postings_with", "postings")
+        cells = (cells.join(ai.rename({"year": "base_year", "share_of_postings": "ai_share", "skill": "ai_skill",
+                                       "postings_with": "ai_with", "postings": "ai_postings"}),
                             on=[*PAIR, "base_year"], how="left")
                  .join(ai.select(*PAIR, (pl.col("year") + 1).alias("base_year"), pl.col("year").alias("ai_prev_year"),
-                                 pl.col("share_of_postings").alias("ai_share_prev")),
+                                 pl.col("share_of_postings").alias("ai_share_prev"),
+                                 pl.col("postings_with").alias("ai_with_prev"),
+                                 pl.col("postings").alias("ai_postings_prev")),
                        on=[*PAIR, "base_year"], how="left"))
     else:
         cells = cells.with_columns(pl.lit(None, dtype=pl.Float64).alias("ai_share"),
                                    pl.lit(None, dtype=pl.String).alias("ai_skill"),
                                    pl.lit(None, dtype=pl.Int64).alias("ai_prev_year"),
-                                   pl.lit(None, dtype=pl.Float64).alias("ai_share_prev"))
+                                   pl.lit(None, dtype=pl.Float64).alias("ai_share_prev"),
+                                   *[pl.lit(None, dtype=pl.Int64).alias(c) for c in
+                                     ("ai_with", "ai_postings", "ai_with_prev", "ai_postings_prev")])
 
     ppp = _ppp_asof(cells.select("role_label", "region", "country_code", "base_year"), tables["ppp"])
     cells = cells.join(ppp, on=[*PAIR, "base_year"], how="left").with_columns(
@@ -353,13 +361,14 @@ def _cells(tables: dict[str, pl.DataFrame], ref, as_of: date) -> pl.DataFrame:
 
 
 def _yearly_demand(demand: pl.DataFrame | None) -> pl.DataFrame:
-    cols = {"postings": pl.Float64, "yoy_change_pct": pl.Float64, "postings_with_seniority": pl.Float64,
+    cols = {"postings": pl.Float64, "postings_year_before": pl.Float64, "yoy_change_pct": pl.Float64,
+            "postings_with_seniority": pl.Float64,
             "entry_share": pl.Float64, "senior_share": pl.Float64, "demand_period": pl.String}
     if demand is None or demand.height == 0:
         return pl.DataFrame(schema={"role_label": pl.String, "region": pl.String, "year": pl.Int64} | cols)
     return (demand.filter(pl.col("period_type") == "year")
             .select(*PAIR, pl.col("period").cast(pl.String).str.slice(0, 4).cast(pl.Int64, strict=False).alias("year"),
-                    pl.col("period").alias("demand_period"), "postings", "yoy_change_pct",
+                    pl.col("period").alias("demand_period"), "postings", "postings_year_before", "yoy_change_pct",
                     "postings_with_seniority", "entry_share", "senior_share"))
 
 
@@ -439,15 +448,56 @@ def _cell_numbers() -> list[Number]:
     ]
 
 
+def change_z_scores() -> list[pl.Expr]:
+    """z statistics of the three year-over-year changes a report puts into words (null: not testable).
+
+    - median_change_z: difference of the log medians over the root of the summed sampling variances,
+      each read off the year's 95 % median interval as ((ln high - ln low) / (2 x 1.96))^2;
+    - postings_change_z: two Poisson counts, (c1 - c0) / sqrt(c1 + c0);
+    - ai_change_z: two proportions with the pooled share, (p1 - p0) / sqrt(p (1 - p) (1/n1 + 1/n0)).
+    """
+    def log_variance(low: str, high: str) -> pl.Expr:
+        return ((pl.col(high).log() - pl.col(low).log()) / (2.0 * Z_95)) ** 2
+
+    median_se = (log_variance("median_ci_low", "median_ci_high")
+                 + log_variance("median_ci_low_prev", "median_ci_high_prev")).sqrt()
+    pooled = ((pl.col("ai_with") + pl.col("ai_with_prev"))
+              / (pl.col("ai_postings") + pl.col("ai_postings_prev")).cast(pl.Float64))
+    ai_se = (pooled * (1.0 - pooled) * (1.0 / pl.col("ai_postings") + 1.0 / pl.col("ai_postings_prev"))).sqrt()
+    counts = pl.col("postings") + pl.col("postings_year_before")
+    return [
+        pl.when(median_se > 0).then((pl.col("median").log() - pl.col("median_prev").log()) / median_se)
+        .alias("median_change_z"),
+        pl.when(counts > 0).then((pl.col("postings") - pl.col("postings_year_before")) / counts.sqrt())
+        .alias("postings_change_z"),
+        pl.when(ai_se > 0).then((pl.col("ai_share") - pl.col("ai_share_prev")) / ai_se)
+        .when(pl.col("ai_share") == pl.col("ai_share_prev")).then(0.0).alias("ai_change_z"),
+    ]
+
+
 def _wording(cells: pl.DataFrame) -> pl.DataFrame:
-    """Words that follow the numbers (rising/falling/flat, strong/weak demand), one column each."""
-    def trend(col: pl.Expr, up: str, down: str, flat: str, band: float) -> pl.Expr:
+    """Words that follow the numbers (rising/falling/flat, strong/weak demand), one column each.
+
+    A change is put into a direction word only when it is larger than chance allows (|z| > 1.96,
+    change_z_scores); otherwise the report says the data do not show a change, whatever its size.
+    A median change whose previous year has no interval is called a change, without a direction."""
+    def unclear(z: str) -> pl.Expr:
+        return pl.col(z).abs() <= Z_95
+
+    def trend(col: pl.Expr, z: str, up: str, down: str, flat: str, band: float, noise: str,
+              untested: str | None = None) -> pl.Expr:
         return (pl.when(col.is_null()).then(pl.lit(None, dtype=pl.String))
+                .when(pl.col(z).is_null()).then(pl.lit(untested))
+                .when(unclear(z)).then(pl.lit(noise))
                 .when(col > band).then(pl.lit(up)).when(col < -band).then(pl.lit(down)).otherwise(pl.lit(flat)))
 
+    cells = cells.with_columns(change_z_scores())
     return cells.with_columns(
-        trend(pl.col("median_yoy"), "rose", "fell", "was essentially flat", 2.0).alias("median_trend_word"),
+        trend(pl.col("median_yoy"), "median_change_z", "rose", "fell", "was essentially flat", 2.0,
+              "moved within its sampling uncertainty", "changed").alias("median_trend_word"),
         (pl.when(pl.col("postings_yoy").is_null()).then(pl.lit(None, dtype=pl.String))
+         .when(pl.col("postings_change_z").is_null() | unclear("postings_change_z"))
+         .then(pl.lit("no clear change in demand"))
          .when(pl.col("postings_yoy") >= 15).then(pl.lit("strong growth"))
          .when(pl.col("postings_yoy") > 3).then(pl.lit("rising demand"))
          .when(pl.col("postings_yoy") <= -15).then(pl.lit("a sharp contraction"))
@@ -455,7 +505,8 @@ def _wording(cells: pl.DataFrame) -> pl.DataFrame:
          .otherwise(pl.lit("stable demand"))).alias("demand_word"),
         (pl.when(pl.col("postings") < 30).then(pl.lit("thin")).when(pl.col("postings") < 300).then(pl.lit("moderate"))
          .otherwise(pl.lit("substantial"))).alias("volume_word"),
-        trend(pl.col("ai_change"), "rising", "falling", "roughly unchanged", 0.01).alias("ai_trend_word"),
+        trend(pl.col("ai_change"), "ai_change_z", "rising against", "falling against", "roughly unchanged against",
+              0.01, "not clearly different from", "not clearly different from").alias("ai_trend_word"),
         (pl.when(pl.col("projected").is_null() | pl.col("median").is_null()).then(pl.lit(None, dtype=pl.String))
          .when(pl.col("pi_low") > pl.col("median")).then(pl.lit("growth (the whole 90% interval lies above today's median)"))
          .when(pl.col("pi_high") < pl.col("median")).then(pl.lit("a decline (the whole 90% interval lies below today's median)"))

@@ -81,10 +81,11 @@ def _premiums() -> pl.DataFrame:
 
 def _demand() -> pl.DataFrame:
     rows = []
-    for region, postings, yoy in (("World", 5000, 12.0), ("Canada", 1200, 25.0), ("Ontario, Canada", 700, -8.0),
-                                  ("Quebec, Canada", 150, 1.0), ("United States", 2400, -20.0)):
+    for region, postings, before in (("World", 5000, 4000), ("Canada", 1200, 960), ("Ontario, Canada", 700, 800),
+                                     ("Quebec, Canada", 150, 140), ("United States", 2400, 3000)):
         rows.append({"role_label": ROLE, "region": region, "period_type": "year", "period": "2025",
-                     "postings": postings, "yoy_change_pct": yoy, "postings_with_seniority": postings - 100,
+                     "postings": postings, "postings_year_before": before,
+                     "yoy_change_pct": 100.0 * (postings / before - 1.0), "postings_with_seniority": postings - 100,
                      "entry_share": 0.1, "senior_share": 0.55,
                      "salary_reports": 100, "postings_per_report": postings / 100})
     return pl.DataFrame(rows)
@@ -221,11 +222,49 @@ def test_skill_adjusted_targets_use_only_premiums_whose_interval_excludes_zero(b
 
 def test_wording_follows_the_direction_of_the_numbers(built):
     out = built[1]
-    assert "strong growth (+25.0% year over year)" in _report(out, "Canada")["markdown"]
-    assert "softening demand (-8.0% year over year)" in _report(out, "Ontario, Canada")["markdown"]
+    # posting counts: z = (c1 - c0) / sqrt(c1 + c0)
+    assert "strong growth (+25.0% year over year)" in _report(out, "Canada")["markdown"]  # 1200 vs 960: z = 5.2
+    assert "softening demand (-12.5% year over year)" in _report(out, "Ontario, Canada")["markdown"]  # z = -2.6
     assert "a sharp contraction (-20.0% year over year)" in _report(out, "United States")["markdown"]
-    assert "the median rose (+3.7% against 2024)" in _report(out, "Canada")["markdown"]  # 174289.4/168000
-    assert "the median was essentially flat (-1.3% against 2024)" in _report(out, "Quebec, Canada")["markdown"]  # 150/152, inside ±2 %
+    quebec = _report(out, "Quebec, Canada")["markdown"]  # 150 vs 140: z = 0.59, +7.1 % is within chance
+    assert "no clear change in demand (+7.1% year over year)" in quebec
+    assert "- Posting counts show no clear change (+7.1%, within chance variation)" in quebec
+    assert "rising demand" not in quebec and "room to negotiate firmly" not in quebec
+    # medians with +-4 % intervals in both years: +3.7 % (174289.4 / 168000) is inside the noise, z = 1.26
+    assert "the median moved within its sampling uncertainty (+3.7% against 2024)" in _report(out, "Canada")["markdown"]
+
+
+def test_median_change_is_given_a_direction_only_beyond_both_years_intervals():
+    narrow = _stats().with_columns((pl.col("median") * 0.995).alias("median_ci_low"),
+                                   (pl.col("median") * 1.005).alias("median_ci_high"))
+    out, _ = reports.build_reports(_tables(narrow), load_reference(), AS_OF, "run-test", BACKTEST)
+    assert "the median rose (+3.7% against 2024)" in _report(out, "Canada")["markdown"]  # z = 10
+    # 150 / 152: clearly different (z = -3.6) but inside +-2 %: flat
+    assert "the median was essentially flat (-1.3% against 2024)" in _report(out, "Quebec, Canada")["markdown"]
+    no_interval = narrow.with_columns(
+        pl.when(pl.col("year") == 2024).then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("median_ci_low", "median_ci_high"))
+    out, _ = reports.build_reports(_tables(no_interval), load_reference(), AS_OF, "run-test", BACKTEST)
+    assert "the median changed (+3.7% against 2024)" in _report(out, "Canada")["markdown"]
+
+
+def test_change_z_scores_match_hand_computations():
+    frame = pl.DataFrame({
+        "median": [110.0, 100.0], "median_prev": [100.0, 100.0],
+        "median_ci_low": [100.0, 90.0], "median_ci_high": [121.0, 110.0],
+        "median_ci_low_prev": [90.0, None], "median_ci_high_prev": [110.0, None],
+        "postings": [100, 100], "postings_year_before": [74, 75],
+        "ai_share": [0.6, 0.5], "ai_share_prev": [0.5, 0.5], "ai_with": [60, 50], "ai_postings": [100, 100],
+        "ai_with_prev": [50, 50], "ai_postings_prev": [100, 100]})
+    z = frame.select(reports.change_z_scores())
+    se = math.sqrt((math.log(121 / 100) / (2 * 1.959963984540054)) ** 2
+                   + (math.log(110 / 90) / (2 * 1.959963984540054)) ** 2)
+    assert z["median_change_z"][0] == pytest.approx(math.log(1.1) / se, rel=1e-12)
+    assert z["median_change_z"][1] is None  # the previous year has no interval
+    assert z["postings_change_z"].to_list() == pytest.approx([26 / math.sqrt(174), 25 / math.sqrt(175)], rel=1e-12)
+    assert z["postings_change_z"][0] > 1.96 > z["postings_change_z"][1]  # the boundary: 74 -> clear, 75 -> not
+    assert z["ai_change_z"][0] == pytest.approx(0.1 / math.sqrt(0.55 * 0.45 * 0.02), rel=1e-12)
+    assert z["ai_change_z"][1] == 0.0
 
 
 def test_no_superlatives_the_data_cannot_carry(built):
