@@ -65,3 +65,16 @@ def test_every_injected_junk_row_is_rejected_and_no_clean_row_is(default_market_
     assert junk["reason"].null_count() == 0, junk.filter(pl.col("reason").is_null()).group_by("issue").len()
     clean_rejected = joined.filter((pl.col("status") == "clean") & pl.col("reason").is_not_null())
     assert clean_rejected.height == 0, clean_rejected.group_by("reason").len()
+
+
+def test_borrowed_premiums_are_never_called_this_cells_own(default_market_run):
+    reports = default_market_run.sql("select markdown from reports")["markdown"].to_list()
+    borrowed = [md for md in reports if "the nearest cell that has them: " in md and "front and centre" in md]
+    assert len(borrowed) >= 100
+    for md in borrowed:
+        source = md.split("the nearest cell that has them: ")[1].split(".\n")[0]
+        line = next(x for x in md.splitlines() if "front and centre" in x)
+        assert line.endswith(f" premium in {source}."), line
+    own = [md for md in reports if "the nearest cell that has them: " not in md and "front and centre" in md]
+    assert own and all(next(x for x in md.splitlines() if "front and centre" in x).endswith(" premium here.")
+                       for md in own)
