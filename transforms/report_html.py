@@ -338,11 +338,12 @@ def html_rows(name: str) -> pl.Expr:
     if name == "siblings":
         return pl.concat_str([pl.lit("<tr><td>"), _cell("sibling_region"), pl.lit("</td><td>"),
                               _cell("sibling.n_text"), pl.lit("</td><td>"),
-                              _cell("sibling.median_text"), pl.lit("</td><td>"),
-                              html_escape(or_na("sibling.postings_text")), pl.lit("</td></tr>\n")])
+                              _cell("sibling.median_text"), pl.lit("</td><td>"), _cell("sibling_currency"),
+                              pl.lit("</td><td>"), html_escape(or_na("sibling.postings_text")), pl.lit("</td></tr>\n")])
     if name == "ppp_rows":
         return pl.concat_str([pl.lit("<tr><td>"), _cell("other_region"), pl.lit("</td><td>"),
-                              _cell("ppp_row.median_text"), pl.lit("</td><td>"), _cell("ppp_row.factor_text"),
+                              _cell("ppp_row.median_text"), pl.lit("</td><td>"), _cell("other_currency"),
+                              pl.lit("</td><td>"), _cell("ppp_row.factor_text"),
                               pl.lit("</td><td>"), _cell("ppp_row.adjusted_text"), pl.lit("</td></tr>\n")])
     if name == "skills":
         return pl.concat_str([pl.lit("<li>"), _cell("skill"), pl.lit(": "), _cell("skill_share_text"), pl.lit("</li>")])

@@ -332,11 +332,13 @@ def markdown_rows(name: str) -> pl.Expr:
     if name == "siblings":
         return pl.concat_str([pl.lit("| "), md_cell_expr("sibling_region"), pl.lit(" | "),
                               jinja_text("sibling.n_text"), pl.lit(" | "),
-                              jinja_text("sibling.median_text"), pl.lit(" | "), or_na("sibling.postings_text"),
+                              jinja_text("sibling.median_text"), pl.lit(" | "), jinja_text("sibling_currency"),
+                              pl.lit(" | "), or_na("sibling.postings_text"),
                               pl.lit(" |")])
     if name == "ppp_rows":
         return pl.concat_str([pl.lit("| "), md_cell_expr("other_region"), pl.lit(" | "),
-                              jinja_text("ppp_row.median_text"), pl.lit(" | "), jinja_text("ppp_row.factor_text"),
+                              jinja_text("ppp_row.median_text"), pl.lit(" | "), jinja_text("other_currency"),
+                              pl.lit(" | "), jinja_text("ppp_row.factor_text"),
                               pl.lit(" | "), jinja_text("ppp_row.adjusted_text"), pl.lit(" |")])
     if name == "skills":
         return pl.concat_str([pl.lit("- "), jinja_text("skill"), pl.lit(": "), jinja_text("skill_share_text")])

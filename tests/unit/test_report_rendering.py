@@ -111,7 +111,7 @@ def test_column_wise_markdown_cell_equals_md_cell(text):
 # The loops of report.md.j2 / report.html.j2 before the rows were rendered column-wise (verbatim).
 MD_LOOPS = {
     "siblings": """{% for s in siblings %}
-| {{ md(s['sibling_region']) }} | {{ s['sibling_n_text'] }} | {{ s['sibling_median_text'] }} | {{ s['sibling_postings_text'] or 'n/a' }} |
+| {{ md(s['sibling_region']) }} | {{ s['sibling_n_text'] }} | {{ s['sibling_median_text'] }} | {{ s['sibling_currency'] }} | {{ s['sibling_postings_text'] or 'n/a' }} |
 {% endfor %}""",
     "premium_table": """{% for p in premium_table %}
 | {{ md(p['skill']) }} | {{ p['kind'] }} | {{ p['table_n_with_text'] }} | {{ p['table_premium_pct_text'] }} ({{ p['table_ci_low_text'] }} to {{ p['table_ci_high_text'] }}){% if not p['is_significant'] %}, not significant{% endif %} | {{ p['table_raw_premium_text'] or 'n/a' }} |
@@ -123,26 +123,26 @@ MD_LOOPS = {
 - {{ t['skill'] }}: {{ t['target_text'] }}
 {% endfor %}""",
     "ppp_rows": """{% for r in ppp_rows %}
-| {{ md(r['other_region']) }} | {{ r['ppp_row_median_text'] }} | {{ r['ppp_row_factor_text'] }} | {{ r['ppp_row_adjusted_text'] }} |
+| {{ md(r['other_region']) }} | {{ r['ppp_row_median_text'] }} | {{ r['other_currency'] }} | {{ r['ppp_row_factor_text'] }} | {{ r['ppp_row_adjusted_text'] }} |
 {% endfor %}""",
 }
 HTML_LOOPS = {
-    "siblings": """{% for s in siblings %}<tr><td>{{ s['sibling_region'] }}</td><td>{{ s['sibling_n_text'] }}</td><td>{{ s['sibling_median_text'] }}</td><td>{{ s['sibling_postings_text'] or 'n/a' }}</td></tr>
+    "siblings": """{% for s in siblings %}<tr><td>{{ s['sibling_region'] }}</td><td>{{ s['sibling_n_text'] }}</td><td>{{ s['sibling_median_text'] }}</td><td>{{ s['sibling_currency'] }}</td><td>{{ s['sibling_postings_text'] or 'n/a' }}</td></tr>
 {% endfor %}""",
     "premium_table": """{% for p in premium_table %}<tr><td>{{ p['skill'] }}</td><td>{{ p['kind'] }}</td><td>{{ p['table_n_with_text'] }}</td><td>{{ p['table_premium_pct_text'] }} ({{ p['table_ci_low_text'] }} to {{ p['table_ci_high_text'] }}){% if not p['is_significant'] %}, not significant{% endif %}</td><td>{{ p['table_raw_premium_text'] or 'n/a' }}</td></tr>
 {% endfor %}""",
     "skills": """{% for s in skills %}<li>{{ s['skill'] }}: {{ s['skill_share_text'] }}</li>{% endfor %}""",
     "targets": """{% for t in targets %}<li>{{ t['skill'] }}: {{ t['target_text'] }}</li>{% endfor %}""",
-    "ppp_rows": """{% for r in ppp_rows %}<tr><td>{{ r['other_region'] }}</td><td>{{ r['ppp_row_median_text'] }}</td><td>{{ r['ppp_row_factor_text'] }}</td><td>{{ r['ppp_row_adjusted_text'] }}</td></tr>
+    "ppp_rows": """{% for r in ppp_rows %}<tr><td>{{ r['other_region'] }}</td><td>{{ r['ppp_row_median_text'] }}</td><td>{{ r['other_currency'] }}</td><td>{{ r['ppp_row_factor_text'] }}</td><td>{{ r['ppp_row_adjusted_text'] }}</td></tr>
 {% endfor %}""",
 }
 LONG_COLUMNS = {
-    "siblings": ["sibling_region", "sibling.n_text", "sibling.median_text", "sibling.postings_text"],
+    "siblings": ["sibling_region", "sibling.n_text", "sibling.median_text", "sibling_currency", "sibling.postings_text"],
     "premium_table": ["skill", "kind", "table.n_with_text", "table.premium_pct_text", "table.ci_low_text",
                       "table.ci_high_text", "table.raw_premium_text", "is_significant"],
     "skills": ["skill", "skill_share_text"],
     "targets": ["skill", "target_text"],
-    "ppp_rows": ["other_region", "ppp_row.median_text", "ppp_row.factor_text", "ppp_row.adjusted_text"],
+    "ppp_rows": ["other_region", "ppp_row.median_text", "other_currency", "ppp_row.factor_text", "ppp_row.adjusted_text"],
 }
 
 

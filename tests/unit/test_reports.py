@@ -402,7 +402,7 @@ def test_ppp_adjusted_medians_use_the_world_bank_factors(built):
     # 174,289.4 CAD / 1.197398 (CAN 2024 private consumption PPP, WDI 2025-10) = 145,556.7 intl $
     assert "factor for 2024 (1.197 CAD per international dollar)" in section
     assert "**$145,557**" in section
-    assert "| Germany | 101.500\xa0€ | 0.724 | $140,229 |" in section  # 101,500 / 0.723818 = 140,228.6
+    assert "| Germany | 101.500\xa0€ | EUR | 0.724 | $140,229 |" in section  # 101,500 / 0.723818 = 140,228.6
 
 
 def test_ppp_reference_values_match_the_world_bank_file():
