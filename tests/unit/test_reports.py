@@ -306,6 +306,13 @@ def test_percentages_have_one_decimal(built):
 
 # ------------------------------------------------------------------ escaping
 
+def test_html_sentences_are_separated(built):
+    # a template line that starts with a block tag loses its leading space (lstrip_blocks): "2024).Projection"
+    for page in built[1]["html"]:
+        text = re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", "", page, flags=re.S))
+        assert not re.search(r"[)a-z%0-9]\.[A-Z]", text), re.search(r".{40}[)a-z%0-9]\.[A-Z].{20}", text)
+
+
 def test_hostile_labels_are_escaped_in_html():
     hostile = "<script>alert(1)</script>"
     stats = _stats().with_columns(pl.when(pl.col("region") == "Canada").then(pl.lit(hostile))
