@@ -27,9 +27,9 @@ from markupsafe import Markup
 
 from transforms import report_html
 from transforms.reference import load_reference
-from transforms.stats import Z_95
 from transforms.report_text import (WORLD_LOCALE, environment, format_many, markdown_rows, markdown_template,
                                     md_cell)
+from transforms.stats import Z_95
 
 PAIR = ["role_label", "region"]
 SIBLINGS_SHOWN = 6
