@@ -423,12 +423,12 @@ def _cell_numbers() -> list[Number]:
         # is e.g. "Senior Data Engineer": its postings are all senior by construction)
         Number("postings_with_seniority", pl.col("postings_with_seniority"), "count",
                (Operand("demand_signals", demand_key, "postings_with_seniority"),),
-               show=full & (pl.col("role_level") != "role_label")),
+               show=full & pl.col("role_level").ne_missing("role_label")),
         Number("entry_share", pl.col("entry_share"), "share", (Operand("demand_signals", demand_key, "entry_share"),),
-               show=full & (pl.col("role_level") != "role_label")),
+               show=full & pl.col("role_level").ne_missing("role_label")),
         Number("senior_share", pl.col("senior_share"), "share",
                (Operand("demand_signals", demand_key, "senior_share"),),
-               show=full & (pl.col("role_level") != "role_label")),
+               show=full & pl.col("role_level").ne_missing("role_label")),
         Number("ai_share", pl.col("ai_share"), "share", (Operand("skill_shares", shares_key, "share_of_postings"),),
                show=full),
         Number("ai_change", pl.col("ai_share") - pl.col("ai_share_prev"), "signed_pp",
@@ -790,7 +790,8 @@ def _complete_tables(tables: dict[str, pl.DataFrame], ref, backtest_summary: dic
     return out
 
 
-OPTIONAL_STATS_COLUMNS = {"parent_region": pl.String, "country_code": pl.String, "median_usd": pl.Float64,
+OPTIONAL_STATS_COLUMNS = {"parent_region": pl.String, "role_level": pl.String, "country_code": pl.String,
+                          "median_usd": pl.Float64,
                           "median_ci_low": pl.Float64, "median_ci_high": pl.Float64, "cv": pl.Float64,
                           "shrunk_median": pl.Float64, "shrink_weight": pl.Float64, "shrink_parent": pl.String}
 
