@@ -326,9 +326,15 @@ def latest_results() -> dict[int, dict]:
     return latest
 
 
-def write_result(result: dict) -> Path:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"{result['date']}-{result['rows']}.json"
+def write_result(result: dict, results_dir: Path = RESULTS_DIR) -> Path:
+    """Write <date>-<rows>.json; an earlier result of the same day and size is kept, renamed
+    <date>-<rows>-<its git revision>.json (which sorts before the unsuffixed, newest, file)."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / f"{result['date']}-{result['rows']}.json"
+    if path.exists():
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+        revision = (earlier.get("code") or {}).get("git_revision") or earlier.get("measured_at", "earlier")
+        path.rename(path.with_name(f"{path.stem}-{revision}.json"))
     path.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return path
 

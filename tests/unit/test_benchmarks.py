@@ -170,6 +170,17 @@ def test_latest_result_per_size_is_the_newest_plain_file(tmp_path, monkeypatch):
     assert {rows: rec["tag"] for rows, rec in latest.items()} == {10_000_000: "newest", 100_000_000: "only"}
 
 
+def test_a_second_result_of_the_same_day_keeps_the_first_under_its_revision(tmp_path, monkeypatch):
+    monkeypatch.setattr(harness, "RESULTS_DIR", tmp_path)
+    first = {"date": "2026-12-07", "rows": 1_000_000, "code": {"git_revision": "aaa1111"}, "tag": "first"}
+    second = {"date": "2026-12-07", "rows": 1_000_000, "code": {"git_revision": "bbb2222"}, "tag": "second"}
+    harness.write_result(first, tmp_path)
+    harness.write_result(second, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-12-07-1000000-aaa1111.json", "2026-12-07-1000000.json"]
+    assert json.loads((tmp_path / "2026-12-07-1000000-aaa1111.json").read_text())["tag"] == "first"
+    assert harness.latest_results()[1_000_000]["tag"] == "second"
+
+
 def test_results_block_is_regenerated_between_its_markers_only(tmp_path):
     path = tmp_path / "BENCHMARKS.md"
     path.write_text(f"# Benchmarks\n\nhand-written intro\n\n{markdown.START}\nstale numbers\n{markdown.END}\n\n"
