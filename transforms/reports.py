@@ -429,6 +429,8 @@ def _cell_numbers() -> list[Number]:
         Number("senior_share", pl.col("senior_share"), "share",
                (Operand("demand_signals", demand_key, "senior_share"),),
                show=full & pl.col("role_level").ne_missing("role_label")),
+        Number("skill_postings", pl.col("ai_postings"), "count", (Operand("skill_shares", shares_key, "postings"),),
+               show=full),
         Number("ai_share", pl.col("ai_share"), "share", (Operand("skill_shares", shares_key, "share_of_postings"),),
                show=full),
         Number("ai_change", pl.col("ai_share") - pl.col("ai_share_prev"), "signed_pp",
