@@ -499,7 +499,7 @@ def _wording(cells: pl.DataFrame) -> pl.DataFrame:
               "moved within its sampling uncertainty", "changed").alias("median_trend_word"),
         (pl.when(pl.col("postings_yoy").is_null()).then(pl.lit(None, dtype=pl.String))
          .when(pl.col("postings_change_z").is_null() | unclear("postings_change_z"))
-         .then(pl.lit("no clear change in demand"))
+         .then(pl.lit("a change within chance variation"))
          .when(pl.col("postings_yoy") >= 15).then(pl.lit("strong growth"))
          .when(pl.col("postings_yoy") > 3).then(pl.lit("rising demand"))
          .when(pl.col("postings_yoy") <= -15).then(pl.lit("a sharp contraction"))
