@@ -398,7 +398,8 @@ def _cell_numbers() -> list[Number]:
                   "skill": pl.col("ai_skill"), "kind": pl.lit("ai_any")}
     shares_prev = shares_key | {"year": pl.col("ai_prev_year")}
     ppp_key = {"country_code": pl.col("country_code"), "year": pl.col("ppp_year")}
-    shrunk = full & (pl.col("shrink_weight").fill_null(0) > 0)  # the template shows it only then
+    # the template shows the shrinkage only then (World, the root, has no parent to shrink toward)
+    shrunk = full & (pl.col("shrink_weight").fill_null(0) > 0) & pl.col("shrink_parent").is_not_null()
     money = [Number(c, pl.col(c), "money", (Operand(rrs, _stats_key(), c),),
                     show=shrunk if c == "shrunk_median" else full)
              for c in ("p10", "p25", "median", "p75", "p90", "median_ci_low", "median_ci_high", "shrunk_median")]
@@ -411,7 +412,7 @@ def _cell_numbers() -> list[Number]:
                show=full & (pl.col("currency") != "USD"), currency="usd"),
         Number("cv", pl.col("cv"), "share", (Operand(rrs, _stats_key(), "cv"),), show=full),
         Number("shrink_weight", pl.col("shrink_weight"), "share", (Operand(rrs, _stats_key(), "shrink_weight"),),
-               show=full & (pl.col("shrink_weight").fill_null(0) > 0)),
+               show=shrunk),
         Number("median_yoy", (pl.col("median") / pl.col("median_prev") - 1) * 100, "signed_pct",
                (Operand(rrs, _stats_key(), "median"), Operand(rrs, _stats_key("prev_year"), "median")),
                formula="pct_change", show=full),

@@ -78,3 +78,15 @@ def test_borrowed_premiums_are_never_called_this_cells_own(default_market_run):
     own = [md for md in reports if "the nearest cell that has them: " not in md and "front and centre" in md]
     assert own and all(next(x for x in md.splitlines() if "front and centre" in x).endswith(" premium here.")
                        for md in own)
+
+
+def test_no_report_prints_a_missing_value(default_market_run):
+    # a null reaching the template prints "None" (the root region's shrinkage once read "toward None")
+    reports = default_market_run.sql("select role_label, region, markdown from reports")
+    bad = reports.filter(pl.col("markdown").str.contains(r"\bNone\b|\bnull\b|\bnan\b|\bNaN\b|\binf\b"))
+    assert bad.height == 0, bad.select("role_label", "region").head(5).to_dicts()
+    world = reports.filter((pl.col("role_label") == "All roles") & (pl.col("region") == "World"))["markdown"].item()
+    assert "Shrinkage" not in world
+    canada = reports.filter((pl.col("role_label") == "Senior Machine Learning Manager")
+                            & (pl.col("region") == "Canada"))["markdown"].item()
+    assert "- Shrinkage toward World (empirical Bayes, log scale): this cell's own median carries weight" in canada
