@@ -90,3 +90,11 @@ def test_no_report_prints_a_missing_value(default_market_run):
     canada = reports.filter((pl.col("role_label") == "Senior Machine Learning Manager")
                             & (pl.col("region") == "Canada"))["markdown"].item()
     assert "- Shrinkage toward World (empirical Bayes, log scale): this cell's own median carries weight" in canada
+
+
+def test_checklist_ai_advice_follows_the_share(default_market_run):
+    lines = [line for md in default_market_run.sql("select markdown from reports")["markdown"]
+             for line in md.splitlines() if line.startswith("- AI/LLM tools appear in ")]
+    none = [line for line in lines if line.startswith("- AI/LLM tools appear in 0.0% ")]
+    assert none and all(line.endswith(": no posting here asks for them.") for line in none)
+    assert all(line.endswith(": no posting here asks for them.") == (line in none) for line in lines)
