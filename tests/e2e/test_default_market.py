@@ -93,8 +93,11 @@ def test_no_report_prints_a_missing_value(default_market_run):
 
 
 def test_checklist_ai_advice_follows_the_share(default_market_run):
-    lines = [line for md in default_market_run.sql("select markdown from reports")["markdown"]
-             for line in md.splitlines() if line.startswith("- AI/LLM tools appear in ")]
-    none = [line for line in lines if line.startswith("- AI/LLM tools appear in 0.0% ")]
-    assert none and all(line.endswith(": no posting here asks for them.") for line in none)
-    assert all(line.endswith(": no posting here asks for them.") == (line in none) for line in lines)
+    # 'no posting asks for them' exactly where the published share (the ai_share claim's value) is zero
+    rows = default_market_run.sql(
+        "select r.markdown, c.value from reports r join report_claims c using (role_label, region) "
+        "where c.claim_id = 'ai_share'").rows()
+    said = [(value, next(line for line in md.splitlines() if line.startswith("- AI/LLM tools appear in ")))
+            for md, value in rows]
+    assert any(value == 0 for value, _ in said) and any(value > 0 for value, _ in said)
+    assert all(line.endswith(": no posting here asks for them.") == (value == 0) for value, line in said)
