@@ -33,8 +33,12 @@ def test_rss_now_is_positive_and_at_most_the_peak():
 @linux_only
 def test_memory_a_worker_thread_freed_is_returned_after_release():
     got = measure("""
+        pins = []
         def work():  # 64 KB buffers come from the thread's heap (below the mmap threshold): 320 MB
             buffers = [np.ones(8_000) for _ in range(5_000)]
+            # a live buffer above them, so glibc cannot give the freed ones back by trimming the heap's
+            # top on its own (it did, partly, on some runs: 'held' 140 MB): only release_freed_memory can
+            pins.append(np.ones(8_000))
             del buffers
         before = current_rss_mb()
         thread = threading.Thread(target=work)
