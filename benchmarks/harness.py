@@ -326,9 +326,10 @@ def latest_results() -> dict[int, dict]:
     return latest
 
 
-def write_result(result: dict, results_dir: Path = RESULTS_DIR) -> Path:
+def write_result(result: dict, results_dir: Path | None = None) -> Path:
     """Write <date>-<rows>.json; an earlier result of the same day and size is kept, renamed
     <date>-<rows>-<its git revision>.json (which sorts before the unsuffixed, newest, file)."""
+    results_dir = RESULTS_DIR if results_dir is None else results_dir  # read at call time, as latest_results does
     results_dir.mkdir(parents=True, exist_ok=True)
     path = results_dir / f"{result['date']}-{result['rows']}.json"
     if path.exists():

@@ -174,8 +174,8 @@ def test_a_second_result_of_the_same_day_keeps_the_first_under_its_revision(tmp_
     monkeypatch.setattr(harness, "RESULTS_DIR", tmp_path)
     first = {"date": "2026-12-07", "rows": 1_000_000, "code": {"git_revision": "aaa1111"}, "tag": "first"}
     second = {"date": "2026-12-07", "rows": 1_000_000, "code": {"git_revision": "bbb2222"}, "tag": "second"}
-    harness.write_result(first, tmp_path)
-    harness.write_result(second, tmp_path)
+    harness.write_result(first)
+    harness.write_result(second)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-12-07-1000000-aaa1111.json", "2026-12-07-1000000.json"]
     assert json.loads((tmp_path / "2026-12-07-1000000-aaa1111.json").read_text())["tag"] == "first"
     assert harness.latest_results()[1_000_000]["tag"] == "second"
