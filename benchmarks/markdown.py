@@ -66,6 +66,7 @@ def sizes_table(latest: dict[int, dict]) -> list[str]:
     row("full run CPU, process tree (s)", lambda r: r["full_run"]["cpu_seconds"])
     row("full run cores busy (CPU / wall)", lambda r: r["full_run"]["cores_busy"], 2)
     row("full run read from disk (MB, page-cache misses)", lambda r: r["full_run"]["disk_read_mb"])
+    row("raw files read into the page cache before the baseline (MB)", lambda r: r["page_cache_warmup"]["bytes_read"] / 2**20)
     row("baseline wall (s)", lambda r: r["baseline"]["wall_seconds"])
     row("baseline peak RSS (MB)", lambda r: r["baseline"]["peak_rss_mb"])
     row("baseline CPU (s)", lambda r: r["baseline"]["cpu_seconds"])

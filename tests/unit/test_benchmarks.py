@@ -210,3 +210,47 @@ def test_the_recorded_command_repeats_the_run_with_its_skipped_measurements():
         ".venv/bin/python -m benchmarks --rows 10000000 --rows 100000000 --skip-incremental --skip-reports")
     assert harness.reproducing_command([1_000_000], True, False, False) == (
         ".venv/bin/python -m benchmarks --rows 1000000 --with-100m")
+
+
+def test_page_cache_warmup_reads_every_byte_of_every_raw_file(tmp_path):
+    """The warm-up must read all of each file (several 8 MiB blocks, an empty file, nested folders), or
+    the baseline after it still pays cold reads; too large a tree is skipped and says so."""
+    sizes = {"board_a/part-0000.jsonl": 2 * harness.WARM_BLOCK + 12_345, "board_a/part-0001.jsonl": 0,
+             "salary_reports/deep/part-0000.csv": 777}
+    for name, size in sizes.items():
+        path = tmp_path / "raw" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(np.random.default_rng(len(name)).integers(0, 256, size, dtype=np.uint8).tobytes())
+    warm = harness.warm_page_cache(tmp_path / "raw")
+    assert (warm["files"], warm["bytes"], warm["bytes_read"], warm["skipped"]) == (3, sum(sizes.values()),
+                                                                                    sum(sizes.values()), None)
+    skipped = harness.warm_page_cache(tmp_path / "raw", memory_share=0.0)
+    assert skipped["bytes_read"] == 0 and "exceed" in skipped["skipped"]
+
+
+def test_the_baseline_is_measured_after_the_warm_up_and_before_the_full_run(tmp_path, monkeypatch):
+    """Order matters: the raw files must be cached before the baseline, as they are for the full run
+    after it (2026-12-07: the baseline read 2.5 GB from disk, the full run 0.4 GB)."""
+    work = tmp_path / "work"
+    (work / "raw" / "board_a").mkdir(parents=True)
+    (work / "raw" / "board_a" / "part-0000.jsonl").write_bytes(b"{}\n" * 1000)
+    order: list[str] = []
+    warm = harness.warm_page_cache
+
+    def fake_run_command(name, command, logs, code=None, log=print):
+        order.append(name)
+        return {"wall_seconds": 10.0}
+
+    monkeypatch.setattr(harness, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(harness, "ensure_market", lambda rows, log: None)
+    monkeypatch.setattr(harness, "working_copy", lambda rows: work)
+    monkeypatch.setattr(harness, "snapshot_code", lambda: tmp_path / "code")
+    monkeypatch.setattr(harness, "snapshot_digest", lambda code: "digest")
+    monkeypatch.setattr(harness, "warm_page_cache", lambda folder: order.append("warm") or warm(folder))
+    monkeypatch.setattr(harness, "run_command", fake_run_command)
+    monkeypatch.setattr(harness, "last_json_line", lambda path: {})
+    monkeypatch.setattr(harness, "latest_run", lambda out: {"stage_total_seconds": 8.0, "stage_timings": {}})
+    result = harness.benchmark_size(1_000, with_incremental=False, with_reports=False, log=lambda *a: None)
+    assert order == ["prefect_startup", "warm", "baseline", "full_run"]
+    assert result["page_cache_warmup"]["bytes_read"] == 3000
+    assert result["ratio_to_baseline_excluding_prefect"] == 0.8
