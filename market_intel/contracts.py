@@ -422,7 +422,9 @@ _DEMAND_SIGNALS = TableContract(
 
 _PROJECTIONS = TableContract(
     name="projections",
-    description="Next year's median per role_label x region with 80 % and 90 % prediction intervals.",
+    description=("Next year's median per role_label x region with 80 % and 90 % intervals for the market "
+                 "(population) median of the target year; a median of that year's data points carries its own "
+                 "sampling error on top (backtests widen their intervals by it)."),
     grain=("role_label", "region"),
     columns=(
         c("role_label", S, "role label or 'All roles'"),
@@ -463,7 +465,7 @@ _BACKTESTS = TableContract(
         c("actual", F64, "observed median in holdout_year"),
         c("abs_pct_error", F64, "absolute percentage error of predicted"),
         c("naive_abs_pct_error", F64, "absolute percentage error of the last observed median", True),
-        c("covered_90", B, "actual fell inside the 90 % interval", True),
+        c("covered_90", B, "actual fell inside the 90 % interval widened by its own sampling variance", True),
     ),
     rules=(at_least("abs_pct_error", 0.0), at_least("naive_abs_pct_error", 0.0), at_least("actual", 0.0, strict=True)),
 )

@@ -234,6 +234,19 @@ def test_wording_follows_the_direction_of_the_numbers(built):
     assert "the median moved within its sampling uncertainty (+3.7% against 2024)" in _report(out, "Canada")["markdown"]
 
 
+def test_projection_intervals_say_they_are_for_the_market_median_and_the_backtest_coverage_how_it_is_counted(built):
+    """The 90 % interval of a projection is for the market median; the backtest's 93 % coverage is of
+    intervals widened by each held-out median's sampling error: a reader must not take one for the other
+    (tests/unit/test_projections.py checks that both statements hold)."""
+    canada = _report(built[1], "Canada")
+    assert re.search(r"\(90% interval for the market median \$[\d,]+ to \$[\d,]+; 80% interval \$[\d,]+ to "
+                     r"\$[\d,]+\)", canada["markdown"])
+    assert ("90% intervals, each widened by the held-out median's own sampling error, covered 88.0% of the "
+            "held-out medians. The projection's intervals are for the market median itself") in canada["markdown"]
+    assert "90% interval for the market median" in canada["html"]
+    assert "prediction interval" not in canada["markdown"]
+
+
 def test_median_change_is_given_a_direction_only_beyond_both_years_intervals():
     narrow = _stats().with_columns((pl.col("median") * 0.995).alias("median_ci_low"),
                                    (pl.col("median") * 1.005).alias("median_ci_high"))
