@@ -5,11 +5,17 @@ report code's vectorised formatters.
 """
 from __future__ import annotations
 
+import math
+from statistics import NormalDist
+
 import babel.numbers
 from babel import Locale
 
+Z90 = NormalDist().inv_cdf(0.95)
 FORMULAS = {"identity": lambda a: a, "pct_change": lambda a, b: (a / b - 1) * 100, "difference": lambda a, b: a - b,
-            "ratio": lambda a, b: a / b, "uplift": lambda a, b: a * (1 + b / 100)}
+            "ratio": lambda a, b: a / b, "uplift": lambda a, b: a * (1 + b / 100),
+            "growth_low": lambda g, se: math.exp(math.log(1 + g) - Z90 * se) - 1,
+            "growth_high": lambda g, se: math.exp(math.log(1 + g) + Z90 * se) - 1}
 
 
 def format_claim(value: float, fmt: str) -> str:
@@ -24,7 +30,7 @@ def format_claim(value: float, fmt: str) -> str:
     if fmt == "ratio3":
         return f"{value:.3f}"
     scale, unit, signed = {"pct": (1, "%", False), "signed_pct": (1, "%", True), "share": (100, "%", False),
-                           "signed_pp": (100, " pp", True)}[fmt]
+                           "signed_pp": (100, " pp", True), "signed_share": (100, "%", True)}[fmt]
     text = f"{abs(value * scale):.1f}"
     sign = "" if text == "0.0" else ("-" if value < 0 else ("+" if signed else ""))
     return f"{sign}{text}{unit}"

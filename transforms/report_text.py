@@ -224,13 +224,14 @@ FORMATTERS = {
     "signed_pct": lambda v: format_percent(v, signed=True),
     "share": lambda v: format_percent(v, scale=100.0),
     "signed_pp": lambda v: format_percent(v, signed=True, scale=100.0, unit=" pp"),
+    "signed_share": lambda v: format_percent(v, signed=True, scale=100.0),
     "ratio3": lambda v: format_decimal(v, 3),
 }
 
 
 def format_values(values: pl.Series, fmt: str, currency: pl.Series | None = None,
                   locale: pl.Series | None = None) -> pl.Series:
-    """Dispatch on a format name: count / pct / signed_pct / share / signed_pp / ratio3 / money."""
+    """Dispatch on a format name: count / pct / signed_pct / share / signed_pp / signed_share / ratio3 / money."""
     if fmt == "money":
         return format_money(values, currency, locale)
     return FORMATTERS[fmt](values)

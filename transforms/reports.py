@@ -12,6 +12,7 @@ derived numbers a named formula over operands, so a checker can re-derive each v
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import unicodedata
@@ -29,6 +30,7 @@ from transforms import report_html
 from transforms.reference import load_reference
 from transforms.report_text import (WORLD_LOCALE, environment, format_many, markdown_rows, markdown_template,
                                     md_cell)
+from transforms.projections import Z90 as Z_90  # the projections' two-sided 90 % level
 from transforms.stats import Z_95
 
 PAIR = ["role_label", "region"]
@@ -50,6 +52,9 @@ FORMULAS = {
     "difference": lambda a, b: a - b,
     "ratio": lambda a, b: a / b,
     "uplift": lambda a, b: a * (1.0 + b / 100.0),  # pay a raised by b percent
+    # ends of the 90 % interval of a yearly growth rate g whose log, ln(1 + g), has standard error se
+    "growth_low": lambda g, se: math.exp(math.log1p(g) - Z_90 * se) - 1.0,
+    "growth_high": lambda g, se: math.exp(math.log1p(g) + Z_90 * se) - 1.0,
 }
 
 
@@ -325,9 +330,12 @@ def _cells(tables: dict[str, pl.DataFrame], ref, as_of: date) -> pl.DataFrame:
     cells = _with_locale(cells, _locales(ref))
 
     projections = tables.get("projections")
-    proj_cols = ["target_year", "projected", "pi_low", "pi_high", "pi80_low", "pi80_high", "model"]
+    proj_cols = ["target_year", "projected", "pi_low", "pi_high", "pi80_low", "pi80_high", "model", "growth_rate",
+                 "growth_log_se"]
     if projections is not None and projections.height:
-        cells = cells.join(projections.select(*PAIR, *proj_cols), on=PAIR, how="left")
+        have = [c for c in proj_cols if c in projections.columns]  # growth columns are optional in the contract
+        cells = cells.join(projections.select(*PAIR, *have), on=PAIR, how="left").with_columns(
+            [pl.lit(None, dtype=pl.Float64).alias(c) for c in proj_cols if c not in have])
     else:
         cells = cells.with_columns([pl.lit(None, dtype=pl.Float64).alias(c) for c in proj_cols])
 
@@ -405,9 +413,20 @@ def _cell_numbers() -> list[Number]:
              for c in ("p10", "p25", "median", "p75", "p90", "median_ci_low", "median_ci_high", "shrunk_median")]
     proj = [Number(c, pl.col(c), "money", (Operand("projections", _pair_key(), c),), show=full)
             for c in ("projected", "pi_low", "pi_high", "pi80_low", "pi80_high")]
+    # the projection's trend: its yearly growth and that growth's 90 % interval (from its log standard error)
+    with_growth = (full & pl.col("projected").is_not_null() & pl.col("growth_rate").is_not_null()
+                   & pl.col("growth_log_se").is_not_null())
+    growth_ops = (Operand("projections", _pair_key(), "growth_rate"), Operand("projections", _pair_key(), "growth_log_se"))
+    growth = [
+        Number("growth", pl.col("growth_rate"), "signed_share", growth_ops[:1], show=with_growth),
+        Number("growth_low", (pl.col("growth_rate").log1p() - Z_90 * pl.col("growth_log_se")).exp() - 1.0,
+               "signed_share", growth_ops, formula="growth_low", show=with_growth),
+        Number("growth_high", (pl.col("growth_rate").log1p() + Z_90 * pl.col("growth_log_se")).exp() - 1.0,
+               "signed_share", growth_ops, formula="growth_high", show=with_growth),
+    ]
     return [
         Number("n", pl.col("n"), "count", (Operand(rrs, _stats_key(), "n"),)),
-        *money, *proj,
+        *money, *proj, *growth,
         Number("median_usd", pl.col("median_usd"), "money", (Operand(rrs, _stats_key(), "median_usd"),),
                show=full & (pl.col("currency") != "USD"), currency="usd"),
         Number("cv", pl.col("cv"), "share", (Operand(rrs, _stats_key(), "cv"),), show=full),
@@ -510,10 +529,23 @@ def _wording(cells: pl.DataFrame) -> pl.DataFrame:
          .otherwise(pl.lit("substantial"))).alias("volume_word"),
         trend(pl.col("ai_change"), "ai_change_z", "rising against", "falling against", "roughly unchanged against",
               0.01, "not clearly different from", "not clearly different from").alias("ai_trend_word"),
-        (pl.when(pl.col("projected").is_null() | pl.col("median").is_null()).then(pl.lit(None, dtype=pl.String))
-         .when(pl.col("pi_low") > pl.col("median")).then(pl.lit("growth (the whole 90% interval lies above today's median)"))
-         .when(pl.col("pi_high") < pl.col("median")).then(pl.lit("a decline (the whole 90% interval lies below today's median)"))
-         .otherwise(pl.lit("no clear direction (the 90% interval spans today's median)"))).alias("projection_word"),
+        # the direction of the projection is its trend's: growth whose 90 % interval excludes zero. Not where
+        # the interval lies against today's median: that median carries its year's sampling noise, which the
+        # projection (from the trend line through all years) damps, so a noisy-high median of 12 data points
+        # read as "a decline" under a clearly rising trend (68 cells of the default market did)
+        (pl.when(pl.col("projected").is_null() | pl.col("growth_rate").is_null() | pl.col("growth_log_se").is_null())
+         .then(pl.lit(None, dtype=pl.String))
+         .when(pl.col("growth_rate").log1p() - Z_90 * pl.col("growth_log_se") > 0).then(pl.lit("a rising market median"))
+         .when(pl.col("growth_rate").log1p() + Z_90 * pl.col("growth_log_se") < 0).then(pl.lit("a falling market median"))
+         .otherwise(pl.lit("no clear direction"))).alias("projection_word"),
+    ).with_columns(
+        # today's median outside the interval on the side the trend does not explain (above it under a trend
+        # that is not falling, below it under one that is not rising): that year's sampling noise, said so
+        (pl.when(pl.col("projection_word").is_null() | pl.col("median").is_null()).then(pl.lit(None, dtype=pl.String))
+         .when((pl.col("median") > pl.col("pi_high")) & (pl.col("projection_word") != "a falling market median"))
+         .then(pl.lit("above"))
+         .when((pl.col("median") < pl.col("pi_low")) & (pl.col("projection_word") != "a rising market median"))
+         .then(pl.lit("below"))).alias("projection_base_side"),
     )
 
 

@@ -91,13 +91,29 @@ def _demand() -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+# (projected, pi_low, pi80_low, pi80_high, pi_high) as multiples of the base-year median, the trend's yearly
+# growth and the standard error of its log; the default: a rising trend, today's median inside the interval
+TRENDS = {
+    # today's median lies above the whole interval (a noisy-high year) under a clearly rising trend
+    "Ontario, Canada": ((0.96, 0.93, 0.94, 0.98, 0.99), 0.03, 0.005),
+    # a trend indistinguishable from zero: 90 % interval exp(ln 1.01 -+ 1.645 x 0.02) - 1 = -2.3 % .. +4.4 %
+    "Quebec, Canada": ((1.01, 0.97, 0.98, 1.04, 1.05), 0.01, 0.02),
+    # a clearly falling trend, today's median below the interval: a noisy-low year
+    "United States": ((1.02, 1.01, 1.015, 1.03, 1.035), -0.03, 0.01),
+    # a clearly rising trend lifts the whole interval above today's median: the trend explains it, no note
+    "World": ((1.05, 1.02, 1.03, 1.07, 1.08), 0.05, 0.01),
+}
+
+
 def _projections() -> pl.DataFrame:
     rows = []
     for region, _, _, _, currency, medians, _, _ in CELLS:
         base = medians[-1]
+        (mid, lo, lo80, hi80, hi), growth, se = TRENDS.get(region, ((1.04, 0.98, 1.0, 1.08, 1.10), 0.04, 0.01))
         rows.append({"role_label": ROLE, "region": region, "base_year": 2025, "target_year": 2026, "baseline": base,
-                     "projected": base * 1.04, "pi_low": base * 1.01, "pi_high": base * 1.08,
-                     "pi80_low": base * 1.02, "pi80_high": base * 1.07, "currency": currency, "model": "log-linear"})
+                     "projected": base * mid, "pi_low": base * lo, "pi_high": base * hi,
+                     "pi80_low": base * lo80, "pi80_high": base * hi80, "currency": currency, "model": "log-linear",
+                     "growth_rate": growth, "growth_log_se": se})
     return pl.DataFrame(rows)
 
 
@@ -245,6 +261,36 @@ def test_projection_intervals_say_they_are_for_the_market_median_and_the_backtes
             "held-out medians. The projection's intervals are for the market median itself") in canada["markdown"]
     assert "90% interval for the market median" in canada["html"]
     assert "prediction interval" not in canada["markdown"]
+
+
+def test_projection_direction_is_the_trends_not_where_the_interval_lies_against_todays_median(built):
+    """'Points to growth' used to mean: the 90 % interval lies above today's median. That median carries its
+    year's sampling noise, which the projection damps, so a noisy-high year under a clearly rising trend read
+    as 'a decline'. The direction is now the trend's (its 90 % interval excludes zero), with the trend shown."""
+    out = built[1]
+    canada = _report(out, "Canada")["markdown"]  # +4.0 %, se 0.01: exp(ln 1.04 -+ 1.645 x 0.01) - 1
+    assert ("which points to a rising market median: its trend, pooled with related cells, is +4.0% a year "
+            "(90% interval +2.3% to +5.7%).") in canada
+    assert "Today's median lies" not in canada
+    assert "- The market median is rising (+4.0% a year by its trend): ask for a review clause." in canada
+    ontario = _report(out, "Ontario, Canada")["markdown"]  # interval below today's median, trend rising
+    assert "which points to a rising market median: its trend, pooled with related cells, is +3.0% a year" in ontario
+    assert ("Today's median lies above that interval: the projection starts from the trend line through all of "
+            "the cell's years, which damps the sampling noise of 2025's 200 data points.\n\n## Regional Demand Signals\n") in ontario
+    assert "decline" not in ontario and "falling" not in ontario
+    quebec = _report(out, "Quebec, Canada")["markdown"]
+    assert "which points to no clear direction: its trend, pooled with related cells, is +1.0% a year " \
+           "(90% interval -2.3% to +4.4%)." in quebec
+    assert "review clause" not in quebec
+    states = _report(out, "United States")["markdown"]
+    assert "which points to a falling market median: its trend, pooled with related cells, is -3.0% a year" in states
+    assert "Today's median lies below that interval" in states
+    assert "- The market median is falling (-3.0% a year by its trend)" in states
+    world = _report(out, "World")["markdown"]
+    assert "which points to a rising market median: its trend, pooled with related cells, is +5.0% a year" in world
+    assert "Today's median lies" not in world
+    assert "pointing to a rising market median (trend +4.0% a year, 90% interval +2.3% to +5.7%)" in \
+        _report(out, "Canada")["html"]
 
 
 def test_median_change_is_given_a_direction_only_beyond_both_years_intervals():
