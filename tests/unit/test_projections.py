@@ -106,6 +106,21 @@ def test_90_and_80_percent_intervals_cover_the_true_next_year_median_at_nominal_
     assert 0.74 <= np.concatenate(covered_80).mean() <= 0.86
 
 
+def test_the_trends_90_percent_interval_covers_the_true_growth(market):
+    """Reports call a market median rising or falling when the trend's 90 % interval, exp(ln(1 + growth_rate)
+    -+ 1.645 growth_log_se) - 1, excludes zero, and they print that interval: it must cover the true growth
+    about as often as it says (91-94 % of the ~700 simulated cells here)."""
+    covered = []
+    for _, truth, projections, _ in market:
+        joined = projections.join(truth, on=proj.CELL, how="inner")
+        log_growth = np.log1p(joined["growth_rate"].to_numpy())
+        covered.append(np.abs(log_growth - joined["true_growth"].to_numpy())
+                       <= proj.Z90 * joined["growth_log_se"].to_numpy())
+    covered = np.concatenate(covered)
+    assert covered.size > 600
+    assert 0.85 <= covered.mean() <= 0.97
+
+
 def test_intervals_cover_the_market_median_and_need_the_sampling_error_to_cover_an_observed_one(market):
     """What the reports say about the intervals must hold. They are for the market (true) median; a median
     observed from next year's data points adds its own sampling error, so in thin cells the interval
