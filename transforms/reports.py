@@ -339,6 +339,20 @@ def _cells(tables: dict[str, pl.DataFrame], ref, as_of: date) -> pl.DataFrame:
     else:
         cells = cells.with_columns([pl.lit(None, dtype=pl.Float64).alias(c) for c in proj_cols])
 
+    # the cell's own backtest (its last usable year predicted from the years before it), if it has one
+    backtests = tables.get("backtests")
+    bt_cols = {"bt_holdout_year": pl.Int64, "bt_predicted": pl.Float64, "bt_actual": pl.Float64,
+               "bt_covered": pl.Boolean}
+    if backtests is not None and backtests.height:
+        cells = cells.join(backtests.select(*PAIR, pl.col("holdout_year").cast(pl.Int64).alias("bt_holdout_year"),
+                                            pl.col("predicted").alias("bt_predicted"),
+                                            pl.col("actual").alias("bt_actual"),
+                                            pl.col("covered_90").alias("bt_covered"))
+                           .sort(*PAIR, "bt_holdout_year").unique(PAIR, keep="last", maintain_order=True),
+                           on=PAIR, how="left")
+    else:
+        cells = cells.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in bt_cols.items()])
+
     demand = _yearly_demand(tables.get("demand_signals"))
     cells = cells.join(demand.rename({"year": "base_year"}), on=[*PAIR, "base_year"], how="left")
 
@@ -406,6 +420,8 @@ def _cell_numbers() -> list[Number]:
                   "skill": pl.col("ai_skill"), "kind": pl.lit("ai_any")}
     shares_prev = shares_key | {"year": pl.col("ai_prev_year")}
     ppp_key = {"country_code": pl.col("country_code"), "year": pl.col("ppp_year")}
+    backtest_key = {"role_label": pl.col("role_label"), "region": pl.col("region"),
+                    "holdout_year": pl.col("bt_holdout_year")}
     # the template shows the shrinkage only then (World, the root, has no parent to shrink toward)
     shrunk = full & (pl.col("shrink_weight").fill_null(0) > 0) & pl.col("shrink_parent").is_not_null()
     money = [Number(c, pl.col(c), "money", (Operand(rrs, _stats_key(), c),),
@@ -467,6 +483,10 @@ def _cell_numbers() -> list[Number]:
                (Operand("backtest_summary", {}, "naive_median_abs_pct_error"),), show=full),
         Number("bt_coverage", pl.col("bt_coverage_90"), "share", (Operand("backtest_summary", {}, "coverage_90"),),
                show=full),
+        Number("bt_cells", pl.col("bt_cells"), "count", (Operand("backtest_summary", {}, "cells"),), show=full),
+        *[Number(f"bt_{c}", pl.col(f"bt_{c}"), "money", (Operand("backtests", backtest_key, c),),
+                 show=full & pl.col("bt_predicted").is_not_null() & pl.col("bt_actual").is_not_null())
+          for c in ("predicted", "actual")],
     ]
 
 
@@ -751,7 +771,8 @@ def build_facts(tables: dict[str, pl.DataFrame], ref, as_of: date, backtest_summ
         pl.lit("USD").alias("usd"), pl.lit(WORLD_LOCALE).alias("usd_locale"),
         pl.lit(summary.get("median_abs_pct_error"), dtype=pl.Float64).alias("bt_median_abs_pct_error"),
         pl.lit(summary.get("naive_median_abs_pct_error"), dtype=pl.Float64).alias("bt_naive_median_abs_pct_error"),
-        pl.lit(summary.get("coverage_90"), dtype=pl.Float64).alias("bt_coverage_90"))
+        pl.lit(summary.get("coverage_90"), dtype=pl.Float64).alias("bt_coverage_90"),
+        pl.lit(summary.get("cells"), dtype=pl.Int64).alias("bt_cells"))
     cells, claims_cells = apply_numbers(cells, _cell_numbers())
     cells = _wording(cells)
 
@@ -820,8 +841,9 @@ def _complete_tables(tables: dict[str, pl.DataFrame], ref, backtest_summary: dic
         out["ppp"] = load_ppp(ref.directory)
     summary = backtest_summary or {}
     out["backtest_summary"] = pl.DataFrame(
-        {k: [summary.get(k)] for k in ("median_abs_pct_error", "naive_median_abs_pct_error", "coverage_90")},
-        schema={k: pl.Float64 for k in ("median_abs_pct_error", "naive_median_abs_pct_error", "coverage_90")})
+        {k: [summary.get(k)] for k in ("median_abs_pct_error", "naive_median_abs_pct_error", "coverage_90", "cells")},
+        schema={**{k: pl.Float64 for k in ("median_abs_pct_error", "naive_median_abs_pct_error", "coverage_90")},
+                "cells": pl.Int64})
     return out
 
 

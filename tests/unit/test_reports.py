@@ -30,7 +30,7 @@ ROLE = "Senior Machine Learning Manager"
 SECTIONS = ["Market Overview", "Regional Demand Signals", "Growth Catalyst", "Career Moat", "Skill Premium Analysis",
             "Required Skills", "AI Impact", "Negotiation Strategy", "Cost of Living Context", "Strategic Checklist",
             "Methodology and data notes"]
-BACKTEST = {"median_abs_pct_error": 4.2, "naive_median_abs_pct_error": 6.9, "coverage_90": 0.88}
+BACKTEST = {"median_abs_pct_error": 4.2, "naive_median_abs_pct_error": 6.9, "coverage_90": 0.88, "cells": 1234}
 
 # region, level, parent, country, currency, medians by year 2023..2025 (None = no row), n, reliability
 CELLS = [
@@ -117,6 +117,15 @@ def _projections() -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+def _backtests() -> pl.DataFrame:
+    """Canada's 2025 predicted inside its interval, Ontario's outside; the other cells have no backtest."""
+    return pl.DataFrame({"role_label": [ROLE, ROLE], "region": ["Canada", "Ontario, Canada"],
+                         "holdout_year": [2025, 2025], "predicted": [172_000.4, 160_000.0],
+                         "actual": [174_289.4, 171_000.0], "abs_pct_error": [1.3, 6.4],
+                         "naive_abs_pct_error": [3.7, 0.6], "covered_90": [True, False]},
+                        schema_overrides={"holdout_year": pl.Int32})
+
+
 def _observations() -> pl.LazyFrame:
     """Six postings and one salary report, enough to count shares by hand."""
     base = {"role_name": "Machine Learning Manager", "country": "Canada", "kind": "job_posting", "year": 2025}
@@ -146,6 +155,7 @@ def _tables(stats: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
     shares = reports.build_skill_shares(_observations(), [s.skill for s in ref.skills if s.ai])
     return {"role_region_stats": _stats() if stats is None else stats, "skill_premiums": _premiums(),
             "demand_signals": _demand(), "projections": _projections(), "skill_shares": shares,
+            "backtests": _backtests(),
             "source_accounting": pl.DataFrame({"source": ["aijobs", "postings"]})}
 
 
@@ -257,8 +267,16 @@ def test_projection_intervals_say_they_are_for_the_market_median_and_the_backtes
     canada = _report(built[1], "Canada")
     assert re.search(r"\(90% interval for the market median \$[\d,]+ to \$[\d,]+; 80% interval \$[\d,]+ to "
                      r"\$[\d,]+\)", canada["markdown"])
-    assert ("90% intervals, each widened by the held-out median's own sampling error, covered 88.0% of the "
-            "held-out medians. The projection's intervals are for the market median itself") in canada["markdown"]
+    assert ("- Projection backtest over the last usable year of each of the run's 1,234 cells, held out and "
+            "predicted from the years before it: median absolute error 4.2% (naive last-value forecast 6.9%); 90% "
+            "intervals, each widened by the held-out median's own sampling error, covered 88.0% of the held-out "
+            "medians. This cell's: 2025 predicted at $172,000 against $174,289 observed, inside its widened "
+            "interval. The projection's intervals are for the market median itself") in canada["markdown"]
+    # the summary is the run's, not the cell's: each cell's own backtest is named as such, or left out
+    assert "This cell's: 2025 predicted at $160,000 against $171,000 observed, outside its widened interval." in \
+        _report(built[1], "Ontario, Canada")["markdown"]
+    assert "This cell's:" not in _report(built[1], "Quebec, Canada")["markdown"]
+    assert "over 1,234 cells; this cell: 2025 predicted at $172,000 against $174,289 observed" in canada["html"]
     assert "90% interval for the market median" in canada["html"]
     assert "prediction interval" not in canada["markdown"]
 
