@@ -559,12 +559,17 @@ def _wording(cells: pl.DataFrame) -> pl.DataFrame:
          .when(pl.col("growth_rate").log1p() + Z_90 * pl.col("growth_log_se") < 0).then(pl.lit("a falling market median"))
          .otherwise(pl.lit("no clear direction"))).alias("projection_word"),
     ).with_columns(
-        # today's median outside the interval on the side the trend does not explain (above it under a trend
-        # that is not falling, below it under one that is not rising): that year's sampling noise, said so
+        # today's median on the side of the projection the trend does not explain (above it under a rising
+        # trend, below it under a falling one, outside the whole interval under neither): that year's sampling
+        # noise, which the projection damps; the report says so instead of leaving "rising" beside a lower figure
         (pl.when(pl.col("projection_word").is_null() | pl.col("median").is_null()).then(pl.lit(None, dtype=pl.String))
-         .when((pl.col("median") > pl.col("pi_high")) & (pl.col("projection_word") != "a falling market median"))
+         .when(pl.when(pl.col("projection_word") == "a rising market median").then(pl.col("median") > pl.col("projected"))
+               .when(pl.col("projection_word") == "a falling market median").then(pl.lit(False))
+               .otherwise(pl.col("median") > pl.col("pi_high")))
          .then(pl.lit("above"))
-         .when((pl.col("median") < pl.col("pi_low")) & (pl.col("projection_word") != "a rising market median"))
+         .when(pl.when(pl.col("projection_word") == "a falling market median").then(pl.col("median") < pl.col("projected"))
+               .when(pl.col("projection_word") == "a rising market median").then(pl.lit(False))
+               .otherwise(pl.col("median") < pl.col("pi_low")))
          .then(pl.lit("below"))).alias("projection_base_side"),
     )
 

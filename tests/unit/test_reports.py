@@ -102,6 +102,8 @@ TRENDS = {
     "United States": ((1.02, 1.01, 1.015, 1.03, 1.035), -0.03, 0.01),
     # a clearly rising trend lifts the whole interval above today's median: the trend explains it, no note
     "World": ((1.05, 1.02, 1.03, 1.07, 1.08), 0.05, 0.01),
+    # a rising trend, yet the projection below today's median (inside the interval): a noisy-high year, noted
+    "Germany": ((0.99, 0.93, 0.95, 1.03, 1.05), 0.02, 0.005),
 }
 
 
@@ -293,7 +295,7 @@ def test_projection_direction_is_the_trends_not_where_the_interval_lies_against_
     assert "- The market median is rising (+4.0% a year by its trend): ask for a review clause." in canada
     ontario = _report(out, "Ontario, Canada")["markdown"]  # interval below today's median, trend rising
     assert "which points to a rising market median: its trend, pooled with related cells, is +3.0% a year" in ontario
-    assert ("Today's median lies above that interval: the projection starts from the trend line through all of "
+    assert ("Today's median lies above the projection: the projection starts from the trend line through all of "
             "the cell's years, which damps the sampling noise of 2025's 200 data points.\n\n## Regional Demand Signals\n") in ontario
     assert "decline" not in ontario and "falling" not in ontario
     quebec = _report(out, "Quebec, Canada")["markdown"]
@@ -302,8 +304,11 @@ def test_projection_direction_is_the_trends_not_where_the_interval_lies_against_
     assert "review clause" not in quebec
     states = _report(out, "United States")["markdown"]
     assert "which points to a falling market median: its trend, pooled with related cells, is -3.0% a year" in states
-    assert "Today's median lies below that interval" in states
+    assert "Today's median lies below the projection" in states
     assert "- The market median is falling (-3.0% a year by its trend)" in states
+    germany = _report(out, "Germany")["markdown"]
+    assert "which points to a rising market median: its trend, pooled with related cells, is +2.0% a year" in germany
+    assert "Today's median lies above the projection" in germany
     world = _report(out, "World")["markdown"]
     assert "which points to a rising market median: its trend, pooled with related cells, is +5.0% a year" in world
     assert "Today's median lies" not in world
