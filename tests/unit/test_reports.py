@@ -396,6 +396,23 @@ def test_html_sentences_are_separated(built):
         assert not re.search(r"[)a-z%0-9]\.[A-Z]", text), re.search(r".{40}[)a-z%0-9]\.[A-Z].{20}", text)
 
 
+def test_the_html_page_names_borrowed_premiums_and_carries_the_checklist_as_the_markdown_does():
+    """The page used to print a borrowed premium as if it were the cell's own and had no checklist."""
+    stats = _stats().with_columns(pl.lit("Machine Learning Manager").alias("role_name"))
+    tables = _tables(stats)
+    tables["skill_premiums"] = _premiums().filter(pl.col("region") == "Canada").with_columns(
+        pl.lit("Machine Learning Manager").alias("role_label"))
+    out, _ = reports.build_reports(tables, load_reference(), AS_OF, "run-test", BACKTEST)
+    page, md = _report(out, "Canada")["html"], _report(out, "Canada")["markdown"]
+    source = "the nearest cell that has them: Machine Learning Manager in Canada."
+    assert source in md and source in page
+    checklist = md.split("## Strategic Checklist\n\n", 1)[1].split("\n\n## ", 1)[0].splitlines()
+    assert len(checklist) == 5 and "Put PyTorch front and centre: it carries a +12.3% premium in Machine Learning " \
+        "Manager in Canada." in checklist[1]
+    items = page.split("<h2>Strategic Checklist</h2>", 1)[1].split("</ul>", 1)[0]
+    assert [item.removeprefix("- ") for item in checklist] == re.findall(r"<li>(.*?)</li>", items)
+
+
 def test_hostile_labels_are_escaped_in_html():
     hostile = "<script>alert(1)</script>"
     stats = _stats().with_columns(pl.when(pl.col("region") == "Canada").then(pl.lit(hostile))
