@@ -411,6 +411,14 @@ def test_the_html_page_names_borrowed_premiums_and_carries_the_checklist_as_the_
         "Manager in Canada." in checklist[1]
     items = page.split("<h2>Strategic Checklist</h2>", 1)[1].split("</ul>", 1)[0]
     assert [item.removeprefix("- ") for item in checklist] == re.findall(r"<li>(.*?)</li>", items)
+    # the targets and the PPP figure say what they are on the page too
+    for sentence in ("Skill-adjusted targets (median raised by the skill's adjusted premium, where its interval "
+                     "excludes zero):", "in international dollars (national price level; regional prices are not "
+                     "available)"):
+        assert sentence in _report(out, "Ontario, Canada")["markdown"] and sentence in _report(out, "Ontario, Canada")["html"]
+    world = _report(out, "World")
+    note = "The World figure mixes price levels, so it is not PPP-adjusted; countries are compared below."
+    assert note in world["markdown"] and note in world["html"]
 
 
 def test_hostile_labels_are_escaped_in_html():
