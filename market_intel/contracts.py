@@ -371,7 +371,8 @@ _SKILL_PREMIUMS = TableContract(
     description=(
         "Pay premium of having a skill or certification per role_label x region, in percent, with a "
         "95 % interval: 'adjusted' from a controlled regression, 'raw' from with/without medians. "
-        "One overall estimate per skill at 'All roles' x 'World'; skill pairs read 'Python + PyTorch'."
+        "One overall estimate per skill at 'All roles' x 'World'; skill pairs read 'Python + PyTorch'. "
+        "Estimates pool all years of the cell (the regression's fixed effects include the year)."
     ),
     grain=("role_label", "region", "skill", "method"),
     columns=(
@@ -380,8 +381,8 @@ _SKILL_PREMIUMS = TableContract(
         c("skill", S, "canonical skill / certification name, or a pair 'A + B'"),
         c("kind", S, "skill / certification / pair"),
         c("method", S, "adjusted (controlled regression) / raw (with vs without medians)"),
-        c("n_with", I64, "observations with the skill"),
-        c("n_without", I64, "observations without it"),
+        c("n_with", I64, "observations with the skill, all years"),
+        c("n_without", I64, "observations without it, all years"),
         c("premium_pct", F64, "pay premium in percent", True),
         c("ci_low", F64, "lower end of the 95 % interval (percent)", True),
         c("ci_high", F64, "upper end of the 95 % interval (percent)", True),

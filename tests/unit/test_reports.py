@@ -411,6 +411,10 @@ def test_the_html_page_names_borrowed_premiums_and_carries_the_checklist_as_the_
         "Manager in Canada." in checklist[1]
     items = page.split("<h2>Strategic Checklist</h2>", 1)[1].split("</ul>", 1)[0]
     assert [item.removeprefix("- ") for item in checklist] == re.findall(r"<li>(.*?)</li>", items)
+    # premiums pool all years: the table's n must not read as the base year's data points
+    for text in (md, page):
+        assert "With skill (n, all years)" in text
+        assert "pooled over all years of the cell (so n counts every year's data points, not only 2025's)" in text
     # the targets and the PPP figure say what they are on the page too
     for sentence in ("Skill-adjusted targets (median raised by the skill's adjusted premium, where its interval "
                      "excludes zero):", "in international dollars (national price level; regional prices are not "
