@@ -331,11 +331,12 @@ def _cells(tables: dict[str, pl.DataFrame], ref, as_of: date) -> pl.DataFrame:
 
     projections = tables.get("projections")
     proj_cols = ["target_year", "projected", "pi_low", "pi_high", "pi80_low", "pi80_high", "model", "growth_rate",
-                 "growth_log_se"]
+                 "growth_log_se", "growth_source"]
     if projections is not None and projections.height:
         have = [c for c in proj_cols if c in projections.columns]  # growth columns are optional in the contract
         cells = cells.join(projections.select(*PAIR, *have), on=PAIR, how="left").with_columns(
-            [pl.lit(None, dtype=pl.Float64).alias(c) for c in proj_cols if c not in have])
+            [pl.lit(None, dtype=pl.String if c == "growth_source" else pl.Float64).alias(c)
+             for c in proj_cols if c not in have])
     else:
         cells = cells.with_columns([pl.lit(None, dtype=pl.Float64).alias(c) for c in proj_cols])
 

@@ -115,7 +115,9 @@ def _projections() -> pl.DataFrame:
         rows.append({"role_label": ROLE, "region": region, "base_year": 2025, "target_year": 2026, "baseline": base,
                      "projected": base * mid, "pi_low": base * lo, "pi_high": base * hi,
                      "pi80_low": base * lo80, "pi80_high": base * hi80, "currency": currency, "model": "log-linear",
-                     "growth_rate": growth, "growth_log_se": se})
+                     "growth_rate": growth, "growth_log_se": se,
+                     "growth_source": "parent:Senior Machine Learning Manager | Canada" if region == "Quebec, Canada"
+                     else f"shrunk:Senior Machine Learning Manager | {region}"})
     return pl.DataFrame(rows)
 
 
@@ -299,7 +301,8 @@ def test_projection_direction_is_the_trends_not_where_the_interval_lies_against_
             "the cell's years, which damps the sampling noise of 2025's 200 data points.\n\n## Regional Demand Signals\n") in ontario
     assert "decline" not in ontario and "falling" not in ontario
     quebec = _report(out, "Quebec, Canada")["markdown"]
-    assert "which points to no clear direction: its trend, pooled with related cells, is +1.0% a year " \
+    assert "which points to no clear direction: its trend, taken from related cells (it has too few years of its " \
+           "own), is +1.0% a year " \
            "(90% interval -2.3% to +4.4%)." in quebec
     assert "review clause" not in quebec
     states = _report(out, "United States")["markdown"]
