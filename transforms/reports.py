@@ -34,6 +34,7 @@ from transforms.projections import Z90 as Z_90  # the projections' two-sided 90 
 from transforms.stats import Z_95
 
 PAIR = ["role_label", "region"]
+RISING, FALLING = "a rising market median", "a falling market median"  # projection_word (templates test them)
 SIBLINGS_SHOWN = 6
 PREMIUMS_SHOWN = 10
 SKILLS_SHOWN = 10
@@ -330,15 +331,13 @@ def _cells(tables: dict[str, pl.DataFrame], ref, as_of: date) -> pl.DataFrame:
     cells = _with_locale(cells, _locales(ref))
 
     projections = tables.get("projections")
-    proj_cols = ["target_year", "projected", "pi_low", "pi_high", "pi80_low", "pi80_high", "model", "growth_rate",
-                 "growth_log_se", "growth_source"]
-    if projections is not None and projections.height:
-        have = [c for c in proj_cols if c in projections.columns]  # growth columns are optional in the contract
-        cells = cells.join(projections.select(*PAIR, *have), on=PAIR, how="left").with_columns(
-            [pl.lit(None, dtype=pl.String if c == "growth_source" else pl.Float64).alias(c)
-             for c in proj_cols if c not in have])
-    else:
-        cells = cells.with_columns([pl.lit(None, dtype=pl.Float64).alias(c) for c in proj_cols])
+    proj_cols = {c: pl.Float64 for c in ("target_year", "projected", "pi_low", "pi_high", "pi80_low", "pi80_high",
+                                         "growth_rate", "growth_log_se")} | {"model": pl.String, "growth_source": pl.String}
+    # growth columns are optional in the contract; a missing column (or table) is a typed null
+    have = [c for c in proj_cols if projections is not None and projections.height and c in projections.columns]
+    if have:
+        cells = cells.join(projections.select(*PAIR, *have), on=PAIR, how="left")
+    cells = cells.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in proj_cols.items() if c not in have])
 
     # the cell's own backtest (its last usable year predicted from the years before it), if it has one
     backtests = tables.get("backtests")
@@ -550,28 +549,25 @@ def _wording(cells: pl.DataFrame) -> pl.DataFrame:
          .otherwise(pl.lit("substantial"))).alias("volume_word"),
         trend(pl.col("ai_change"), "ai_change_z", "rising against", "falling against", "roughly unchanged against",
               0.01, "not clearly different from", "not clearly different from").alias("ai_trend_word"),
-        # the direction of the projection is its trend's: growth whose 90 % interval excludes zero. Not where
-        # the interval lies against today's median: that median carries its year's sampling noise, which the
-        # projection (from the trend line through all years) damps, so a noisy-high median of 12 data points
-        # read as "a decline" under a clearly rising trend (68 cells of the default market did)
-        (pl.when(pl.col("projected").is_null() | pl.col("growth_rate").is_null() | pl.col("growth_log_se").is_null())
+        # the direction of the projection is its trend's: growth whose 90 % interval (growth_low .. growth_high,
+        # the numbers the report prints) excludes zero. Not where the interval lies against today's median: that
+        # median carries its year's sampling noise, which the projection (from the trend line through all years)
+        # damps, so a noisy-high median of 12 data points read as "a decline" under a clearly rising trend
+        (pl.when(pl.col("projected").is_null() | pl.col("growth_low").is_null() | pl.col("growth_high").is_null())
          .then(pl.lit(None, dtype=pl.String))
-         .when(pl.col("growth_rate").log1p() - Z_90 * pl.col("growth_log_se") > 0).then(pl.lit("a rising market median"))
-         .when(pl.col("growth_rate").log1p() + Z_90 * pl.col("growth_log_se") < 0).then(pl.lit("a falling market median"))
+         .when(pl.col("growth_low") > 0).then(pl.lit(RISING))
+         .when(pl.col("growth_high") < 0).then(pl.lit(FALLING))
          .otherwise(pl.lit("no clear direction"))).alias("projection_word"),
     ).with_columns(
         # today's median on the side of the projection the trend does not explain (above it under a rising
         # trend, below it under a falling one, outside the whole interval under neither): that year's sampling
         # noise, which the projection damps; the report says so instead of leaving "rising" beside a lower figure
         (pl.when(pl.col("projection_word").is_null() | pl.col("median").is_null()).then(pl.lit(None, dtype=pl.String))
-         .when(pl.when(pl.col("projection_word") == "a rising market median").then(pl.col("median") > pl.col("projected"))
-               .when(pl.col("projection_word") == "a falling market median").then(pl.lit(False))
-               .otherwise(pl.col("median") > pl.col("pi_high")))
-         .then(pl.lit("above"))
-         .when(pl.when(pl.col("projection_word") == "a falling market median").then(pl.col("median") < pl.col("projected"))
-               .when(pl.col("projection_word") == "a rising market median").then(pl.lit(False))
-               .otherwise(pl.col("median") < pl.col("pi_low")))
-         .then(pl.lit("below"))).alias("projection_base_side"),
+         .when((pl.col("projection_word") != FALLING) & ((pl.col("median") > pl.col("pi_high")) | (
+             (pl.col("projection_word") == RISING) & (pl.col("median") > pl.col("projected"))))).then(pl.lit("above"))
+         .when((pl.col("projection_word") != RISING) & ((pl.col("median") < pl.col("pi_low")) | (
+             (pl.col("projection_word") == FALLING) & (pl.col("median") < pl.col("projected"))))).then(pl.lit("below"))
+         ).alias("projection_base_side"),
     )
 
 
