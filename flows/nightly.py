@@ -154,8 +154,10 @@ def stage_file_task(spec_path: str, file_path: str, cache_dir: str, spec_sha256:
 
 @task(name="build-observations")
 def observations_task(stage_results: list[dict], work_dir: str, run_id: str) -> dict:
-    """Duplicates and outliers decided on narrow columns, kept rows streamed part by part to one file
-    (memory holds one staged part, not the table: transforms.observations.write_observations)."""
+    """Duplicates and outliers decided on narrow columns, kept rows streamed part by part to hive pieces
+    by the published partitioning (memory holds one staged part, not the table:
+    transforms.observations.write_observations). The marts read the glob over the pieces, publish
+    copies them partition by partition."""
     from transforms.observations import write_observations
 
     results = sorted(stage_results, key=lambda m: (m["source"], m["file"]))
@@ -167,8 +169,8 @@ def observations_task(stage_results: list[dict], work_dir: str, run_id: str) -> 
                                  read_counts, work, get_settings(), partition_by=("year", "country_code"))
     accounting = written.accounting.with_columns(pl.lit(run_id).alias("run_id"))
     return {
-        "observations": str(written.observations),
-        # the same rows in hive pieces by the published partitioning (year, country_code): what publish reads
+        "observations": str(written.observations),  # the glob over the pieces (a file when no row is kept)
+        # their folder (year=Y/country_code=C/part-NNNNN.parquet): what publish reads
         "observations_partitioned": str(written.partitioned or written.observations),
         "rejects": str(written.rejects),
         "duplicates": str(written.duplicates),
@@ -246,7 +248,7 @@ def reports_task(paths: dict[str, str], work_dir: str, as_of_iso: str, run_id: s
               ("role_region_stats", "skill_premiums", "demand_signals", "projections", "backtests",
                "source_accounting")}  # source_accounting: the sources a report names
     ref = load_reference()
-    tables["skill_shares"] = reports.build_skill_shares(pl.scan_parquet(paths["observations"]))
+    tables["skill_shares"] = reports.build_skill_shares(pl.scan_parquet(paths["observations"], hive_partitioning=False))
     tables["ppp"] = reports.load_ppp(ref.directory)
     report_frame, claims = reports.build_reports(tables, ref, parse_as_of(as_of_iso), run_id, summary)
     work = Path(work_dir)

@@ -241,7 +241,8 @@ def _write_partitioned(frame: pl.DataFrame | pl.LazyFrame, table_dir: Path, cont
     - a DataFrame is split in memory and each partition sorted by the grain;
     - `pieces`, the hive folder a LazyFrame was scanned from (observations at 10M rows and more:
       `key=value/.../part-NNNNN.parquet`, written in grain order part by part by
-      transforms.observations.write_observations), is copied partition by partition, one piece at a
+      transforms.observations.write_observations, with or without the key columns in the files),
+      is copied partition by partition, one piece at a
       time in file-name order, which is grain order: memory holds one piece and one row group, not the
       partition. Streaming the partition from the scan (`sink_parquet(maintain_order=True)`) held
       about the whole partition: 7.1 GB for the largest one at 100M rows (BENCHMARKS.md, issue 9).
@@ -279,7 +280,7 @@ def _write_partitioned(frame: pl.DataFrame | pl.LazyFrame, table_dir: Path, cont
             elif folders is not None:
                 for piece in folders[key_values]:
                     rows = pl.read_parquet(piece, hive_partitioning=False)
-                    append(rows)
+                    append(rows.drop(keys, strict=False))  # a piece may hold its keys (the flow's do)
                     if check is not None:
                         check.add(_with_keys(rows, keys, key_values, frame, contract))
             else:

@@ -6,7 +6,8 @@
 -- reports count per year only. Nothing after $as_of counts; is_complete says whether the period
 -- had ended by $as_of; yoy_change_pct is left null for a period that has not ended (a partial
 -- period against a full one would read as a fall).
--- Parameters: $observations_path, $as_of.
+-- Parameters: $observations_path (a Parquet file or a glob; hive_partitioning = false: the flow's
+-- pieces hold their partition keys, typed as written), $as_of.
 WITH obs AS (
     SELECT
         kind,
@@ -19,7 +20,7 @@ WITH obs AS (
         city,
         year,
         posted_date
-    FROM read_parquet($observations_path)
+    FROM read_parquet($observations_path, hive_partitioning = false)
     WHERE year <= year($as_of::DATE)
       AND (posted_date IS NULL OR posted_date <= $as_of::DATE)
 ),

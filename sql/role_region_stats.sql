@@ -21,8 +21,10 @@
 -- every World set contains year, so each cell's rows lie in one slice and the slices' cells are
 -- exactly the cells of the whole query (tests/unit/test_stats_slices.py). The slice filters are
 -- bound constants that DuckDB pushes into the Parquet scan, which skips the row groups of other
--- slices in a file written in (year, country_code) order.
--- Parameters: $observations_path, $probabilities, $years, $country_codes, $include_world.
+-- slices by their statistics: the flow's observations are hive pieces, one (year, country_code)
+-- each, holding their key columns too (hive_partitioning = false reads those typed as written).
+-- Parameters: $observations_path (a Parquet file or a glob), $probabilities, $years,
+-- $country_codes, $include_world.
 WITH obs AS (
     SELECT
         role_name,
@@ -36,7 +38,7 @@ WITH obs AS (
         currency_local,
         pay_annual_local,
         pay_annual_usd
-    FROM read_parquet($observations_path)
+    FROM read_parquet($observations_path, hive_partitioning = false)
     WHERE NOT is_outlier
       AND pay_annual_usd IS NOT NULL
       AND list_contains($years, year)

@@ -108,12 +108,14 @@ class Decisions:
 
 @dataclass(frozen=True)
 class WrittenObservations:
-    observations: Path
+    observations: Path  # one Parquet file, or the glob over `partitioned`'s pieces
     rejects: Path
     duplicates: Path
     accounting: pl.DataFrame
     rows: int
-    partitioned: Path | None = None  # the same rows as hive pieces (key=value folders, one file per part)
+    # with partition_by: the hive folder of pieces (key=value folders, one file per part), which
+    # `observations` globs; None when the rows went to one file
+    partitioned: Path | None = None
 
 
 def _rules(settings: Any, enabled: bool | None, threshold: float | None, window: int | None,
@@ -356,12 +358,19 @@ def write_observations(part_paths: Sequence[Path], reject_paths: Sequence[Path],
                        out_dir: Path, settings: Any = None, *, partition_by: Sequence[str] = (),
                        **overrides: Any) -> WrittenObservations:
     """`build_observations` for parts on disk: decides on narrow columns, then streams the kept rows part
-    by part into one Parquet file sorted by the grain, so memory holds one part at a time, not the table.
+    by part to disk, so memory holds one part at a time, not the table.
 
-    Parts must not interleave in grain order (each is one raw file of one source, as staged). With
-    `partition_by`, each part's rows are also written as hive pieces
-    (`observations_parts/<key>=<value>/.../part-00000.parquet`, key columns in the folder names only), so
-    that publishing can read one partition's pieces instead of scanning the whole table per partition.
+    Parts must not interleave in grain order (each is one raw file of one source, as staged). Without
+    `partition_by` the kept rows go to one Parquet file sorted by the grain (`observations`). With it,
+    each part's rows go to hive pieces instead, one file per part and partition
+    (`observations_parts/<key>=<value>/.../part-00000.parquet`, in grain order within each piece and
+    across a partition's pieces in name order), and `observations` is the glob over them
+    (`observations_parts/**/*.parquet`). The pieces keep the key columns in the files as well as in the
+    folder names, so that they read the same as the single file: the marts read them with hive
+    partitioning off (DuckDB still skips the pieces of other partitions by their statistics: 26-28 s
+    instead of 34 s for role_region_stats at 10M rows), publishing copies one partition's pieces
+    without its keys, and the kept rows are written once instead of twice (the single file took
+    15.8 s at 10M rows; BENCHMARKS.md, issue 9). No kept rows: an empty single file either way.
     """
     import pyarrow.parquet as pq
 
@@ -389,6 +398,8 @@ def write_observations(part_paths: Sequence[Path], reject_paths: Sequence[Path],
     rows = 0
     writer = None
     pieces = out_dir / "observations_parts" if partition_by else None
+    if pieces is not None:
+        shutil.rmtree(pieces, ignore_errors=True)  # a piece left by an earlier write would be read as a row
     try:
         files = _file_slices(decided.duplicates)
         for number, part in enumerate(keyed):
@@ -403,6 +414,7 @@ def write_observations(part_paths: Sequence[Path], reject_paths: Sequence[Path],
             rows += frame.height
             if pieces is not None:
                 _write_pieces(frame, list(partition_by), pieces, f"part-{number:05d}.parquet")
+                continue
             table = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
             del frame  # the Arrow copy is what is written: hold one copy of the part, not two
             if writer is None:
@@ -410,7 +422,7 @@ def write_observations(part_paths: Sequence[Path], reject_paths: Sequence[Path],
                                           write_statistics=True)
             writer.write_table(table, row_group_size=storage.ROW_GROUP_SIZE)
             del table
-        if writer is None:  # no kept rows at all
+        if writer is None and rows == 0:  # no kept rows at all
             empty = pl.DataFrame(schema=schema or OBSERVATION_COLUMNS)
             if "is_outlier" not in empty.columns:
                 empty = empty.with_columns(pl.lit(False).alias("is_outlier"))
@@ -418,19 +430,21 @@ def write_observations(part_paths: Sequence[Path], reject_paths: Sequence[Path],
     finally:
         if writer is not None:
             writer.close()
-    tmp.replace(target)
+    if tmp.exists():
+        tmp.replace(target)
+    partitioned = pieces if pieces is not None and pieces.exists() else None
 
     all_rejects = _all_rejects([pl.read_parquet(p) for p in reject_paths])
     kept = (pl.concat(kept_counts) if kept_counts
             else pl.DataFrame(schema={"source": pl.String, "source_file": pl.String, "len": pl.UInt32}))
     accounting = account_counts(kept, all_rejects, decided.duplicates, read_counts)
     return WrittenObservations(
-        observations=target,
+        observations=partitioned / "**" / "*.parquet" if partitioned is not None else target,
         rejects=storage.write_table(all_rejects, out_dir / "rejects.parquet", sort_by=ROW_KEY),
         duplicates=storage.write_table(decided.duplicates, out_dir / "duplicates.parquet", sort_by=ROW_KEY),
         accounting=accounting,
         rows=rows,
-        partitioned=pieces if pieces is not None and pieces.exists() else None,
+        partitioned=partitioned,
     )
 
 
@@ -465,10 +479,11 @@ def _in_grain_order(frame: pl.DataFrame) -> bool:
 
 
 def _write_pieces(frame: pl.DataFrame, keys: list[str], root: Path, name: str) -> None:
-    """One file per key combination of `frame` under root/key=value/..., keys left out of the file."""
+    """One file per key combination of `frame` under root/key=value/..., keys in the folder names and
+    in the file (so that a piece reads like the rest of the table without hive partitioning)."""
     from market_intel import storage
 
-    for values, piece in frame.partition_by(keys, as_dict=True, include_key=False, maintain_order=True).items():
+    for values, piece in frame.partition_by(keys, as_dict=True, include_key=True, maintain_order=True).items():
         folder = root.joinpath(*[f"{key}={value}" for key, value in zip(keys, values)])
         storage.write_table(piece, folder / name)
 

@@ -626,11 +626,12 @@ def _raw_records(raw: dict, c: int, share: np.ndarray, labels: list[tuple[str, s
 
 
 def build_skill_premiums(observations_path: str | Path | pl.DataFrame, settings: Any) -> pl.DataFrame:
-    """The skill_premiums mart from the observations Parquet (or frame)."""
+    """The skill_premiums mart from the observations Parquet file, glob of files or frame."""
     columns = ["role_label", "role_name", "country", "year", "record_id", "pay_annual_usd", "skills",
                "certifications", "is_outlier"]
     if isinstance(observations_path, pl.DataFrame):
         observations = observations_path.select(columns)
     else:
-        observations = pl.scan_parquet(observations_path).select(columns)
+        # a file or the glob over the flow's hive pieces, which hold their keys (year) as written
+        observations = pl.scan_parquet(observations_path, hive_partitioning=False).select(columns)
     return skill_premiums(observations, settings.premium_min_n_with)

@@ -306,7 +306,7 @@ ROWS_PER_QUERY = 2_000_000
 # rows per (year, country_code) slice of role_region_stats.sql: every local cell lies in one
 _SLICES_SQL = """
 SELECT year, country_code, count(*) AS n
-FROM read_parquet($observations_path)
+FROM read_parquet($observations_path, hive_partitioning = false)
 WHERE NOT is_outlier AND pay_annual_usd IS NOT NULL
 GROUP BY ALL
 ORDER BY ALL

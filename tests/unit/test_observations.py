@@ -255,6 +255,73 @@ def test_deciding_by_blocks_and_writing_part_by_part_equals_deciding_on_all_rows
         assert sum(judged) == 2 * expected.height and len(judged) <= 2 * len(batches) and min(judged) > 0
 
 
+def write_random_parts(seed: int, folder, parts: int = 3) -> tuple[list, dict]:
+    paths, read_counts = [], {}
+    folder.mkdir(parents=True, exist_ok=True)
+    for number, part in enumerate(random_parts(seed, parts=parts)):
+        source = part.get_column("source")[0]
+        read_counts[source] = read_counts.get(source, 0) + part.height
+        paths.append(folder / f"p{number}.parquet")
+        part.write_parquet(paths[-1])
+    return paths, read_counts
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_partitioned_kept_rows_are_written_once_as_pieces_that_read_like_the_single_file(seed, tmp_path):
+    """With partition_by the kept rows go to hive pieces only (no single file: written once, not twice),
+    and the glob over them reads, in Polars and in DuckDB with hive partitioning off, as the single
+    file does: same columns, dtypes and rows. Each piece holds one key combination, its keys inside the
+    file as in its folder names; a partition's pieces in name order are in grain order (what publishing
+    copies). Writing again into the same folder leaves no piece of the earlier write behind."""
+    import duckdb
+
+    from transforms.observations import ROW_KEY, write_observations
+
+    paths, read_counts = write_random_parts(seed, tmp_path / "parts")
+    single = write_observations(paths, [], read_counts, tmp_path / "single", None, **SETTINGS)
+    keys = ("country_code", "kind")
+    out = tmp_path / "pieces"
+    (out / "observations_parts" / "country_code=XX" / "kind=job_posting").mkdir(parents=True)
+    pl.DataFrame({"row_number": [1]}).write_parquet(  # a stale piece from an earlier write
+        out / "observations_parts" / "country_code=XX" / "kind=job_posting" / "part-00009.parquet")
+    pieces = write_observations(paths, [], read_counts, out, None, partition_by=keys, **SETTINGS)
+
+    expected = pl.read_parquet(single.observations)
+    assert expected.height > 500 and pieces.rows == single.rows == expected.height
+    assert not (out / "observations.parquet").exists() and pieces.partitioned == out / "observations_parts"
+    assert pieces.observations == out / "observations_parts" / "**" / "*.parquet"
+    got = pl.scan_parquet(pieces.observations, hive_partitioning=False).collect()
+    assert got.schema == expected.schema
+    assert got.sort(ROW_KEY).equals(expected)
+    duck = duckdb.sql(f"SELECT country_code, kind, count(*) AS n, typeof(country_code) AS t "
+                      f"FROM read_parquet('{pieces.observations}', hive_partitioning = false) GROUP BY ALL").pl()
+    assert set(duck.get_column("t")) == {"VARCHAR"}
+    assert sorted(duck.select("country_code", "kind", "n").rows()) == sorted(
+        expected.group_by("country_code", "kind").len().rows())
+    assert pl.read_parquet(pieces.duplicates).equals(pl.read_parquet(single.duplicates))
+    assert pieces.accounting.equals(single.accounting)
+
+    folders = sorted({path.parent for path in pieces.partitioned.rglob("*.parquet")})
+    assert len(folders) == expected.select(keys).unique().height
+    for folder in folders:
+        values = {part.split("=", 1)[0]: part.split("=", 1)[1] for part in folder.relative_to(pieces.partitioned).parts}
+        rows = pl.concat([pl.read_parquet(f, hive_partitioning=False) for f in sorted(folder.glob("*.parquet"))])
+        assert rows.select(ROW_KEY).equals(rows.select(ROW_KEY).sort(ROW_KEY))  # grain order, pieces in name order
+        assert rows.select(keys).unique().rows() == [(values["country_code"], values["kind"])]
+
+
+def test_partitioned_write_with_no_kept_row_gives_an_empty_single_file(tmp_path):
+    from transforms.observations import write_observations
+
+    part = random_parts(1, parts=1)[0].head(0)
+    part.write_parquet(tmp_path / "p0.parquet")
+    written = write_observations([tmp_path / "p0.parquet"], [], {}, tmp_path / "out", None,
+                                 partition_by=("country_code",), **SETTINGS)
+    assert written.partitioned is None and written.rows == 0
+    assert written.observations == tmp_path / "out" / "observations.parquet"
+    assert pl.read_parquet(written.observations).height == 0
+
+
 def brute_force_cross_posts(frame: pl.DataFrame, window_days: int, pay_tolerance: float) -> list[tuple]:
     """Rule 2 by its definition, row against every earlier row (pure Python): each posting whose
     bucket (company key, role, seniority, place) holds an earlier posting (by date, then row key) at
