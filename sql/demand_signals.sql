@@ -6,8 +6,8 @@
 -- reports count per year only. Nothing after $as_of counts; is_complete says whether the period
 -- had ended by $as_of; yoy_change_pct is left null for a period that has not ended (a partial
 -- period against a full one would read as a fall).
--- Parameters: $observations_path (a Parquet file or a glob; hive_partitioning = false: the flow's
--- pieces hold their partition keys, typed as written), $as_of.
+-- Parameters: $observations_path (a Parquet file or a glob; read as role_region_stats.sql reads it:
+-- hive keys as text, year cast back to INTEGER), $as_of.
 WITH obs AS (
     SELECT
         kind,
@@ -18,10 +18,10 @@ WITH obs AS (
         country,
         subdivision,
         city,
-        year,
+        CAST(year AS INTEGER) AS year,
         posted_date
-    FROM read_parquet($observations_path, hive_partitioning = false)
-    WHERE year <= year($as_of::DATE)
+    FROM read_parquet($observations_path, hive_partitioning = true, hive_types_autocast = false)
+    WHERE CAST(year AS INTEGER) <= year($as_of::DATE)
       AND (posted_date IS NULL OR posted_date <= $as_of::DATE)
 ),
 

@@ -20,9 +20,12 @@
 -- memory_limit only makes it fail). Every local grouping set contains (year, country_code) and
 -- every World set contains year, so each cell's rows lie in one slice and the slices' cells are
 -- exactly the cells of the whole query (tests/unit/test_stats_slices.py). The slice filters are
--- bound constants that DuckDB pushes into the Parquet scan, which skips the row groups of other
--- slices by their statistics: the flow's observations are hive pieces, one (year, country_code)
--- each, holding their key columns too (hive_partitioning = false reads those typed as written).
+-- bound constants that DuckDB pushes into the scan: the flow's observations are hive pieces, one
+-- (year, country_code) each, and DuckDB skips the files of other slices by their folder names
+-- without opening them (hive partitioning on, keys read as text and year cast back to INTEGER, so
+-- that a single file, the flow's pieces, which hold their keys too, and the published folders,
+-- which hold them in the folder names only, all read alike). With hive partitioning off every
+-- query opened every piece: 1.5 s a query at 10,500 pieces (100M rows) instead of 0.4 s.
 -- Parameters: $observations_path (a Parquet file or a glob), $probabilities, $years,
 -- $country_codes, $include_world.
 WITH obs AS (
@@ -34,14 +37,14 @@ WITH obs AS (
         country,
         subdivision,
         city,
-        year,
+        CAST(year AS INTEGER) AS year,
         currency_local,
         pay_annual_local,
         pay_annual_usd
-    FROM read_parquet($observations_path, hive_partitioning = false)
+    FROM read_parquet($observations_path, hive_partitioning = true, hive_types_autocast = false)
     WHERE NOT is_outlier
       AND pay_annual_usd IS NOT NULL
-      AND list_contains($years, year)
+      AND list_contains($years, CAST(year AS INTEGER))
 ),
 
 local_cells AS (

@@ -305,8 +305,8 @@ def finish_role_region_stats(cells: pl.DataFrame, grid: list[float], settings: A
 ROWS_PER_QUERY = 2_000_000
 # rows per (year, country_code) slice of role_region_stats.sql: every local cell lies in one
 _SLICES_SQL = """
-SELECT year, country_code, count(*) AS n
-FROM read_parquet($observations_path, hive_partitioning = false)
+SELECT CAST(year AS INTEGER) AS year, country_code, count(*) AS n
+FROM read_parquet($observations_path, hive_partitioning = true, hive_types_autocast = false)
 WHERE NOT is_outlier AND pay_annual_usd IS NOT NULL
 GROUP BY ALL
 ORDER BY ALL
