@@ -414,6 +414,7 @@ def write_observations(part_paths: Sequence[Path], reject_paths: Sequence[Path],
             rows += frame.height
             if pieces is not None:
                 _write_pieces(frame, list(partition_by), pieces, f"part-{number:05d}.parquet")
+                del frame  # before the next part is collected: one part in memory, not two (+190 MB at 10M)
                 continue
             table = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
             del frame  # the Arrow copy is what is written: hold one copy of the part, not two
