@@ -43,6 +43,7 @@ MAD_TO_SIGMA = 0.6745
 MEAN_AD_TO_MAD = 1.253314
 COMPANY_SUFFIXES = r"\b(inc|incorporated|llc|l\.l\.c|ltd|limited|corp|corporation|co|company|gmbh|plc|sa|ag|bv|lp|llp)\b"
 ROW_KEY = ["source", "source_file", "row_number"]
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # a null partition value, as hive readers spell it
 DUPLICATE_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.String, "source_file": pl.String, "row_number": pl.Int64, "record_id": pl.String,
     "duplicate_of": pl.String, "rule": pl.String,
@@ -481,11 +482,13 @@ def _in_grain_order(frame: pl.DataFrame) -> bool:
 
 def _write_pieces(frame: pl.DataFrame, keys: list[str], root: Path, name: str) -> None:
     """One file per key combination of `frame` under root/key=value/..., keys in the folder names and
-    in the file (so that a piece reads like the rest of the table without hive partitioning)."""
+    in the file (so that a piece reads like the rest of the table without hive partitioning). A null key
+    is named as hive readers (DuckDB, Polars) read back a null, not 'None', which the marts' SQL would
+    take for a country code (normalising rejects such rows; role_region_stats refuses them)."""
     from market_intel import storage
 
     for values, piece in frame.partition_by(keys, as_dict=True, include_key=True, maintain_order=True).items():
-        folder = root.joinpath(*[f"{key}={value}" for key, value in zip(keys, values)])
+        folder = root.joinpath(*[f"{key}={HIVE_NULL if value is None else value}" for key, value in zip(keys, values)])
         storage.write_table(piece, folder / name)
 
 

@@ -84,10 +84,15 @@ def test_no_observations_give_an_empty_typed_mart(observations):
     assert mart.columns == list(stats.STATS_COLUMNS)
 
 
-def test_observations_without_country_code_are_refused(observations):
+def test_observations_without_country_code_are_refused(observations, tmp_path):
     frame = observations.with_columns(pl.lit(None, dtype=pl.String).alias("country_code"))
     with pytest.raises(ValueError, match="without year or country_code"):
         stats.build_role_region_stats(frame, get_settings())
+    # also as the flow's hive pieces: the null key reads back as null, not as a country named 'None'
+    pieces = write_layout(frame.head(50), tmp_path, "pieces")
+    assert {path.parent.name for path in tmp_path.rglob("*.parquet")} == {"country_code=__HIVE_DEFAULT_PARTITION__"}
+    with pytest.raises(ValueError, match="without year or country_code"):
+        stats.build_role_region_stats(pieces, get_settings())
 
 
 def write_layout(observations: pl.DataFrame, root, layout: str) -> str:
