@@ -133,3 +133,43 @@ def test_skill_shares_counted_batch_by_batch_equal_the_definition(batch_rows, tm
     assert actual.schema == expected.schema
     assert actual.equals(expected)
     assert len(batches) == 2 * -(-3000 // batch_rows)  # skills and certifications, per batch
+
+
+@pytest.mark.parametrize("batch_rows", [250, 700, 5000])
+def test_skill_shares_from_batches_of_files_equal_the_definition(batch_rows, tmp_path):
+    """The flow passes the observation pieces grouped into batches of whole files (parquet_batches:
+    at most batch_rows rows each, a larger file cut into slices), not one scan sliced by rows, which
+    over thousands of pieces opened every piece for every batch. Same shares; every row in exactly one
+    batch, in file-name order."""
+    frame = simulated_postings(seed=9).collect().with_row_index("_row")
+    sizes = [100, 400, 30, 900, 170, 200, 1200]  # rows per file: some above a batch, some below
+    assert sum(sizes) == frame.height
+    start = 0
+    for number, size in enumerate(sizes):
+        folder = tmp_path / "pieces" / f"part={number % 3}"
+        folder.mkdir(parents=True, exist_ok=True)
+        frame.slice(start, size).write_parquet(folder / f"piece-{number:03d}.parquet")
+        start += size
+    batches = reports.parquet_batches(tmp_path / "pieces" / "**" / "*.parquet", batch_rows)
+    heights = [batch.select(pl.len()).collect().item() for batch in batches]
+    assert max(heights) <= batch_rows and sum(heights) == frame.height
+    assert len(batches) >= -(-frame.height // batch_rows)
+    files_in_name_order = sorted((tmp_path / "pieces").rglob("*.parquet"))
+    expected_rows = pl.concat([pl.read_parquet(p) for p in files_in_name_order]).get_column("_row")
+    assert pl.concat([batch.select("_row").collect() for batch in batches]).get_column("_row").equals(expected_rows)
+    expected = shares_by_definition(simulated_postings(seed=9), AI_SKILLS)
+    actual = reports.build_skill_shares(batches, AI_SKILLS)
+    assert actual.schema == expected.schema
+    assert actual.equals(expected)
+
+
+def test_parquet_batches_of_one_file_and_of_an_empty_table(tmp_path):
+    path = tmp_path / "observations.parquet"
+    simulated_postings(seed=9).collect().write_parquet(path)
+    [whole] = reports.parquet_batches(path, 10_000)
+    assert whole.collect().equals(pl.read_parquet(path))
+    empty = tmp_path / "empty.parquet"
+    simulated_postings(seed=9).collect().head(0).write_parquet(empty)
+    shares = reports.build_skill_shares(reports.parquet_batches(empty), AI_SKILLS)
+    assert shares.height == 0 and shares.schema == reports.build_skill_shares(
+        pl.scan_parquet(empty), AI_SKILLS).schema
