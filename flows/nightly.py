@@ -248,7 +248,8 @@ def reports_task(paths: dict[str, str], work_dir: str, as_of_iso: str, run_id: s
               ("role_region_stats", "skill_premiums", "demand_signals", "projections", "backtests",
                "source_accounting")}  # source_accounting: the sources a report names
     ref = load_reference()
-    tables["skill_shares"] = reports.build_skill_shares(reports.parquet_batches(paths["observations"]))
+    tables["skill_shares"] = reports.build_skill_shares(
+        storage.parquet_batches(paths["observations"], reports.SHARE_BATCH_ROWS))
     tables["ppp"] = reports.load_ppp(ref.directory)
     report_frame, claims = reports.build_reports(tables, ref, parse_as_of(as_of_iso), run_id, summary)
     work = Path(work_dir)

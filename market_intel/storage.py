@@ -112,6 +112,43 @@ def scan_table(path: str | Path) -> pl.LazyFrame:
     return pl.scan_parquet(path)
 
 
+def parquet_batches(source: str | Path, batch_rows: int) -> list[pl.LazyFrame]:
+    """Scans of a Parquet file or glob, each of at most `batch_rows` rows: consecutive files (in name
+    order) grouped while they fit, a larger file cut into slices. Row counts come from the footers,
+    read once. `transforms.reports.build_skill_shares` given these counts each batch without
+    locating a row slice in every file of a glob: over the 10,500 pieces of a 100M run, `slice` on the
+    whole glob opened every piece for each of 300 collects (the reports step 112 -> 225 s; issue 9)."""
+    import glob
+
+    import pyarrow.parquet as pq
+
+    text = str(source)
+    files = sorted(glob.glob(text, recursive=True)) if glob.has_magic(text) else [text]
+    batches: list[pl.LazyFrame] = []
+    group: list[str] = []
+    rows_in_group = 0
+
+    def flush() -> None:
+        nonlocal group, rows_in_group
+        if group:
+            batches.append(pl.scan_parquet(group, hive_partitioning=False))
+        group, rows_in_group = [], 0
+
+    for path in files:
+        rows = pq.ParquetFile(path).metadata.num_rows
+        if rows > batch_rows:
+            flush()
+            scan = pl.scan_parquet(path, hive_partitioning=False)
+            batches.extend(scan.slice(offset, batch_rows) for offset in range(0, rows, batch_rows))
+            continue
+        if rows_in_group + rows > batch_rows:
+            flush()
+        group.append(path)
+        rows_in_group += rows
+    flush()
+    return batches or [pl.scan_parquet(files, hive_partitioning=False)]
+
+
 def file_checksum(path: str | Path, chunk: int = 1 << 20) -> str:
     """sha256 of a file's bytes (inputs of a run are recorded with it)."""
     digest = hashlib.sha256()

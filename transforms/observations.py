@@ -367,11 +367,12 @@ def write_observations(part_paths: Sequence[Path], reject_paths: Sequence[Path],
     (`observations_parts/<key>=<value>/.../part-00000.parquet`, in grain order within each piece and
     across a partition's pieces in name order), and `observations` is the glob over them
     (`observations_parts/**/*.parquet`). The pieces keep the key columns in the files as well as in the
-    folder names, so that they read the same as the single file: the marts read them with hive
-    partitioning off (DuckDB still skips the pieces of other partitions by their statistics: 26-28 s
-    instead of 34 s for role_region_stats at 10M rows), publishing copies one partition's pieces
-    without its keys, and the kept rows are written once instead of twice (the single file took
-    15.8 s at 10M rows; BENCHMARKS.md, issue 9). No kept rows: an empty single file either way.
+    folder names, so that they read the same as the single file without hive partitioning (Polars);
+    the marts' SQL reads them with it on, keys as text, so that DuckDB skips other slices' pieces by
+    folder name (26 s instead of 34 s for role_region_stats at 10M rows); publishing copies one
+    partition's pieces without its keys; and the kept rows are written once instead of twice (the
+    single file took 15.8 s at 10M rows; BENCHMARKS.md, issue 9). No kept rows: an empty single file
+    either way.
     """
     import pyarrow.parquet as pq
 

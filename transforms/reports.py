@@ -154,44 +154,6 @@ def _as_strings(frame: pl.DataFrame, kind: str) -> pl.DataFrame:
 SHARE_BATCH_ROWS = 1_000_000  # observation rows counted at once by build_skill_shares
 
 
-def parquet_batches(source: str | Path, batch_rows: int | None = None) -> list[pl.LazyFrame]:
-    """Scans of a Parquet file or glob, each of at most `batch_rows` rows: consecutive files (in name
-    order) grouped while they fit, a larger file cut into slices. Row counts come from the footers,
-    read once. `build_skill_shares` given these counts each batch without locating a row slice in
-    every file of a glob: over the 10,500 pieces of a 100M run, `slice` on the whole glob opened
-    every piece for each of 300 collects (the reports step 112 -> 225 s; issue 9)."""
-    import glob
-
-    import pyarrow.parquet as pq
-
-    batch_rows = batch_rows or SHARE_BATCH_ROWS
-    text = str(source)
-    files = sorted(glob.glob(text, recursive=True)) if glob.has_magic(text) else [text]
-    batches: list[pl.LazyFrame] = []
-    group: list[str] = []
-    rows_in_group = 0
-
-    def flush() -> None:
-        nonlocal group, rows_in_group
-        if group:
-            batches.append(pl.scan_parquet(group, hive_partitioning=False))
-        group, rows_in_group = [], 0
-
-    for path in files:
-        rows = pq.ParquetFile(path).metadata.num_rows
-        if rows > batch_rows:
-            flush()
-            scan = pl.scan_parquet(path, hive_partitioning=False)
-            batches.extend(scan.slice(offset, batch_rows) for offset in range(0, rows, batch_rows))
-            continue
-        if rows_in_group + rows > batch_rows:
-            flush()
-        group.append(path)
-        rows_in_group += rows
-    flush()
-    return batches or [pl.scan_parquet(files, hive_partitioning=False)]
-
-
 def build_skill_shares(observations: pl.LazyFrame | Sequence[pl.LazyFrame],
                        ai_skills: tuple[str, ...] | list[str] | None = None,
                        batch_rows: int | None = None) -> pl.DataFrame:
@@ -210,7 +172,7 @@ def build_skill_shares(observations: pl.LazyFrame | Sequence[pl.LazyFrame],
     over `batch_rows` (SHARE_BATCH_ROWS) observation rows at a time and added up: memory follows the
     batch, not the table (the whole table at once held ~1.1 GB at 10M rows and 4.6 GB at 100M, the
     peak of the reports step and, at 100M, of the whole run; issue 9). `observations` is one scan,
-    cut into row slices here, or the batches already cut (`parquet_batches`, what the flow passes).
+    cut into row slices here, or the batches already cut (`storage.parquet_batches`, what the flow passes).
     """
     if ai_skills is None:
         ai_skills = [entry.skill for entry in load_reference().skills if entry.ai]
@@ -220,7 +182,7 @@ def build_skill_shares(observations: pl.LazyFrame | Sequence[pl.LazyFrame],
         rows = observations.select(pl.len()).collect().item()
         # once at least: an empty table still gives the columns
         batches = [observations.slice(offset, batch_rows) for offset in range(0, max(rows, 1), batch_rows)]
-    else:  # batches made by the caller (parquet_batches)
+    else:  # batches made by the caller (storage.parquet_batches)
         batches = list(observations)
     fine_totals = None
     named: dict[str, pl.DataFrame | None] = {"skills": None, "certifications": None}

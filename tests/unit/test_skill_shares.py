@@ -7,6 +7,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from market_intel import storage
 from transforms import reports
 
 AI_SKILLS = ["LLM", "LangChain"]
@@ -137,7 +138,7 @@ def test_skill_shares_counted_batch_by_batch_equal_the_definition(batch_rows, tm
 
 @pytest.mark.parametrize("batch_rows", [250, 700, 5000])
 def test_skill_shares_from_batches_of_files_equal_the_definition(batch_rows, tmp_path):
-    """The flow passes the observation pieces grouped into batches of whole files (parquet_batches:
+    """The flow passes the observation pieces grouped into batches of whole files (storage.parquet_batches:
     at most batch_rows rows each, a larger file cut into slices), not one scan sliced by rows, which
     over thousands of pieces opened every piece for every batch. Same shares; every row in exactly one
     batch, in file-name order."""
@@ -150,7 +151,7 @@ def test_skill_shares_from_batches_of_files_equal_the_definition(batch_rows, tmp
         folder.mkdir(parents=True, exist_ok=True)
         frame.slice(start, size).write_parquet(folder / f"piece-{number:03d}.parquet")
         start += size
-    batches = reports.parquet_batches(tmp_path / "pieces" / "**" / "*.parquet", batch_rows)
+    batches = storage.parquet_batches(tmp_path / "pieces" / "**" / "*.parquet", batch_rows)
     heights = [batch.select(pl.len()).collect().item() for batch in batches]
     assert max(heights) <= batch_rows and sum(heights) == frame.height
     assert len(batches) >= -(-frame.height // batch_rows)
@@ -166,10 +167,10 @@ def test_skill_shares_from_batches_of_files_equal_the_definition(batch_rows, tmp
 def test_parquet_batches_of_one_file_and_of_an_empty_table(tmp_path):
     path = tmp_path / "observations.parquet"
     simulated_postings(seed=9).collect().write_parquet(path)
-    [whole] = reports.parquet_batches(path, 10_000)
+    [whole] = storage.parquet_batches(path, 10_000)
     assert whole.collect().equals(pl.read_parquet(path))
     empty = tmp_path / "empty.parquet"
     simulated_postings(seed=9).collect().head(0).write_parquet(empty)
-    shares = reports.build_skill_shares(reports.parquet_batches(empty), AI_SKILLS)
+    shares = reports.build_skill_shares(storage.parquet_batches(empty, reports.SHARE_BATCH_ROWS), AI_SKILLS)
     assert shares.height == 0 and shares.schema == reports.build_skill_shares(
         pl.scan_parquet(empty), AI_SKILLS).schema
