@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 from markupsafe import Markup, escape
 
-from transforms.report_text import environment, fixed_abs_texts, jinja_text, not_significant, or_na
+from transforms.report_text import environment, fixed_abs_texts, jinja_text, not_significant, or_na, postings_cell
 
 BOX_WIDTH, BOX_HEIGHT = 640, 120
 TREND_WIDTH, TREND_HEIGHT = 640, 260
@@ -339,7 +339,8 @@ def html_rows(name: str) -> pl.Expr:
         return pl.concat_str([pl.lit("<tr><td>"), _cell("sibling_region"), pl.lit("</td><td>"),
                               _cell("sibling.n_text"), pl.lit("</td><td>"),
                               _cell("sibling.median_text"), pl.lit("</td><td>"), _cell("sibling_currency"),
-                              pl.lit("</td><td>"), html_escape(or_na("sibling.postings_text")), pl.lit("</td></tr>\n")])
+                              postings_cell(pl.lit("</td><td>"), html_escape(or_na("sibling.postings_text"))),
+                              pl.lit("</td></tr>\n")])
     if name == "ppp_rows":
         return pl.concat_str([pl.lit("<tr><td>"), _cell("other_region"), pl.lit("</td><td>"),
                               _cell("ppp_row.median_text"), pl.lit("</td><td>"), _cell("other_currency"),

@@ -312,6 +312,11 @@ def or_na(column: str) -> pl.Expr:
     return pl.when(expr.is_null() | (expr == "")).then(pl.lit("n/a")).otherwise(expr)
 
 
+def postings_cell(*parts: pl.Expr) -> pl.Expr:
+    """A sibling row's postings cell, or nothing where the run holds no postings (no such column)."""
+    return pl.when(pl.col("postings_measured")).then(pl.concat_str(list(parts))).otherwise(pl.lit(""))
+
+
 def md_cell_expr(column: str) -> pl.Expr:
     """md_cell column-wise: pipes and brackets escaped, null as ''."""
     return pl.col(column).cast(pl.String).fill_null("").str.replace_many(["|", "[", "]"], ["\\|", "\\[", "\\]"])
@@ -334,7 +339,7 @@ def markdown_rows(name: str) -> pl.Expr:
         return pl.concat_str([pl.lit("| "), md_cell_expr("sibling_region"), pl.lit(" | "),
                               jinja_text("sibling.n_text"), pl.lit(" | "),
                               jinja_text("sibling.median_text"), pl.lit(" | "), jinja_text("sibling_currency"),
-                              pl.lit(" | "), or_na("sibling.postings_text"),
+                              postings_cell(pl.lit(" | "), or_na("sibling.postings_text")),
                               pl.lit(" |")])
     if name == "ppp_rows":
         return pl.concat_str([pl.lit("| "), md_cell_expr("other_region"), pl.lit(" | "),

@@ -362,7 +362,8 @@ def _cells(tables: dict[str, pl.DataFrame], ref, as_of: date) -> pl.DataFrame:
         cells = cells.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in bt_cols.items()])
 
     demand = _yearly_demand(tables.get("demand_signals"))
-    cells = cells.join(demand.rename({"year": "base_year"}), on=[*PAIR, "base_year"], how="left")
+    cells = cells.join(demand.rename({"year": "base_year"}), on=[*PAIR, "base_year"], how="left").with_columns(
+        pl.lit(postings_measured(tables.get("demand_signals"))).alias("postings_measured"))
 
     shares = tables.get("skill_shares")
     if shares is not None and shares.height:
@@ -390,11 +391,19 @@ def _cells(tables: dict[str, pl.DataFrame], ref, as_of: date) -> pl.DataFrame:
     return cells.sort(PAIR)
 
 
+def postings_measured(demand: pl.DataFrame | None) -> bool:
+    """Whether the run's data hold any job posting (demand_signals counts one somewhere). A run of
+    salary reports alone has every count at 0: its reports say that demand cannot be measured from
+    these data, not that it is thin, and show no postings column of zeros."""
+    return demand is not None and demand.height > 0 and bool(demand["postings"].fill_null(0).sum() > 0)
+
+
 def _yearly_demand(demand: pl.DataFrame | None) -> pl.DataFrame:
+    """The year rows of demand_signals, keyed by year; none when the run holds no postings at all."""
     cols = {"postings": pl.Float64, "postings_year_before": pl.Float64, "yoy_change_pct": pl.Float64,
             "postings_with_seniority": pl.Float64,
             "entry_share": pl.Float64, "senior_share": pl.Float64, "demand_period": pl.String}
-    if demand is None or demand.height == 0:
+    if not postings_measured(demand):
         return pl.DataFrame(schema={"role_label": pl.String, "region": pl.String, "year": pl.Int64} | cols)
     return (demand.filter(pl.col("period_type") == "year")
             .select(*PAIR, pl.col("period").cast(pl.String).str.slice(0, 4).cast(pl.Int64, strict=False).alias("year"),
@@ -672,7 +681,7 @@ def _siblings(stats: pl.DataFrame, cells: pl.DataFrame, demand: pl.DataFrame, lo
         pl.col("median").alias("sibling_median"), pl.col("n").alias("sibling_n"),
         pl.col("currency").alias("sibling_currency"), "sibling_locale")
     return (cells.filter((pl.col("reliability") != "suppress") & pl.col("parent_region").is_not_null())
-            .select(*PAIR, "parent_region", "base_year")
+            .select(*PAIR, "parent_region", "base_year", "postings_measured")
             .join(others, on=["role_label", "parent_region", "base_year"], how="inner")
             .filter(pl.col("sibling_region") != pl.col("region"))
             .join(demand.select("role_label", pl.col("region").alias("sibling_region"), pl.col("year").alias("base_year"),

@@ -77,3 +77,18 @@ def test_the_canada_ml_engineer_cell_reproduces_the_published_count_and_median(a
         where country_code = 'CA' and job_title = 'Machine Learning Engineer'""").fetchall()[0]
     assert row[0] == 220
     assert abs(row[1] / 157_900 - 1) < 0.02  # our FX (ECB yearly average) vs aijobs' own converter
+
+
+def test_a_run_of_salary_reports_alone_says_demand_cannot_be_measured(aijobs_run):
+    """aijobs.net holds salaries, no job postings: demand_signals counts 0 postings everywhere, and the
+    reports say that demand cannot be measured, instead of "0 job postings, a thin volume", and show
+    no postings column of zeros beside the sibling regions."""
+    assert aijobs_run.sql("select sum(postings) from demand_signals").fetchall()[0][0] == 0
+    md, html = aijobs_run.sql("""
+        select markdown, html from reports
+        where role_label = 'Senior Machine Learning Engineer' and region = 'Canada'""").fetchall()[0]
+    demand = md.split("## Regional Demand Signals")[1].split("## Growth Catalyst")[0]
+    assert "The data of this run hold no job postings, so demand cannot be measured from them" in demand
+    assert "job postings in 2024" not in demand and "volume" not in demand
+    assert "| Region | Data points | Median pay | Currency |\n|---|---|---|---|\n| United States |" in demand
+    assert "Postings" not in demand and "<th>Postings</th>" not in html

@@ -264,6 +264,37 @@ def test_wording_follows_the_direction_of_the_numbers(built):
     assert "the median moved within its sampling uncertainty (+3.7% against 2024)" in _report(out, "Canada")["markdown"]
 
 
+def test_a_cell_without_postings_in_a_run_with_postings_says_none_were_recorded(built):
+    _, out, _ = built
+    germany = _report(out, "Germany")["markdown"]  # no demand row for Germany
+    assert "No job postings were recorded for this cell in 2025." in germany
+    canada = _report(out, "Canada")["markdown"].split("## Regional Demand Signals")[1].split("## Growth")[0]
+    assert "| Region | Data points | Median pay | Currency | Postings |\n|---|---|---|---|---|" in canada
+    assert "| United States | 300 | $201,000 | USD | 2,400 |" in canada
+    assert "| Germany | 60 | 101.500\u00a0€ | EUR | n/a |" in canada
+
+
+def test_a_run_without_any_posting_says_demand_cannot_be_measured_and_shows_no_postings_column():
+    """Salary reports alone: demand_signals counts 0 postings everywhere. Not "0 job postings, a thin
+    volume" (that reads as measured weak demand) and no column of zeros: demand is not measured."""
+    tables = _tables()
+    tables["demand_signals"] = tables["demand_signals"].with_columns(
+        pl.lit(0).alias("postings"), pl.lit(0).alias("postings_year_before"), pl.lit(None, dtype=pl.Float64)
+        .alias("yoy_change_pct"), pl.lit(0).alias("postings_with_seniority"), pl.lit(0.0).alias("postings_per_report"))
+    out, claims = reports.build_reports(tables, load_reference(), AS_OF, "run-test", BACKTEST)
+    for region in ("Canada", "Ontario, Canada", "World"):
+        md, html = _report(out, region)["markdown"], _report(out, region)["html"]
+        demand = md.split("## Regional Demand Signals")[1].split("## Growth")[0]
+        assert "The data of this run hold no job postings, so demand cannot be measured from them" in demand
+        assert "volume" not in demand and "Postings" not in demand and "<th>Postings</th>" not in html
+    canada = _report(out, "Canada")["markdown"]
+    assert "| Region | Data points | Median pay | Currency |\n|---|---|---|---|\n| United States | 300 | $201,000 | USD |\n" in canada
+    assert "<tr><td>United States</td><td>300</td><td>$201,000</td><td>USD</td></tr>" in _report(out, "Canada")["html"]
+    assert claims.filter(pl.col("source_table") == "demand_signals").height == 0
+    checklist = canada.split("## Strategic Checklist")[1].split("##")[0]
+    assert "posting counts" not in checklist  # (the AI line comes from skill_shares, built here with postings)
+
+
 def test_projection_intervals_say_they_are_for_the_market_median_and_the_backtest_coverage_how_it_is_counted(built):
     """The 90 % interval of a projection is for the market median; the backtest's 93 % coverage is of
     intervals widened by each held-out median's sampling error: a reader must not take one for the other
