@@ -92,3 +92,16 @@ def test_a_run_of_salary_reports_alone_says_demand_cannot_be_measured(aijobs_run
     assert "job postings in 2024" not in demand and "volume" not in demand
     assert "| Region | Data points | Median pay | Currency |\n|---|---|---|---|\n| United States |" in demand
     assert "Postings" not in demand and "<th>Postings</th>" not in html
+
+
+def test_where_the_backtest_favours_carry_forward_the_projection_says_so_beside_it(aijobs_run):
+    """On aijobs.net (2024 held out) the model's median error is above the naive forecast's; the reports
+    say so next to the projection, with the run's two published figures, not only in the notes."""
+    model, naive = aijobs_run.sql("select backtest_median_ape, backtest_naive_median_ape from runs").fetchall()[0]
+    assert model > naive
+    md = aijobs_run.sql("""
+        select markdown from reports
+        where role_label = 'Senior Machine Learning Engineer' and region = 'Canada'""").fetchall()[0][0]
+    overview = md.split("## Market Overview")[1].split("## Regional Demand Signals")[0]
+    assert (f"the model's median absolute error ({model:.1f}%) is larger than that of carrying the last median "
+            f"forward ({naive:.1f}%)") in overview

@@ -264,6 +264,21 @@ def test_wording_follows_the_direction_of_the_numbers(built):
     assert "the median moved within its sampling uncertainty (+3.7% against 2024)" in _report(out, "Canada")["markdown"]
 
 
+def test_projection_is_flagged_where_the_runs_backtest_favours_carrying_the_last_median_forward(built):
+    assert "Read it with caution" not in _report(built[1], "Canada")["markdown"]  # 4.2 % against naive 6.9 %
+    worse = {**BACKTEST, "median_abs_pct_error": 7.5}
+    out, claims = reports.build_reports(_tables(), load_reference(), AS_OF, "run-test", worse)
+    sentence = ("Read it with caution: in this run's backtest over 1,234 cells the model's median absolute error "
+                "(7.5%) is larger than that of carrying the last median forward (6.9%): on these data the last "
+                "observed median, here $174,289, has been the better forecast.")
+    md = _report(out, "Canada")["markdown"]
+    assert sentence in md.split("## Market Overview")[1].split("## Regional")[0]
+    assert ("Read it with caution: in this run's backtest the model's median absolute error (7.5%) is larger than "
+            "that of carrying the last median forward (6.9%)") in _report(out, "Canada")["html"]
+    shown = claims.filter(pl.col("region") == "Canada")
+    assert {"7.5%", "6.9%", "1,234", "$174,289"} <= set(shown["text"].to_list())
+
+
 def test_a_cell_without_postings_in_a_run_with_postings_says_none_were_recorded(built):
     _, out, _ = built
     germany = _report(out, "Germany")["markdown"]  # no demand row for Germany
