@@ -111,7 +111,7 @@ def test_column_wise_markdown_cell_equals_md_cell(text):
 # The loops of report.md.j2 / report.html.j2 before the rows were rendered column-wise (verbatim).
 MD_LOOPS = {
     "siblings": """{% for s in siblings %}
-| {{ md(s['sibling_region']) }} | {{ s['sibling_n_text'] }} | {{ s['sibling_median_text'] }} | {{ s['sibling_currency'] }} | {{ s['sibling_postings_text'] or 'n/a' }} |
+| {{ md(s['sibling_region']) }} | {{ s['sibling_n_text'] }} | {{ s['sibling_median_text'] }} | {{ s['sibling_currency'] }} |{% if s['postings_measured'] %} {{ s['sibling_postings_text'] or 'n/a' }} |{% endif +%}
 {% endfor %}""",
     "premium_table": """{% for p in premium_table %}
 | {{ md(p['skill']) }} | {{ p['kind'] }} | {{ p['table_n_with_text'] }} | {{ p['table_premium_pct_text'] }} ({{ p['table_ci_low_text'] }} to {{ p['table_ci_high_text'] }}){% if not p['is_significant'] %}, not significant{% endif %} | {{ p['table_raw_premium_text'] or 'n/a' }} |
@@ -127,7 +127,7 @@ MD_LOOPS = {
 {% endfor %}""",
 }
 HTML_LOOPS = {
-    "siblings": """{% for s in siblings %}<tr><td>{{ s['sibling_region'] }}</td><td>{{ s['sibling_n_text'] }}</td><td>{{ s['sibling_median_text'] }}</td><td>{{ s['sibling_currency'] }}</td><td>{{ s['sibling_postings_text'] or 'n/a' }}</td></tr>
+    "siblings": """{% for s in siblings %}<tr><td>{{ s['sibling_region'] }}</td><td>{{ s['sibling_n_text'] }}</td><td>{{ s['sibling_median_text'] }}</td><td>{{ s['sibling_currency'] }}</td>{% if s['postings_measured'] %}<td>{{ s['sibling_postings_text'] or 'n/a' }}</td>{% endif %}</tr>
 {% endfor %}""",
     "premium_table": """{% for p in premium_table %}<tr><td>{{ p['skill'] }}</td><td>{{ p['kind'] }}</td><td>{{ p['table_n_with_text'] }}</td><td>{{ p['table_premium_pct_text'] }} ({{ p['table_ci_low_text'] }} to {{ p['table_ci_high_text'] }}){% if not p['is_significant'] %}, not significant{% endif %}</td><td>{{ p['table_raw_premium_text'] or 'n/a' }}</td></tr>
 {% endfor %}""",
@@ -137,7 +137,8 @@ HTML_LOOPS = {
 {% endfor %}""",
 }
 LONG_COLUMNS = {
-    "siblings": ["sibling_region", "sibling.n_text", "sibling.median_text", "sibling_currency", "sibling.postings_text"],
+    "siblings": ["sibling_region", "sibling.n_text", "sibling.median_text", "sibling_currency", "sibling.postings_text",
+                 "postings_measured"],  # (a run-level flag: mixed here to test both forms of the row)
     "premium_table": ["skill", "kind", "table.n_with_text", "table.premium_pct_text", "table.ci_low_text",
                       "table.ci_high_text", "table.raw_premium_text", "is_significant"],
     "skills": ["skill", "skill_share_text"],
@@ -149,7 +150,7 @@ LONG_COLUMNS = {
 def _long_frame(name: str, n: int) -> pl.DataFrame:
     data = {}
     for j, column in enumerate(LONG_COLUMNS[name]):
-        if column == "is_significant":
+        if column in ("is_significant", "postings_measured"):
             data[column] = pl.Series([[True, False, None][(i + j) % 3] for i in range(n)], dtype=pl.Boolean)
         else:
             data[column] = pl.Series([HOSTILE[(i * 3 + j) % len(HOSTILE)] for i in range(n)], dtype=pl.String)
