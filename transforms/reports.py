@@ -363,7 +363,7 @@ def _cells(tables: dict[str, pl.DataFrame], ref, as_of: date) -> pl.DataFrame:
 
     demand = _yearly_demand(tables.get("demand_signals"))
     cells = cells.join(demand.rename({"year": "base_year"}), on=[*PAIR, "base_year"], how="left").with_columns(
-        pl.lit(postings_measured(tables.get("demand_signals"))).alias("postings_measured"))
+        pl.col("base_year").is_in(posting_years(tables.get("demand_signals"))).alias("postings_measured"))
 
     shares = tables.get("skill_shares")
     if shares is not None and shares.height:
@@ -391,22 +391,33 @@ def _cells(tables: dict[str, pl.DataFrame], ref, as_of: date) -> pl.DataFrame:
     return cells.sort(PAIR)
 
 
-def postings_measured(demand: pl.DataFrame | None) -> bool:
-    """Whether the run's data hold any job posting (demand_signals counts one somewhere). A run of
-    salary reports alone has every count at 0: its reports say that demand cannot be measured from
-    these data, not that it is thin, and show no postings column of zeros."""
-    return demand is not None and demand.height > 0 and bool(demand["postings"].fill_null(0).sum() > 0)
+def _demand_year() -> pl.Expr:
+    return pl.col("period").cast(pl.String).str.slice(0, 4).cast(pl.Int64, strict=False)
+
+
+def posting_years(demand: pl.DataFrame | None) -> list[int]:
+    """The years in which the run's data hold any job posting (demand_signals counts one somewhere).
+
+    In a year without any (a run of salary surveys alone, or postings from other years only) every
+    count is 0: the reports of that year say that demand cannot be measured from these data, not that
+    it is thin, and show no postings column of zeros."""
+    if demand is None or demand.height == 0:
+        return []
+    return (demand.filter(pl.col("period_type") == "year")
+            .group_by(_demand_year().alias("year")).agg(pl.col("postings").fill_null(0).sum())
+            .filter(pl.col("postings") > 0)["year"].sort().to_list())
 
 
 def _yearly_demand(demand: pl.DataFrame | None) -> pl.DataFrame:
-    """The year rows of demand_signals, keyed by year; none when the run holds no postings at all."""
+    """The year rows of demand_signals, keyed by year, for the years that hold postings (posting_years)."""
     cols = {"postings": pl.Float64, "postings_year_before": pl.Float64, "yoy_change_pct": pl.Float64,
             "postings_with_seniority": pl.Float64,
             "entry_share": pl.Float64, "senior_share": pl.Float64, "demand_period": pl.String}
-    if not postings_measured(demand):
+    years = posting_years(demand)
+    if not years:
         return pl.DataFrame(schema={"role_label": pl.String, "region": pl.String, "year": pl.Int64} | cols)
-    return (demand.filter(pl.col("period_type") == "year")
-            .select(*PAIR, pl.col("period").cast(pl.String).str.slice(0, 4).cast(pl.Int64, strict=False).alias("year"),
+    return (demand.filter((pl.col("period_type") == "year") & _demand_year().is_in(years))
+            .select(*PAIR, _demand_year().alias("year"),
                     pl.col("period").alias("demand_period"), "postings", "postings_year_before", "yoy_change_pct",
                     "postings_with_seniority", "entry_share", "senior_share"))
 

@@ -88,7 +88,7 @@ def test_a_run_of_salary_reports_alone_says_demand_cannot_be_measured(aijobs_run
         select markdown, html from reports
         where role_label = 'Senior Machine Learning Engineer' and region = 'Canada'""").fetchall()[0]
     demand = md.split("## Regional Demand Signals")[1].split("## Growth Catalyst")[0]
-    assert "The data of this run hold no job postings, so demand cannot be measured from them" in demand
+    assert "The data of this run hold no job postings from 2024, so demand cannot be measured for that year." in demand
     assert "job postings in 2024" not in demand and "volume" not in demand
     assert "| Region | Data points | Median pay | Currency |\n|---|---|---|---|\n| United States |" in demand
     assert "Postings" not in demand and "<th>Postings</th>" not in html

@@ -289,18 +289,24 @@ def test_a_cell_without_postings_in_a_run_with_postings_says_none_were_recorded(
     assert "| Germany | 60 | 101.500\u00a0€ | EUR | n/a |" in canada
 
 
-def test_a_run_without_any_posting_says_demand_cannot_be_measured_and_shows_no_postings_column():
-    """Salary reports alone: demand_signals counts 0 postings everywhere. Not "0 job postings, a thin
-    volume" (that reads as measured weak demand) and no column of zeros: demand is not measured."""
+@pytest.mark.parametrize("postings_elsewhere", [False, True], ids=["no-postings-at-all", "postings-in-2023-only"])
+def test_a_year_without_any_posting_says_demand_cannot_be_measured_and_shows_no_postings_column(postings_elsewhere):
+    """Salary reports alone, or postings from other years only: demand_signals counts 0 postings
+    everywhere in 2025. Not "0 job postings, a thin volume" (that reads as measured weak demand) and no
+    column of zeros: demand is not measured in that year."""
     tables = _tables()
-    tables["demand_signals"] = tables["demand_signals"].with_columns(
-        pl.lit(0).alias("postings"), pl.lit(0).alias("postings_year_before"), pl.lit(None, dtype=pl.Float64)
-        .alias("yoy_change_pct"), pl.lit(0).alias("postings_with_seniority"), pl.lit(0.0).alias("postings_per_report"))
+    zero = tables["demand_signals"].with_columns(
+        pl.lit(0, dtype=pl.Int64).alias("postings"), pl.lit(0, dtype=pl.Int64).alias("postings_year_before"),
+        pl.lit(None, dtype=pl.Float64).alias("yoy_change_pct"), pl.lit(0, dtype=pl.Int64).alias("postings_with_seniority"),
+        pl.lit(0.0).alias("postings_per_report"))
+    earlier = tables["demand_signals"].with_columns(pl.lit("2023").alias("period"))  # counts > 0, in 2023
+    tables["demand_signals"] = pl.concat([zero, earlier]) if postings_elsewhere else zero
+    assert reports.posting_years(tables["demand_signals"]) == ([2023] if postings_elsewhere else [])
     out, claims = reports.build_reports(tables, load_reference(), AS_OF, "run-test", BACKTEST)
     for region in ("Canada", "Ontario, Canada", "World"):
         md, html = _report(out, region)["markdown"], _report(out, region)["html"]
         demand = md.split("## Regional Demand Signals")[1].split("## Growth")[0]
-        assert "The data of this run hold no job postings, so demand cannot be measured from them" in demand
+        assert "The data of this run hold no job postings from 2025, so demand cannot be measured for that year." in demand
         assert "volume" not in demand and "Postings" not in demand and "<th>Postings</th>" not in html
     canada = _report(out, "Canada")["markdown"]
     assert "| Region | Data points | Median pay | Currency |\n|---|---|---|---|\n| United States | 300 | $201,000 | USD |\n" in canada
