@@ -109,7 +109,7 @@ def normalise(staged: pl.DataFrame, spec: SourceSpec, ref: Reference, fx: FxTabl
     frame = _with_dates(frame)
     frame = _with_currency(frame)
     frame = _with_fx(frame, fx)
-    frame = _with_skills(frame, ref)
+    frame = _with_skills(frame, ref, carries_skills(spec))
     companies = _distinct(frame, "company").to_frame()
     frame = _attach(frame, companies.with_columns(_company(pl.col("company")).alias("_company")), "company")
     frame = frame.with_columns(
@@ -492,11 +492,25 @@ def _with_fx(frame: pl.DataFrame, fx: FxTables) -> pl.DataFrame:
 
 # --- skills ----------------------------------------------------------------------------------
 
-def _with_skills(frame: pl.DataFrame, ref: Reference) -> pl.DataFrame:
+SKILL_FIELDS = ("skills", "certifications", "description")
+
+
+def carries_skills(spec: SourceSpec) -> bool:
+    """Whether a source says anything about skills: it maps a skills, certifications or description
+    field. Its rows get skill lists (empty: none named); the rows of a source that maps none of them
+    (aijobs.net's salaries) get null lists: unknown, not "no skills". Premiums and skill shares are
+    estimated on the rows that carry the information only: counted as "without the skill", such rows
+    compared postings that name it with salaries that could not have named it."""
+    return bool(set(SKILL_FIELDS) & (set(spec.fields) | set(spec.constants)))
+
+
+def _with_skills(frame: pl.DataFrame, ref: Reference, carries: bool = True) -> pl.DataFrame:
     from transforms.skills import skills_per_row
 
-    sources = [c for c in ("skills", "certifications", "description")
-               if frame.get_column(c).null_count() < frame.height]
+    if not carries:
+        unknown = pl.lit(None, dtype=pl.List(pl.String))
+        return frame.with_columns(unknown.alias("skills"), unknown.alias("certifications"))
+    sources = [c for c in SKILL_FIELDS if frame.get_column(c).null_count() < frame.height]
     empty = pl.lit([], dtype=pl.List(pl.String))
     if not sources:
         return frame.with_columns(empty.alias("skills"), empty.alias("certifications"))

@@ -188,8 +188,8 @@ def build_skill_shares(observations: pl.LazyFrame | Sequence[pl.LazyFrame],
     named: dict[str, pl.DataFrame | None] = {"skills": None, "certifications": None}
     for batch in batches:
         postings = (
-            batch
-            .filter(pl.col("kind") == "job_posting")
+            batch  # postings of sources that carry no skill information (null lists) are not counted
+            .filter((pl.col("kind") == "job_posting") & pl.col("skills").is_not_null())
             .select(
                 pl.when(pl.col("seniority").is_not_null()).then(pl.col("role_label")).alias("known_role_label"),
                 "role_name", "city", "subdivision", "country",

@@ -105,3 +105,51 @@ def test_where_the_backtest_favours_carry_forward_the_projection_says_so_beside_
     overview = md.split("## Market Overview")[1].split("## Regional Demand Signals")[0]
     assert (f"the model's median absolute error ({model:.1f}%) is larger than that of carrying the last median "
             f"forward ({naive:.1f}%)") in overview
+
+
+GLASSDOOR_SPEC = """\
+name: glassdoor
+kind: job_posting
+format: csv
+path: {path}
+fields: {{job_title: Job Title, pay_text: Salary Estimate, description: Job Description,
+          location: Location, company: Company Name, record_id: "Unnamed: 0"}}
+constants: {{year: 2020}}
+"""
+
+
+@pytest.fixture(scope="module")
+def mixed_run(tmp_path_factory, prefect_harness):
+    """aijobs.net salaries (no skill information) with Glassdoor's 2020 postings (descriptions)."""
+    from flows.nightly import nightly
+
+    base = tmp_path_factory.mktemp("mixed")
+    (base / "aijobs.yaml").write_text(AIJOBS_SPEC.format(path=shared_data("aijobs-salaries", "salaries_2025-01-19.csv")))
+    (base / "glassdoor.yaml").write_text(
+        GLASSDOOR_SPEC.format(path=shared_data("glassdoor-ds-jobs-2020", "glassdoor_jobs.csv")))
+    nightly(as_of="2025-01-19", sources=[str(base / "aijobs.yaml"), str(base / "glassdoor.yaml")],
+            out_dir=str(base / "out"))
+    return duckdb.connect(str(base / "out" / "warehouse.duckdb"), read_only=True)
+
+
+def test_salaries_without_skill_information_stay_out_of_premiums_and_skill_shares(mixed_run):
+    """aijobs.net maps no skills or description: its rows' skill lists are null (unknown), not empty,
+    and every premium and skill share is estimated on Glassdoor's postings alone, which name skills.
+    Counted as "without the skill", 2,000 aijobs Data Scientists of 2020 would have been compared with
+    Glassdoor postings naming Python in the same fixed-effect cells."""
+    nulls = dict(mixed_run.sql("select source, count(*) filter (where skills is null) from observations "
+                               "group by source").fetchall())
+    assert nulls["glassdoor"] == 0 and nulls["aijobs"] == mixed_run.sql(
+        "select count(*) from observations where source = 'aijobs'").fetchall()[0][0]
+    # every premium cell counts the kept Glassdoor rows only: World x All roles, the adjusted fit
+    n_cell = mixed_run.sql("select distinct n_cell from skill_premiums where role_label = 'All roles' "
+                           "and region = 'World' and method = 'adjusted'").fetchall()
+    glassdoor = mixed_run.sql("select count(*) from observations where source = 'glassdoor' and not is_outlier "
+                              "and pay_annual_usd > 0").fetchall()[0][0]
+    assert n_cell == [(glassdoor,)]
+    # skill shares: the postings of a cell are the Glassdoor postings there (aijobs has none anyway)
+    shares = mixed_run.sql("select distinct postings from skill_shares where role_label = 'All roles' "
+                           "and region = 'World' and year = 2020").fetchall()
+    postings = mixed_run.sql("select count(*) from observations where source = 'glassdoor' "
+                             "and year = 2020").fetchall()[0][0]
+    assert shares == [(postings,)]

@@ -17,7 +17,8 @@ from transforms.staging import REJECT_SCHEMA, stage_file
 AS_OF = date(2026, 1, 1)
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "specs"
 SPEC = SourceSpec(name="unit", kind="job_posting", format="csv", path="x.csv",
-                  fields={"job_title": "t", "pay": "p", "country": "c", "year": "y"})
+                  fields={"job_title": "t", "pay": "p", "country": "c", "year": "y", "skills": "s",
+                          "description": "d"})
 
 
 def staged(rows: list[dict]) -> pl.DataFrame:
@@ -140,6 +141,19 @@ def test_skills_and_certifications_are_extracted_from_lists_and_descriptions():
     row = one({"skills": "python; sql", "description": "Experience with Spark. AWS Certified Solutions Architect."})
     assert row["skills"] == sorted(set(row["skills"])) and {"Python", "SQL", "Spark"} <= set(row["skills"])
     assert row["certifications"] == ["AWS Solutions Architect"]
+
+
+def test_a_source_without_skill_fields_has_unknown_skills_not_none():
+    """A spec that maps no skills, certifications or description (aijobs.net's salaries): null lists
+    (unknown), which premiums and skill shares leave out; a source that maps one of them gets lists,
+    empty where a row names nothing."""
+    bare = SPEC.model_copy(update={"fields": {"job_title": "t", "pay": "p", "country": "c", "year": "y"}})
+    rows = [BASE, {**BASE, "job_title": "Data Engineer"}]
+    unknown = normalise(staged(rows), bare, load_reference(), as_of=AS_OF).observations
+    assert unknown["skills"].to_list() == [None, None] and unknown["certifications"].to_list() == [None, None]
+    assert unknown.schema == pl.Schema(OBSERVATION_COLUMNS)
+    known = run([{**BASE, "description": "Strong communication."}, {**BASE, "skills": None}]).observations
+    assert known["skills"].to_list() == [[], []] and known["certifications"].to_list() == [[], []]
 
 
 def test_glassdoor_company_ratings_are_stripped():

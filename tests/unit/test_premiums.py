@@ -168,6 +168,22 @@ def test_cells_cover_overall_country_and_role_levels_sorted_and_reproducible(mar
     assert premiums.skill_premiums(market.sample(fraction=1.0, shuffle=True, seed=1), min_n_with=30).equals(result)
 
 
+def test_rows_of_sources_without_skill_information_are_left_out(market, result):
+    """Null skills lists (a source that maps no skills, certifications or description field, e.g.
+    aijobs.net's salaries) are unknown, not "no skill": rows of them, here paid 3x the market in the
+    same cells, change nothing, where counted as "without" they would pull every premium down."""
+    unknown = market.head(5_000).with_columns(
+        pl.concat_str([pl.lit("u"), pl.col("record_id")]).alias("record_id"),
+        (pl.col("pay_annual_usd") * 3.0).alias("pay_annual_usd"),
+        pl.lit(None, dtype=pl.List(pl.String)).alias("skills"),
+        pl.lit(None, dtype=pl.List(pl.String)).alias("certifications"))
+    mixed = pl.concat([unknown, market]).sort("record_id")
+    assert premiums.skill_premiums(mixed, min_n_with=30).equals(result)
+    as_none = mixed.with_columns(pl.col("skills").fill_null([]), pl.col("certifications").fill_null([]))
+    biased = premiums.skill_premiums(as_none, min_n_with=30)
+    assert estimate(biased, "Python", "adjusted")["premium_pct"] < estimate(result, "Python", "adjusted")["premium_pct"] - 1
+
+
 def test_a_column_whose_variance_rounds_below_zero_gets_no_premium_and_no_warning():
     """Round-off can leave the HC1 variance of a barely identified column slightly negative (-7e-19 for
     a certification held by 2 of 70 rows in the 12k-row test market): no interval can be given, so no

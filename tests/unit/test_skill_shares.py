@@ -62,9 +62,11 @@ def simulated_postings(rows: int = 3000, seed: int = 7) -> pl.LazyFrame:
 
 
 def shares_by_definition(observations: pl.LazyFrame, ai_skills: list[str]) -> pl.DataFrame:
-    """Each posting expanded to its memberships, then counted: the definition, at full memory."""
+    """Each posting expanded to its memberships, then counted: the definition, at full memory. A posting
+    whose skills list is null (its source carries no skill information) is not counted at all."""
     postings = (
-        observations.filter(pl.col("kind") == "job_posting").collect().with_row_index("posting")
+        observations.filter((pl.col("kind") == "job_posting") & pl.col("skills").is_not_null()).collect()
+        .with_row_index("posting")
         .with_columns(
             pl.col("year").cast(pl.Int32),
             pl.concat_list([pl.when(pl.col("seniority").is_not_null()).then(pl.col("role_label")),
