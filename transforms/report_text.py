@@ -313,7 +313,8 @@ def or_na(column: str) -> pl.Expr:
 
 
 def postings_cell(*parts: pl.Expr) -> pl.Expr:
-    """A sibling row's postings cell, or nothing where the run holds no postings (no such column)."""
+    """A sibling row's postings cell, or nothing where the run's data hold no postings in the report's
+    year (reports.posting_years: the table then has no postings column)."""
     return pl.when(pl.col("postings_measured")).then(pl.concat_str(list(parts))).otherwise(pl.lit(""))
 
 
