@@ -391,11 +391,14 @@ def run(rows_list: list[int], with_100m: bool, skip_incremental: bool = False, s
     sizes = sorted(set(rows_list) | ({100_000_000} if with_100m else set()))
     written = []
     for rows in sizes:
+        # the code as the run starts (benchmark_size freezes it next): read after the run, it named the
+        # commit of a colleague's later edit (2026-12-07: 5b83821 for a run of 9f351f8's code)
+        code = code_version()
         result = benchmark_size(rows, with_incremental=not skip_incremental, with_reports=not skip_reports, log=log)
         result["date"] = date.today().isoformat()
         result["measured_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         result["machine"] = machine_info()
-        result["code"] = code_version()
+        result["code"] = code
         result["command"] = reproducing_command(rows_list, with_100m, skip_incremental, skip_reports)
         result["targets"] = evaluate_targets(result, latest_results().get(10_000_000))
         written.append(write_result(result))
