@@ -469,7 +469,9 @@ def test_the_html_page_names_borrowed_premiums_and_carries_the_checklist_as_the_
     # premiums pool all years: the table's n must not read as the base year's data points
     for text in (md, page):
         assert "With skill (n, all years)" in text
-        assert "pooled over all years of the cell (so n counts every year's data points, not only 2025's)" in text
+        assert ("pooled over all years of the cell and over the data points whose source names skills (so n counts "
+                "every year's such data points, not only 2025's; a source with no skills, certifications or "
+                "description field is left out)") in text
     # the targets and the PPP figure say what they are on the page too
     for sentence in ("Skill-adjusted targets (median raised by the skill's adjusted premium, where its interval "
                      "excludes zero):", "in international dollars (national price level; regional prices are not "
