@@ -3,7 +3,7 @@
 Model `eb_loglinear_trend`, fitted for every role_label x region cell at once:
 
 * Data. Per cell the log median of each usable year (`n >= min_n`, positive median, a full year:
-  `year <= as_of.year - 1`, at most the last `max_years` of them). Each year's sampling variance
+  `year <= last_full_year(as_of)`, at most the last `max_years` of them). Each year's sampling variance
   of the log median comes from the stats CI (`median_ci_low/high`, a `ci_level` interval), else
   from the IQR (`pi/2 * sd^2 / n`, sd = log IQR / 1.349), else from `default_log_sd`.
 * Truth assumed. log true median_t = a + g * t + u_t, with u_t independent year shocks of variance
@@ -108,18 +108,25 @@ def params_from_settings(settings=None, **overrides) -> ProjectionParams:
 # ---------------------------------------------------------------------------------------------
 
 
+def last_full_year(as_of: date) -> int:
+    """The last calendar year that has ended by `as_of` (inclusive: data through Dec 31 make the year
+    full, as demand_signals' is_complete counts it): as_of.year on Dec 31, else the year before."""
+    return as_of.year if (as_of.month, as_of.day) == (12, 31) else as_of.year - 1
+
+
 def build_projections(
     stats: pl.DataFrame, as_of: date, settings=None, params: ProjectionParams | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(projections, backtests) for every role_label x region cell of `role_region_stats`.
 
-    Only full years before `as_of` are used (the current year is partial). The base year is
-    `as_of.year - 1` when the cell has a usable median for it, else the cell's last usable year
-    (`base_year_source` says which).
+    Only full years up to `as_of` are used (the current year is partial until its Dec 31:
+    last_full_year). The base year is that last full year when the cell has a usable median for it,
+    else the cell's last usable year (`base_year_source` says which).
     """
     params = params or params_from_settings(settings)
-    years = usable_years(stats, last_year=as_of.year - 1, params=params)
-    projections = project_cells(years, params=params, full_year=as_of.year - 1)
+    full_year = last_full_year(as_of)
+    years = usable_years(stats, last_year=full_year, params=params)
+    projections = project_cells(years, params=params, full_year=full_year)
     backtests = backtest_cells(years, params=params)
     return projections, backtests
 

@@ -32,6 +32,7 @@ from transforms.reference import load_reference
 from transforms.report_text import (WORLD_LOCALE, environment, format_many, markdown_rows, markdown_template,
                                     md_cell)
 from transforms.projections import Z90 as Z_90  # the projections' two-sided 90 % level
+from transforms.projections import last_full_year
 from transforms.stats import Z_95
 
 PAIR = ["role_label", "region"]
@@ -319,9 +320,9 @@ def _with_locale(frame: pl.DataFrame, locales: pl.DataFrame, code: str = "countr
 
 
 def select_pairs(stats: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """Every role_label x region with a stats row; base year = as_of.year - 1, else the latest year before,
-    else the cell's latest year."""
-    target = as_of.year - 1
+    """Every role_label x region with a stats row; base year = the last full year by as_of (the
+    projections', last_full_year), else the latest year before, else the cell's latest year."""
+    target = last_full_year(as_of)
     return (stats.group_by(PAIR).agg(
         pl.coalesce(pl.col("year").filter(pl.col("year") <= target).max(), pl.col("year").max()).alias("base_year"))
         .sort(PAIR))

@@ -188,6 +188,21 @@ def test_backtest_errors_match_an_independent_computation_from_the_stats(market)
     assert (joined["covered_90"].to_numpy() == inside).all()
 
 
+@pytest.mark.parametrize("as_of, full_year", [(date(2024, 12, 30), 2023), (date(2024, 12, 31), 2024),
+                                               (date(2025, 1, 1), 2024), (date(2025, 3, 1), 2024)])
+def test_a_year_is_full_from_its_last_day_on(as_of, full_year):
+    """As demand_signals' is_complete counts it: data through Dec 31 make the year full."""
+    assert proj.last_full_year(as_of) == full_year
+
+
+def test_projections_as_of_new_years_eve_start_from_that_year(market):
+    stats = market[0][0]
+    on_the_day, next_day = (proj.build_projections(stats, day)[0] for day in (date(2024, 12, 31), date(2025, 1, 1)))
+    assert on_the_day.equals(next_day)
+    assert set(on_the_day["target_year"].to_list()) == {2025}
+    assert (proj.build_projections(stats, date(2024, 12, 30))[0]["target_year"] == 2024).all()
+
+
 def test_backtest_refits_without_the_held_out_year(market):
     stats, _, _, backtests = market[0]
     holdout = 2024

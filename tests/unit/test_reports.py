@@ -217,6 +217,13 @@ def test_seniority_mix_names_its_base_and_is_left_out_where_the_label_fixes_the_
     assert shown["text"].to_list() == ["1,100"]
 
 
+def test_the_base_year_is_the_last_full_year_counting_new_years_eve():
+    """as_of Dec 31 makes that year full (as the projections and demand_signals count it)."""
+    canada = lambda as_of: reports.select_pairs(_stats(), as_of).filter(pl.col("region") == "Canada")["base_year"].item()  # noqa: E731
+    assert canada(date(2025, 12, 31)) == canada(date(2026, 1, 1)) == 2025
+    assert canada(date(2025, 12, 30)) == 2024
+
+
 def test_slugs_are_ascii_lowercase_and_transliterated():
     slugs = reports.slugify(pl.Series(["Montréal, Quebec, Canada", "Île-de-France, France", "../etc/passwd", "ÄÖ"]))
     assert slugs.to_list() == ["montreal-quebec-canada", "ile-de-france-france", "etc-passwd", "ao"]
