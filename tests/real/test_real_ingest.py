@@ -166,3 +166,35 @@ def test_glassdoor_python_premium_from_extracted_skills_matches_the_authors_mean
     assert means[False]["annual_k"] == pytest.approx(87.155714, abs=3.0)
     agreement = ours.select((pl.col("has_python") == (pl.col("python_yn") == 1)).mean()).item()
     assert agreement > 0.98
+
+
+SO2023 = """name: so2023
+kind: salary_report
+format: csv
+path: {data}/stackoverflow-2023-us-cleaned-subset/so2023_us_cleaned.csv
+fields: {{job_title: DevType, pay: Salary, skills: LanguageHaveWorkedWith}}
+constants: {{country: US, currency: USD, year: "2023", pay_period: year}}
+"""
+# PROVENANCE.md: Salary filtered to $5k-$1M, n and median by language used
+SO2023_BY_LANGUAGE = {"Python": (5760, 150_000.0), "SQL": (6407, 147_500.0), "Java": (2829, 160_000.0),
+                      "Go": (1912, 176_000.0)}
+
+
+def test_stackoverflow_2023_language_medians_come_out_of_the_skills_list(tmp_path):
+    """Skills parsed from a survey's semicolon list (LanguageHaveWorkedWith: 'Go' case-sensitive, 'Java'
+    not inside 'JavaScript') give the medians PROVENANCE.md publishes per language. Our rows: the 16
+    respondents without a DevType are rejected (missing_title), so each n is the published n less
+    those among them, which DuckDB counts on the raw file independently."""
+    built = run_source(tmp_path, SO2023)
+    row = accounting_row(built)
+    assert row["rows_read"] == 11_341 and row["rows_duplicate"] == 0
+    assert built.rejects.filter(pl.col("reason") == "missing_title").height == 16
+    raw = SHARED_DATA / "stackoverflow-2023-us-cleaned-subset" / "so2023_us_cleaned.csv"
+    kept = built.observations.filter(pl.col("pay_annual_usd").is_between(5_000, 1_000_000))
+    for language, (published_n, published_median) in SO2023_BY_LANGUAGE.items():
+        users = kept.filter(pl.col("skills").list.contains(language))
+        expected_n = duckdb.sql(f"""
+            select count(*) from read_csv('{raw}') where Salary between 5000 and 1000000 and DevType is not null
+              and list_contains(string_split(LanguageHaveWorkedWith, ';'), '{language}')""").fetchall()[0][0]
+        assert users.height == expected_n and 0 <= published_n - users.height <= 16, language
+        assert users.get_column("pay_annual_usd").median() == published_median, language
