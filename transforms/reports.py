@@ -363,8 +363,9 @@ def _cells(tables: dict[str, pl.DataFrame], ref, as_of: date) -> pl.DataFrame:
         cells = cells.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in bt_cols.items()])
 
     demand = _yearly_demand(tables.get("demand_signals"))
+    # _yearly_demand keeps the years that hold postings (posting_years) only: those are its years
     cells = cells.join(demand.rename({"year": "base_year"}), on=[*PAIR, "base_year"], how="left").with_columns(
-        pl.col("base_year").is_in(posting_years(tables.get("demand_signals"))).alias("postings_measured"))
+        pl.col("base_year").is_in(demand["year"].unique().to_list()).alias("postings_measured"))
 
     shares = tables.get("skill_shares")
     if shares is not None and shares.height:
