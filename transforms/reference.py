@@ -45,6 +45,7 @@ class Role:
     aliases: tuple[str, ...] = ()
     keywords: tuple[tuple[str, ...], ...] = ()
     fields: tuple[str, ...] = ()  # a manager role's fields: "Head of <field>" maps here
+    keyword_exceptions: tuple[str, ...] = ()  # phrases that stop this role's keyword rules: "business developer"
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def _role(entry: dict) -> Role:
                 synthetic=bool(entry.get("synthetic", False)), aliases=_tuple(entry.get("aliases")),
                 keywords=tuple(tuple(k.split()) if isinstance(k, str) else _tuple(k)
                                for k in entry.get("keywords", []) or []),
-                fields=_tuple(entry.get("fields")))
+                fields=_tuple(entry.get("fields")), keyword_exceptions=_tuple(entry.get("keyword_exceptions")))
 
 
 @lru_cache(maxsize=8)

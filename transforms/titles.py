@@ -14,10 +14,13 @@ from functools import lru_cache
 
 import polars as pl
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from transforms.reference import Reference, Role
 
 FUZZY_CUTOFF = 88.0
+FUZZY_CANDIDATES = 10
+INFLECTIONS = ("s", "es", "ing")
 STOPWORDS = frozenset({"of", "the", "for", "in", "a", "an", "at", "with", "and", "to", "on", "or"})
 _SEGMENT_SPLIT = re.compile(r"\s+[-–—]\s*|\s*[-–—]\s+|[,|:;/]|\s+[-–—]")
 _PARENS = re.compile(r"\([^)]*\)?|\[[^\]]*\]?")
@@ -50,6 +53,7 @@ class _Matcher:
 
     aliases: dict[str, Role]
     keyword_rules: tuple[tuple[tuple[str, ...], Role], ...]
+    keyword_exceptions: dict[str, tuple[str, ...]]  # role slug -> " phrase " (padded) stopping its rules
     fields: dict[str, Role]
     markers: tuple[tuple[tuple[str, ...], str, int, bool], ...]  # words, level, rank, is_weak
     exceptions: tuple[tuple[str, ...], ...]
@@ -71,7 +75,7 @@ def _matcher(ref: Reference) -> _Matcher:
             aliases.setdefault(_core(_tokens(name)), role)
     markers = _markers(ref)
     exceptions = tuple(phrase for phrase in (tuple(_tokens(p)) for p in ref.seniority_exceptions) if phrase)
-    partial = _Matcher(aliases={}, keyword_rules=(), fields={}, markers=markers, exceptions=exceptions,
+    partial = _Matcher(aliases={}, keyword_rules=(), keyword_exceptions={}, fields={}, markers=markers, exceptions=exceptions,
                        choices=(), choice_roles=(), marker_index=_by_first_word(tuple(mk[0] for mk in markers)),
                        exception_index=_by_first_word(exceptions))
     for role in ref.roles:  # an alias holding a marker ("research associate") is met stripped
@@ -84,7 +88,10 @@ def _matcher(ref: Reference) -> _Matcher:
     rules.sort(key=lambda r: (-len(r[0]), r[2]))
     fields = {_core(_tokens(f)): role for role in ref.roles for f in role.fields}
     choices = tuple(aliases)
-    return _Matcher(aliases=aliases, keyword_rules=tuple((w, r) for w, r, _ in rules), fields=fields,
+    exceptions_by_role = {role.role: tuple(f" {_core(_tokens(p))} " for p in role.keyword_exceptions)
+                          for role in ref.roles if role.keyword_exceptions}
+    return _Matcher(aliases=aliases, keyword_rules=tuple((w, r) for w, r, _ in rules),
+                    keyword_exceptions=exceptions_by_role, fields=fields,
                     markers=partial.markers, exceptions=partial.exceptions, choices=choices,
                     choice_roles=tuple(aliases[c] for c in choices), marker_index=partial.marker_index,
                     exception_index=partial.exception_index)
@@ -151,10 +158,15 @@ GENERIC_FAMILY = "generic"
 
 
 def _keyword(core: str, m: _Matcher, *, generic: bool = False) -> Role | None:
-    """First keyword rule whose words all occur; generic roles only when `generic` (after fuzzy)."""
+    """First keyword rule whose words all occur; generic roles only when `generic` (after fuzzy).
+
+    A role's `keyword_exceptions` stop its rules: "Curriculum Developer" is not a Software Engineer
+    (the alias "developer" still maps a bare "Developer")."""
     words = set(core.split())
+    padded = f" {core} "
     return next((role for kw, role in m.keyword_rules
-                 if (role.family == GENERIC_FAMILY) == generic and set(kw) <= words), None)
+                 if (role.family == GENERIC_FAMILY) == generic and set(kw) <= words
+                 and not any(p in padded for p in m.keyword_exceptions.get(role.role, ()))), None)
 
 
 def _strip(text: str, m: _Matcher) -> tuple[str, str | None, bool]:
@@ -163,6 +175,44 @@ def _strip(text: str, m: _Matcher) -> tuple[str, str | None, bool]:
     level, used = _seniority(words, m)
     kept = [w for i, w in enumerate(words) if i not in used]
     return _core(kept), level, level == "Executive"
+
+
+def _same_word(typed: str, meant: str) -> bool:
+    """`typed` is `meant` misspelt or inflected: "lerning"/"learning", "controls"/"control", "testing"/"test".
+
+    Both words of 4+ letters with the same first letter, at most one edit apart (two from 8 letters on);
+    or one is the other plus s/es/ing. Short words are acronyms and must match exactly: "hair" is
+    not "ai", "civil" not "cv", "lab" not "data"."""
+    if typed == meant:
+        return True
+    short, long_ = sorted((typed, meant), key=len)
+    if long_.startswith(short) and long_[len(short):] in INFLECTIONS and len(short) >= 4:
+        return True
+    if min(len(typed), len(meant)) < 4 or typed[0] != meant[0]:
+        return False
+    return Levenshtein.distance(typed, meant) <= (1 if max(len(typed), len(meant)) < 8 else 2)
+
+
+def _misspelling_of(typed: list[str], meant: list[str]) -> bool:
+    """Whether the title words `typed` are the alias words `meant` with typing slips, not other words.
+
+    A fuzzy score alone matched "Hair Specialist" to "AI Specialist", "Civil Engineer" to "CV
+    Engineer" and "Clinical Lab Scientist" to "Clinical Data Scientist" (O*NET's 56,560 alternate
+    titles, tests/real/test_real_titles.py). Accepted: the same words in any order, each possibly
+    misspelt or inflected (`_same_word`); words run together or split ("back end" / "backend"); one
+    extra title word before a two-word alias matched whole ("UX Product Designer")."""
+    if "".join(typed) == "".join(meant):
+        return True
+    left = list(typed)
+    for word in meant:  # exact words first, in any order
+        if word in left:
+            left.remove(word)
+    unmatched = [w for w in meant if w not in typed]
+    if len(left) == len(unmatched) + 1 and len(meant) >= 2 and not unmatched:
+        return True
+    if len(left) != len(unmatched):
+        return False
+    return all(_same_word(t, w) for t, w in zip(left, unmatched))
 
 
 def _match_one(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str | None, str, float]:
@@ -193,10 +243,11 @@ def _match_one(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str | 
             continue  # "Environmental Engineer/Scientist": a later bare "Scientist" must not win
         if role is not None:
             return role, seniority, rule, 100.0
-    best = process.extractOne(cores[1] if len(cores) > 1 else cores[0], m.choices,
-                              scorer=fuzz.token_sort_ratio, score_cutoff=FUZZY_CUTOFF)
-    if best is not None:
-        return m.choice_roles[best[2]], seniority, "fuzzy", float(best[1])
+    query = cores[1] if len(cores) > 1 else cores[0]
+    for choice, score, index in process.extract(query, m.choices, scorer=fuzz.token_sort_ratio,
+                                                score_cutoff=FUZZY_CUTOFF, limit=FUZZY_CANDIDATES):
+        if _misspelling_of(query.split(), choice.split()):
+            return m.choice_roles[index], seniority, "fuzzy", float(score)
     for core in first + [full_core] + rest:  # "Spectral Scientist": a generic role is the last resort
         role = _keyword(core, m, generic=True)
         if role is not None:

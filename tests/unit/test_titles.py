@@ -100,3 +100,70 @@ def test_titles_matched_by_an_earlier_call_are_not_matched_again_and_get_the_sam
     assert map_titles(first, ref).equals(fresh[0]) and map_titles(second, ref).equals(fresh[1])
     assert len(titles._remembered(ref)) <= 2
     titles._remembered.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Data Scienist", "data_scientist"),  # a letter dropped
+        ("Sofware Engineer", "software_engineer"),
+        ("Machine Lerning Engineer", "machine_learning_engineer"),
+        ("Back End Engineer", "software_engineer"),  # "backend" split
+        ("Testing Engineer", "qa_engineer"),  # "test" inflected
+        ("UX Product Designer", "product_designer"),  # one word before a two-word alias
+    ],
+)
+def test_fuzzy_matching_accepts_typing_slips(title, expected):
+    row = map_titles(pl.Series([title]), load_reference()).row(0, named=True)
+    assert (row["role"], row["match_method"]) == (expected, "fuzzy")
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # each scored >= 88 against an alias and was matched to it before
+        ("Hair Specialist", "other"),  # not "AI Specialist"
+        ("Civil Engineer", "engineer"),  # not "CV Engineer"
+        ("Senior Clinical Lab Scientist", "scientist"),  # not "Clinical Data Scientist"
+        ("IT Manager", "manager"),  # not "ML Manager"
+        ("Dairy Scientist", "scientist"),
+        ("Production Manager", "manager"),  # not "Product Manager"
+        ("Solar Development Engineer", "engineer"),  # not "Software Development Engineer"
+        ("Searcher", "other"),  # not "Researcher"
+    ],
+)
+def test_fuzzy_matching_refuses_other_words_that_score_alike(title, expected):
+    assert _one(title)[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Business Developer", "other"),
+        ("Curriculum Developer", "other"),
+        ("Senior Content Developer", "other"),
+        ("Data Entry Specialist", "other"),
+        ("Developer", "software_engineer"),  # the alias is not stopped
+        ("Game Developer", "software_engineer"),
+        ("Senior Java Developer", "software_engineer"),
+        ("Data Specialist II", "data_specialist"),
+    ],
+)
+def test_keyword_exceptions_stop_a_roles_keyword_rules_only(title, expected):
+    assert _one(title)[0] == expected
+
+
+def test_misspelling_rules_word_by_word():
+    from transforms.titles import _misspelling_of, _same_word
+
+    assert _same_word("lerning", "learning") and _same_word("controls", "control")
+    assert _same_word("engineering", "engineer") and _same_word("administration", "administrator")
+    assert not _same_word("hair", "ai") and not _same_word("civil", "cv") and not _same_word("lab", "data")
+    assert not _same_word("searcher", "researcher")  # a first letter differs
+    assert not _same_word("production", "product")  # "ion" is not an inflection
+    assert not _same_word("steam", "team")
+    assert _same_word("date", "data")  # one edit of four letters: a slip (the other words must still agree)
+    assert _misspelling_of(["engineer", "learning", "machine"], ["machine", "learning", "engineer"])
+    assert _misspelling_of(["back", "end", "engineer"], ["backend", "engineer"])
+    assert not _misspelling_of(["nanosystems", "engineer"], ["systems", "engineer"])
+    assert not _misspelling_of(["ngs", "biostatistician"], ["biostatistician"])  # one-word alias: no extra word
