@@ -4,7 +4,11 @@ Accepted forms: ISO 3166-1 alpha-2/alpha-3 ("CA" is Canada when it stands alone)
 names and aliases ("United States", "UK"), free text "City, ST" ("San Francisco, CA" - a two-
 letter code after a city is read as a US state or Canadian province first, so "CA" there is
 California), "City, Province, Country", "Remote - Canada", known city names alone
-("Bengaluru"), US state names alone ("Maryland"). Countries beyond regions.yaml come from
+("Bengaluru"), US state names alone ("Maryland"), "Province, Country" ("Ontario, Canada": the
+province, no city). A two-letter code that is also a country's ISO code is that country when the
+city before it is a known city of it and not of the state ("Berlin, DE" is Germany, "Toronto, CA"
+Canada; "Dover, DE" stays Delaware). Abbreviations of three letters or more ("Ont", "PEI", "NWT",
+regions.yaml's `subdivision_abbrevs`) name a province too. Countries beyond regions.yaml come from
 pycountry; US and Canadian subdivisions not in regions.yaml come from pycountry's ISO 3166-2
 list, so "Albuquerque, NM" gives US-NM and city "Albuquerque".
 
@@ -78,6 +82,13 @@ def _tables(ref: Reference) -> _Tables:
             sub_by_abbrev[(country, _key(abbrev))] = s.code
             sub_by_name.setdefault(_key(s.name), _Sub(country, s.code))
             sub_names_in[(country, _key(s.name))] = s.code
+    for code, names in ref.subdivision_abbrevs:
+        country = code.split("-", 1)[0]
+        for name in names:
+            sub_by_abbrev[(country, _key(name))] = code
+            sub_names_in.setdefault((country, _key(name)), code)
+            if len(_key(name)) > 2:  # "PEI" or "Yukon Territory" alone
+                sub_by_name.setdefault(_key(name), _Sub(country, code))
     cities: dict[str, tuple[str, str, str]] = {}
     cities_in: dict[tuple[str, str], tuple[str, str]] = {}
     for c in ref.countries:
@@ -134,15 +145,25 @@ def _parse_one(raw: str | None, t: _Tables) -> tuple[str | None, str | None, str
             if (code_country, last_key) in t.sub_by_abbrev:
                 country, sub = code_country, t.sub_by_abbrev[(code_country, last_key)]
                 break
+        rest = rest[:-1]
+        iso = last.strip().upper()
         if country is None:
             country = _country_of(last, t, bare=True)
-        rest = rest[:-1]
+        elif rest and iso in t.alpha2 and iso != country:  # "Berlin, DE": a city of Germany, not Delaware
+            city_key = _key(rest[0])
+            if (country, city_key) not in t.cities_in and (iso, city_key) in t.cities_in:
+                country, sub = iso, None
     else:
         country = _country_of(last, t, bare=False)
+        abbrev = next(((c, t.sub_by_abbrev[(c, last_key)]) for c in CODE_FIRST_COUNTRIES
+                       if (c, last_key) in t.sub_by_abbrev), None)
         if country is not None:
             rest = rest[:-1]
         elif last_key in t.sub_by_name:
             country, sub = t.sub_by_name[last_key].country, t.sub_by_name[last_key].code
+            rest = rest[:-1]
+        elif abbrev is not None:  # "Kingston, Ont", "Charlottetown, PEI"
+            country, sub = abbrev
             rest = rest[:-1]
     if country is None:  # "Toronto, somewhere": a known city anywhere still names the country
         hit = next((t.cities[_key(p)] for p in parts if _key(p) in t.cities), None)
@@ -154,6 +175,10 @@ def _parse_one(raw: str | None, t: _Tables) -> tuple[str | None, str | None, str
         sub = t.sub_names_in.get((country, _key(rest[-1])))
         if sub is not None:
             rest = rest[:-1]
+    if len(rest) == 1 and (country, _key(rest[0])) not in t.cities_in:
+        named = t.sub_names_in.get((country, _key(rest[0])))
+        if named is not None and sub in (None, named):  # "Ontario, Canada", "Alberta, AB": no city
+            sub, rest = named, []
     if rest:
         known = t.cities_in.get((country, _key(rest[0])))
         if known is not None and (sub is None or known[0] == sub):

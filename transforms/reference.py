@@ -74,6 +74,9 @@ class Reference:
     skills: tuple[SkillEntry, ...]
     directory: Path = field(default=Path("."))
     seniority_exceptions: tuple[str, ...] = ()  # phrases whose words are not seniority markers
+    # usual abbreviations of subdivisions that regions.yaml does not list (names from pycountry):
+    # (("CA-PE", ("PEI", "P.E.I.")), ...)
+    subdivision_abbrevs: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def country(self, code: str) -> Country | None:
         return next((c for c in self.countries if c.code == code), None)
@@ -133,8 +136,9 @@ def load_reference(directory: Path | None = None) -> Reference:
         for kind, key in (("skill", "skills"), ("certification", "certifications"))
         for e in skills_doc.get(key, [])
     )
+    regions_doc = _load_yaml(directory / "regions.yaml")
     return Reference(
-        countries=_countries(_load_yaml(directory / "regions.yaml")),
+        countries=_countries(regions_doc),
         roles=tuple(_role(r) for r in roles_doc["roles"]),
         catch_all=_role(roles_doc["catch_all"]),
         seniority_levels=tuple(Seniority(name=s["name"], prefix=s["prefix"], markers=_tuple(s.get("markers")))
@@ -142,4 +146,6 @@ def load_reference(directory: Path | None = None) -> Reference:
         skills=skills,
         directory=directory,
         seniority_exceptions=_tuple(roles_doc.get("seniority_exceptions")),
+        subdivision_abbrevs=tuple((str(code), _tuple(names))
+                                  for code, names in sorted((regions_doc.get("subdivision_abbrevs") or {}).items())),
     )

@@ -10,6 +10,8 @@ import polars as pl
 import pytest
 
 from market_intel.settings import get_settings
+from tests.conftest import shared_data
+from transforms.locations import parse_locations
 from transforms.normalise import normalise
 from transforms.observations import build_observations
 from transforms.reference import load_reference
@@ -198,3 +200,28 @@ def test_stackoverflow_2023_language_medians_come_out_of_the_skills_list(tmp_pat
               and list_contains(string_split(LanguageHaveWorkedWith, ';'), '{language}')""").fetchall()[0][0]
         assert users.height == expected_n and 0 <= published_n - users.height <= 16, language
         assert users.get_column("pay_annual_usd").median() == published_median, language
+
+
+def test_job_bank_geographies_resolve_to_their_province():
+    """Canada Job Bank's 2025 wage geographies (85 distinct: Canada, 9 provinces and territories as
+    Job Bank names them, 76 economic regions), written "{region}, {province}" as Canadian postings
+    do. Each resolves to Canada and its province (Job Bank's own codes NWT, PEI and YK included; they
+    had been rejected as no_country); a province row names no city (it had given a city "Ontario")."""
+    jobbank = pl.read_csv(shared_data("jobbank-wages-2025-software-nocs", "jobbank_wages_2025_software_nocs.csv"),
+                          infer_schema_length=0)
+    geos = jobbank.filter(pl.col("province") != "NAT").select("province", "economic_region_code",
+                                                                "economic_region_name").unique()
+    assert geos.height == 85
+    geos = geos.with_columns(location=pl.concat_str("economic_region_name", pl.lit(", "), "province"))
+    parsed = geos.join(parse_locations(geos["location"], load_reference()), on="location", how="left")
+    iso = {"NWT": "NT", "PEI": "PE", "YK": "YT"}
+    expected = parsed.select(pl.concat_str(pl.lit("CA-"), pl.col("province").replace(iso)))[:, 0]
+    assert parsed["location_error"].null_count() == parsed.height
+    assert (parsed["country_code"] == "CA").all()
+    assert (parsed["subdivision_code"] == expected).all(), parsed.filter(parsed["subdivision_code"] != expected)
+    # ER10..ER59 are the 9 provinces; PEI, the territories and Nunavut appear as one region each, named so
+    whole = (pl.col("economic_region_code").str.len_chars() == 4) | pl.col("economic_region_name").is_in(
+        ["Prince Edward Island", "Northwest Territories", "Yukon Territory", "Nunavut"])
+    provinces, regions = parsed.filter(whole), parsed.filter(~whole)
+    assert provinces.height == 13 and provinces["city_name"].null_count() == 13
+    assert regions.height == 72 and regions["city_name"].null_count() == 0

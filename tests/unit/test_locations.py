@@ -46,3 +46,35 @@ def test_ca_is_california_after_a_city_but_canada_alone():
 def test_one_row_per_distinct_location():
     out = parse_locations(pl.Series(["CA", "CA", "Toronto, ON", None]), load_reference())
     assert out.height == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # "Province, Country" and "Province, ABBREV" name the province, not a city called "Ontario"
+        ("Ontario, Canada", ("CA", "CA-ON", None)),
+        ("Texas, United States", ("US", "US-TX", None)),
+        ("Alberta, AB", ("CA", "CA-AB", None)),
+        ("Quebec, Canada", ("CA", "CA-QC", None)),
+        ("Washington, DC", ("US", "US-DC", "Washington")),  # another state's name stays the city
+        ("New York, USA", ("US", "US-NY", "New York")),  # a known city stays the city
+        ("Albany, New York, USA", ("US", "US-NY", "Albany")),
+        # a code that is a state and a country: the country when the city is a known city of it
+        ("Berlin, DE", ("DE", "DE-BE", "Berlin")),
+        ("Bangalore, IN", ("IN", "IN-KA", "Bengaluru")),
+        ("Toronto, CA", ("CA", "CA-ON", "Toronto")),
+        ("Dover, DE", ("US", "US-DE", "Dover")),
+        ("San Francisco, CA", ("US", "US-CA", "San Francisco")),
+        # abbreviations of three letters or more, and regions.yaml's subdivision_abbrevs
+        ("Charlottetown, PEI", ("CA", "CA-PE", "Charlottetown")),
+        ("Yellowknife, NWT", ("CA", "CA-NT", "Yellowknife")),
+        ("Whitehorse, YK", ("CA", "CA-YT", "Whitehorse")),
+        ("Yukon Territory", ("CA", "CA-YT", None)),
+        ("Kingston, Ont", ("CA", "CA-ON", "Kingston")),
+        ("Regina, Sask", ("CA", "CA-SK", "Regina")),
+        ("Victoria, B.C.", ("CA", "CA-BC", "Victoria")),
+    ],
+)
+def test_provinces_abbreviations_and_codes_shared_by_a_state_and_a_country(value, expected):
+    assert _one(value)[:3] == expected
+    assert _one(value)[4] is None
