@@ -63,6 +63,7 @@ class SkillEntry:
     case_sensitive: bool = False
     ai: bool = False
     not_before: tuple[str, ...] = ()  # next words that make a match an ordinary word ("Go to")
+    not_after: tuple[str, ...] = ()  # what comes just before a match that makes it another word ("to excel", "A/R")
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def load_reference(directory: Path | None = None) -> Reference:
     skills = tuple(
         SkillEntry(skill=e["skill"], kind=kind, aliases=_tuple(e.get("aliases")),
                    case_sensitive=bool(e.get("case_sensitive", False)), ai=bool(e.get("ai", False)),
-                   not_before=_tuple(e.get("not_before")))
+                   not_before=_tuple(e.get("not_before")), not_after=_tuple(e.get("not_after")))
         for kind, key in (("skill", "skills"), ("certification", "certifications"))
         for e in skills_doc.get(key, [])
     )

@@ -8,7 +8,8 @@ respect word boundaries: a match may not touch a letter, digit, "_", "+", "#" or
 found in "R&D", "Rust" or "for"; "Excel" not in "excellent"; "Spark" not in "sparkling"; "C++"
 is found in "C++,"). Entries marked `case_sensitive` match their canonical name with its case
 ("R", "Go", "SAS") and their aliases in any case; `not_before` drops a match followed by an
-ordinary word ("Go to the site").
+ordinary word ("Go to the site"), `not_after` one preceded by what makes it another word
+("to excel in", "A/R" for accounts receivable).
 
 Certifications and skills: named skills are matched only on the text left after every
 certification span (any alias) is blanked out, so a skill is never read off a certification's
@@ -47,17 +48,36 @@ def _alternation(entry: SkillEntry) -> str:
     return "(?:" + "|".join(parts) + ")"
 
 
+def _prefix_pattern(prefix: str) -> str:
+    """A `not_after` entry as a regex: a word ("to") followed by spaces or hyphens, else the
+    characters as written, right before the name ("A/" of "A/R")."""
+    escaped = re.escape(prefix)
+    return escaped + r"[\s\-]+" if prefix[-1:].isalnum() else escaped
+
+
 @lru_cache(maxsize=8)
 def skill_patterns(ref: Reference) -> tuple[tuple[SkillEntry, str, str | None], ...]:
-    """(entry, match pattern, exclusion pattern or None) per dictionary entry."""
+    """(entry, match pattern, exclusion pattern or None) per dictionary entry.
+
+    An entry with `not_before` matches its name with the next word when only spaces or hyphens
+    separate them, and a match whose next word is listed is dropped ("Go to", "Go-live"; not
+    "in Go. The team", where a sentence ends). An entry with `not_after` also matches its name with
+    a listed prefix right before it, and such a match is dropped ("to excel", "A/R"); the regex
+    finds the leftmost match, so the prefix form wins where it applies."""
     out = []
     for entry in ref.skills:
         alt = _alternation(entry)
+        left, right, exclusions = _LEFT, _RIGHT, []
+        if entry.not_after:
+            prefixes = "|".join(_prefix_pattern(p) for p in entry.not_after)
+            left = rf"(?:(?:^|[^\w+#&])(?i:{prefixes})|{_LEFT})"
+            exclusions.append(rf"(?i)^[^\w+#&]?(?:{prefixes})")
         if entry.not_before:
             words = "|".join(re.escape(w) for w in entry.not_before)
-            out.append((entry, _LEFT + alt + r"(?:$|[^\w+#&][\s\-]*[A-Za-z]*)", rf"(?i)[\s\-]+(?:{words})$"))
-        else:
-            out.append((entry, _LEFT + alt + _RIGHT, None))
+            right = r"(?:$|[^\w+#&][\s\-]*[A-Za-z]*)"
+            exclusions.append(rf"(?i)[\w+#&][\s\-]+(?:{words})$")
+        exclusion = "|".join(f"(?:{e})" for e in exclusions) if exclusions else None
+        out.append((entry, left + alt + right, exclusion))
     return tuple(out)
 
 
@@ -174,15 +194,16 @@ def extract_skills_every_entry(values: pl.Series, ref: Reference, *,
 # Texts are nearly all distinct (job descriptions, skill lists in a new order on every row), but
 # they are made of few distinct pieces: cut at punctuation such as "," ";" "." they repeat
 # ("Python", " Tech stack: dbt", "GCP ML Engineer certification"). An entry without `not_before`
-# is a regex LEFT name RIGHT whose name part cannot hold a break character and whose boundaries
+# or `not_after` is a regex LEFT name RIGHT whose name part cannot hold a break character and whose boundaries
 # accept one (a break is not a word character, not "+#&", not whitespace or "-", and in no
 # dictionary name), so it matches a text exactly when it matches one of the text's pieces:
 # a boundary that was the break is the piece's start or end. The regexes therefore run once per
 # distinct piece and the answers are OR-ed per text. Two steps stay on whole texts, where a
 # piece could answer differently: blanking the certification spans (skills are matched on what
 # is left, computed on whole texts for the texts that name a certification), and the
-# `not_before` check, which reads the word after a match across a break ("Go, to ..."): such an
-# entry runs its exact test on the whole texts where its plain form matched a piece.
+# `not_before` / `not_after` checks, which read what follows or precedes a match: such an entry
+# runs its exact test on the whole texts where its plain form matched a piece (the plain form
+# matches wherever the exact one does).
 # `extract_skills_every_entry` (every regex on every whole text) is the reference; tests compare.
 PIECE_BREAKS = ",.;:!?()[]{}|"
 
@@ -254,7 +275,7 @@ def skills_per_row(values: pl.Series, ref: Reference, *, certifications_imply_sk
         blanked = to_blank.join(rests, on="text", how="left").select("__idx", "__rest")
         hits.append(_piece_hits(_pieces(blanked, "__rest", breaks), skills, plain))
     found = pl.concat(hits)
-    # entries with `not_before`: the exact test on the whole texts where the plain form matched
+    # entries with `not_before` or `not_after`: the exact test on the whole texts where the plain form matched
     for index, (entry, pattern, exclusion) in enumerate(patterns):
         if exclusion is None:
             continue

@@ -118,3 +118,28 @@ def test_certifications_and_skills_in_prose_are_both_found():
                           ["AWS Machine Learning Specialty", "Certified Kubernetes Administrator", "PMP"])
     assert _named_only(text) == (["Databricks", "Python", "SQL"],
                                  ["AWS Machine Learning Specialty", "Certified Kubernetes Administrator", "PMP"])
+
+
+@pytest.mark.parametrize(
+    ("text", "skills"),
+    [
+        # Excel the verb (Glassdoor 2020 postings: "If you excel in a dynamic environment")
+        ("If you excel in a dynamic environment", []),
+        ("You will excel in this role; Excel required", ["Excel"]),
+        ("Do you excel at building models", []),
+        ("Excel in a fast-paced team", []),
+        ("Proficient in Excel, Word", ["Excel"]),
+        ("including but not limited to Excel and SQL", ["Excel", "SQL"]),
+        ("strong excel skills", ["Excel"]),
+        # A/R is accounts receivable, not the R language
+        ("Experience with A/R and A/P", []),
+        ("Python/R", ["Python", "R"]),
+        ("R, and A/R reconciliations", ["R"]),
+        # a next word counts only when spaces or hyphens alone separate it ("Go to", "Go-live")
+        ("Services written in Go. The team owns them", ["Go"]),
+        ("Go to market", []),
+        ("Go-live support", []),
+    ],
+)
+def test_not_after_and_not_before_keep_ordinary_words_out(text, skills):
+    assert _one(text)[0] == skills

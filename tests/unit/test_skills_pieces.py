@@ -46,7 +46,8 @@ def _words(ref) -> st.SearchStrategy[str]:
         lambda t: {"same": t[0], "lower": t[0].lower(), "upper": t[0].upper(), "title": t[0].title()}[t[1]])
     spaced = st.tuples(cased, st.sampled_from(["-", "  ", "\n", " - ", "\t"])).map(lambda t: t[0].replace(" ", t[1]))
     other = st.sampled_from(["to", "the", "ahead", "R&D", "Rust", "excellent", "go", "Go", "C#", "pyspark", "gopher",
-                             "\u212aubernetes", "\u017fql", "Certified", "Data", "Engineer", "Nice to have", "and", "x"])
+                             "\u212aubernetes", "\u017fql", "Certified", "Data", "Engineer", "Nice to have", "and", "x",
+                             "A/R", "A/", "excel", "you", "will", "in", "A"])
     return st.one_of(cased, spaced, other)
 
 
@@ -60,7 +61,8 @@ def _texts(ref) -> st.SearchStrategy[str]:
 @given(st.lists(st.one_of(_texts(REF), st.text(max_size=40), st.none()), min_size=1, max_size=80))
 @example(["Go, to the moon", "Go; to", "Go to", "Go. Go to", "CKA,PMP", "CKA PMP CKA", "CKA;PMP;CKA;PMP",
           "AWS ML Specialty, AWS", "Power-BI, Excel", "R&D, R", "\u212aubernetes, k8s", "Tech stack: Go, to be seen",
-          "Go", "golang, Go ahead", None, ""])
+          "Go", "golang, Go ahead", "you excel in", "A/R, R", "you Excel", "excel, in", "Go. The", "A/Python/R",
+          None, ""])
 def test_pieces_equal_every_entry_on_generated_texts(values):
     _same(values)
 
