@@ -215,6 +215,32 @@ def _misspelling_of(typed: list[str], meant: list[str]) -> bool:
     return all(_same_word(t, w) for t, w in zip(left, unmatched))
 
 
+INVERTED_HEADS_SKIPPED = frozenset({"manager"})  # "Manager, Data Science": a manager role's `fields` decide
+
+
+def _inverted(segments: list[str], m: _Matcher) -> tuple[Role, str] | None:
+    """Role of a comma-inverted title ("Engineer, Machine Learning", "Sr. Scientist, Data",
+    "Developer, AI"): a one-word first segment read after the second ("machine learning engineer"),
+    when that names a specific role other than the first word's own; by alias, or by a keyword rule
+    holding that word ("Lead Engineer, Data Platform" -> Data Engineer by [data, engineer], but not
+    "Scientist, Quantitative Sciences" -> Quantitative Analyst by [quantitative])."""
+    if len(segments) < 2 or len(segments[0].split()) != 1 or segments[0] in INVERTED_HEADS_SKIPPED:
+        return None
+    head = segments[0]
+    inverted = f"{segments[1]} {head}"
+    own = m.aliases.get(head)
+    role = m.aliases.get(inverted)
+    if role is not None and role.family != GENERIC_FAMILY and role != own:
+        return role, "alias"
+    words, padded = set(inverted.split()), f" {inverted} "
+    role = next((r for kw, r in m.keyword_rules
+                 if r.family != GENERIC_FAMILY and head in kw and set(kw) <= words
+                 and not any(p in padded for p in m.keyword_exceptions.get(r.role, ()))), None)
+    if role is not None and role != own:
+        return role, "keyword"
+    return None
+
+
 def _match_one(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str | None, str, float]:
     """(role or None for catch-all, seniority, method, score) for one distinct title.
 
@@ -235,6 +261,9 @@ def _match_one(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str | 
             field_core = _core([w for w in core.split() if w not in {"manager", "team"}])
             if field_core in m.fields:
                 return m.fields[field_core], seniority, "alias", 100.0
+    inverted = _inverted(segments, m)
+    if inverted is not None:
+        return inverted[0], seniority, inverted[1], 100.0
     first, rest = (segments[:1], segments[1:]) if len(segments) > 1 else ([], [])
     for core, rule in ([(full_core, "alias")] + [(c, "alias") for c in first] + [(c, "keyword") for c in first]
                        + [(full_core, "keyword")] + [(c, "alias") for c in rest] + [(c, "keyword") for c in rest]):

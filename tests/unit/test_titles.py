@@ -167,3 +167,26 @@ def test_misspelling_rules_word_by_word():
     assert _misspelling_of(["back", "end", "engineer"], ["backend", "engineer"])
     assert not _misspelling_of(["nanosystems", "engineer"], ["systems", "engineer"])
     assert not _misspelling_of(["ngs", "biostatistician"], ["biostatistician"])  # one-word alias: no extra word
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Engineer, Machine Learning", ("machine_learning_engineer", None)),
+        ("Senior Engineer, Machine Learning", ("machine_learning_engineer", "Senior")),
+        ("Engineer II, Software", ("software_engineer", "Mid")),
+        ("Scientist, Data", ("data_scientist", None)),
+        ("Analyst, Business Intelligence", ("business_intelligence_analyst", None)),
+        ("Developer, AI", ("ai_engineer", None)),  # Stack Overflow's DevType form
+        ("Engineer, site reliability", ("devops_engineer", None)),
+        ("Lead Engineer, Data Platform", ("data_engineer", "Lead")),
+        # the inverted reading must hold the head word in a rule, and name another role than it
+        ("Sr. Scientist, Quantitative Translational Sciences", ("scientist", "Senior")),
+        ("Developer, Marketing", ("software_engineer", None)),
+        ("Consultant, Deloitte", ("consultant", None)),
+        ("Manager, Data Science", ("data_science_manager", None)),  # a manager role's fields, as before
+        ("Senior Manager, Epidemiologic Data Scientist", ("manager", "Senior")),
+    ],
+)
+def test_comma_inverted_titles_are_read_head_last(title, expected):
+    assert _one(title) == expected
