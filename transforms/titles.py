@@ -23,6 +23,7 @@ FUZZY_CANDIDATES = 10
 INFLECTIONS = ("s", "es", "ing")
 STOPWORDS = frozenset({"of", "the", "for", "in", "a", "an", "at", "with", "and", "to", "on", "or"})
 _SEGMENT_SPLIT = re.compile(r"\s+[-–—]\s*|\s*[-–—]\s+|[,|:;/]|\s+[-–—]")
+_OR_SPLIT = re.compile(r"\s+or\s+")  # "Data scientist or machine learning specialist": the first one first; not "OR Tech"
 _PARENS = re.compile(r"\([^)]*\)?|\[[^\]]*\]?")
 _NON_WORD = re.compile(r"[^0-9a-z\u00c0-\u024f]+")
 _WEAK_MARKER = re.compile(r"^(?:[ivx]+|\d+)$")
@@ -150,8 +151,9 @@ def _seniority(words: list[str], m: _Matcher) -> tuple[str | None, set[int]]:
     return (max(found)[1] if found else None), used
 
 
-def _segments(words_text: str) -> list[str]:
-    return [s.strip() for s in _SEGMENT_SPLIT.split(words_text) if s and s.strip()]
+def _segments(text: str) -> list[str]:
+    """Segments of a title, lower case: split at " - ", ",", "/", "|", ":", ";" and a lower-case " or "."""
+    return [s.strip() for part in _OR_SPLIT.split(text) for s in _SEGMENT_SPLIT.split(part.lower()) if s and s.strip()]
 
 
 GENERIC_FAMILY = "generic"
@@ -254,7 +256,7 @@ def _match_one(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str | 
     if not full_core:  # the title is only a marker word: "Associate", "Lead"
         role = m.aliases.get(_core(all_words))
         return (role, None, "alias", 100.0) if role else (None, seniority, "catch_all", 0.0)
-    segments = [c for c in (strip(s)[0] for s in _segments(clean.lower())) if c]
+    segments = [c for c in (strip(s)[0] for s in _segments(clean)) if c]
     cores = [full_core] + segments
     if is_exec or "manager" in all_words:  # "Head of Data Science", "Sr. Manager, Data Science"
         for core in cores:

@@ -190,3 +190,17 @@ def test_misspelling_rules_word_by_word():
 )
 def test_comma_inverted_titles_are_read_head_last(title, expected):
     assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Data scientist or machine learning specialist", "data_scientist"),  # the first alternative
+        ("Senior Data Scientist or Machine Learning Engineer", "data_scientist"),
+        ("Developer, QA or test", "qa_engineer"),
+        ("Travel OR Tech (Travel Operating Room Technician)", "other"),  # "OR" is an operating room
+        ("Developer Advocate", "other"),
+    ],
+)
+def test_a_lower_case_or_separates_alternatives(title, expected):
+    assert _one(title)[0] == expected
