@@ -33,15 +33,21 @@ OUTPUT_SCHEMA = {
 MISSING_MARKERS = frozenset({"", "-1", "na", "n/a", "nan", "none", "null", "-", "--", "not disclosed",
                              "not specified", "competitive", "doe", "negotiable"})
 
-# Period words, matched on the lower-cased text; first match in this order wins.
+# Period words, matched on the lower-cased text; first match in this order wins. "per", "an", "a"
+# must start a word (not after a letter: the "a" + "hr" of German "Jahr" is no hour); German and
+# French words for the periods are read too ("€/Jahr", "pro Monat", "par an", "brut annuel").
+_BY = r"(?:(?<![^\W\d_])(?:(?:per|an|a|every)\s*|(?:pro|par)\s+)|/\s*)"
 _PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (period, re.compile(pattern))
     for period, pattern in (
-        ("hour", r"(?:per|an|a|/|every)\s*(?:hour|hr)\b|\bhourly\b|/\s*h\b|\bp/?h\b"),
-        ("day", r"(?:per|a|/)\s*(?:day|diem)\b|\bdaily\b|\bper\s+diem\b|/\s*d\b"),
-        ("week", r"(?:per|a|/)\s*(?:week|wk)\b|\bweekly\b|/\s*w\b"),
-        ("month", r"(?:per|a|/)\s*(?:month|mo|mth)\b|\bmonthly\b|\bp\.?\s?m\.?$"),
-        ("year", r"(?:per|a|/)\s*(?:year|yr|annum)\b|\bannual(?:ly)?\b|\byearly\b|\bp\.?\s?a\.?\b|\bper\s+annum\b"),
+        ("hour", _BY + r"(?:hour|hr|stunde|heure)\b|\bhourly\b|\bstündlich\b|\bde\s+l['’]heure\b|/\s*h\b"
+                 r"|\bp/?h\b"),
+        ("day", _BY + r"(?:day|diem|tag|jour)\b|\bdaily\b|\bper\s+diem\b|/\s*d\b"),
+        ("week", _BY + r"(?:week|wk|woche|semaine)\b|\bweekly\b|/\s*w\b"),
+        ("month", _BY + r"(?:month|mo|mth|monat|mois)\b|\bmonthly\b|\bmonatlich\b|\bmensuel(?:le)?\b"
+                  r"|\bp\.?\s?m\.?$"),
+        ("year", _BY + r"(?:year|yr|annum|jahr|an)\b|\bannual(?:ly)?\b|\byearly\b|\bjährlich\b|\bannuel(?:le)?\b"
+                 r"|\bp\.?\s?a\.?\b|\bper\s+annum\b"),
     )
 )
 

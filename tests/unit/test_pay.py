@@ -136,3 +136,23 @@ def test_a_minus_sign_before_the_amount_is_a_negative_amount_not_a_range(text):
 def test_a_hyphen_between_two_amounts_is_still_a_range():
     row = parse_pay_text(pl.Series(["$50,000-$60,000"])).row(0, named=True)
     assert (row["pay_min"], row["pay_max"]) == (50_000.0, 60_000.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # German and French period words (Germany and France are markets of ours)
+        ("120.000 € brutto/Jahr", (120_000, 120_000, "EUR", "year", None)),  # the "a"+"hr" of "Jahr" had read hourly
+        ("65.000 € pro Jahr", (65_000, 65_000, "EUR", "year", None)),
+        ("4.500 €/Monat brutto", (4_500, 4_500, "EUR", "month", None)),
+        ("70k-80k EUR jährlich", (70_000, 80_000, "EUR", "year", None)),
+        ("30 € pro Stunde", (30, 30, "EUR", "hour", None)),
+        ("45 000 € par an", (45_000, 45_000, "EUR", "year", None)),
+        ("60 000 € brut annuel", (60_000, 60_000, "EUR", "year", None)),
+        ("3 500 € par mois", (3_500, 3_500, "EUR", "month", None)),
+        ("25 € de l'heure", (25, 25, "EUR", "hour", None)),
+        ("$45per hour", (45, 45, "$", "hour", None)),  # "per" after a digit still counts
+    ],
+)
+def test_period_words_start_a_word_and_german_and_french_ones_are_read(text, expected):
+    assert _one(text) == expected
