@@ -12,6 +12,12 @@ regions.yaml's `subdivision_abbrevs`) name a province too. Countries beyond regi
 pycountry; US and Canadian subdivisions not in regions.yaml come from pycountry's ISO 3166-2
 list, so "Albuquerque, NM" gives US-NM and city "Albuquerque".
 
+Work arrangements ("Hybrid - Toronto, ON", "On-site") and leading prepositions ("Remote in Canada",
+"Based in Berlin") are dropped. A value nothing placed is tried once more as a subdivision
+abbreviation after a space ("Sydney NSW", "Washington DC"), a metro name around a known city
+("Greater Toronto Area", "Seattle Metro Area") or a hyphenated metro's first known city
+("Ottawa-Gatineau"); what still names no country stays unplaced ("Multiple locations").
+
 Each distinct value is parsed once in Python; the caller joins back on `location`.
 Errors: "no_country" (nothing names a country, e.g. "Remote").
 """
@@ -36,6 +42,9 @@ OUTPUT_SCHEMA = {
     "location_error": pl.String,
 }
 _REMOTE = re.compile(r"\b(?:fully\s+)?(?:remote|anywhere|work\s+from\s+home|wfh|telecommute)\b", re.IGNORECASE)
+_ARRANGEMENT = re.compile(r"\b(?:hybrid|on[\s\-]?site|in[\s\-]office|in[\s\-]person|office[\s\-]based)\b", re.IGNORECASE)
+_LEADING_WORDS = re.compile(r"^(?:(?:based|located)\s+)?(?:in|within|across|from|throughout)\s+", re.IGNORECASE)
+_METRO_WORDS = re.compile(r"^greater\s+|\s+(?:metropolitan\s+area|metro\s+area|metro|area|region)$", re.IGNORECASE)
 _SPLIT = re.compile(r"\s*[,;|/]\s*|\s+[-–—]\s+|\s*\(\s*|\s*\)\s*")
 CODE_FIRST_COUNTRIES = ("US", "CA")  # "City, XX": XX is read as a state/province of these first
 
@@ -118,13 +127,45 @@ def _country_of(part: str, t: _Tables, *, bare: bool) -> str | None:
     return t.countries.get(_key(stripped))
 
 
-def _parse_one(raw: str | None, t: _Tables) -> tuple[str | None, str | None, str | None, bool, str | None]:
+def _variants(parts: list[str], t: _Tables) -> list[str]:
+    """Other readings of a location nothing else placed, tried in order: "Sydney NSW" / "Washington
+    DC" (a subdivision abbreviation after a space) as "Sydney, NSW"; "Greater Toronto Area" as
+    "Toronto"; "Ottawa-Gatineau" (a metro named by its cities) as its first city when known."""
+    out = []
+    if len(parts) == 1:
+        words = parts[0].split()
+        last = _key(words[-1]) if len(words) >= 2 else ""
+        if last and any((c, last) in t.sub_by_abbrev for c in {c for c, _ in t.sub_by_abbrev}):
+            out.append(f"{' '.join(words[:-1])}, {words[-1]}")
+    for i, part in enumerate(parts):
+        bare = _METRO_WORDS.sub("", part).strip()
+        if bare != part and _key(bare) in t.cities:
+            out.append(", ".join(parts[:i] + [bare] + parts[i + 1:]))
+        first = part.split("-")[0].strip()
+        if "-" in part and _key(first) in t.cities:
+            out.append(", ".join(parts[:i] + [first] + parts[i + 1:]))
+    return out
+
+
+def _parse_one(raw: str | None, t: _Tables, *, retry: bool = True
+               ) -> tuple[str | None, str | None, str | None, bool, str | None]:
     if raw is None:
         return None, None, None, False, "no_country"
     is_remote = bool(_REMOTE.search(raw))
-    text = _REMOTE.sub(" ", raw)
-    parts = [p.strip(" .-–—:") for p in _SPLIT.split(text)]
+    text = _ARRANGEMENT.sub(" ", _REMOTE.sub(" ", raw))  # "Hybrid - Toronto, ON": no city "Hybrid"
+    parts = [_LEADING_WORDS.sub("", p.strip(" .-–—:")) for p in _SPLIT.split(text)]  # "(Remote) in Canada"
     parts = [p for p in parts if p and _key(p)]
+    answer = _parse_parts(parts, t, is_remote)
+    if answer[4] is not None and retry:
+        for variant in _variants(parts, t):
+            again = _parse_one(variant, t, retry=False)
+            if again[4] is None:
+                return again[0], again[1], again[2], is_remote, None
+    return answer
+
+
+def _parse_parts(parts: list[str], t: _Tables, is_remote: bool
+                 ) -> tuple[str | None, str | None, str | None, bool, str | None]:
     if not parts:
         return None, None, None, is_remote, "no_country"
     country = sub = city = None

@@ -78,3 +78,32 @@ def test_one_row_per_distinct_location():
 def test_provinces_abbreviations_and_codes_shared_by_a_state_and_a_country(value, expected):
     assert _one(value)[:3] == expected
     assert _one(value)[4] is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # a work arrangement is not a city; "in" before a country is not part of its name
+        ("Hybrid - Toronto, ON", ("CA", "CA-ON", "Toronto", False)),
+        ("On-site - Austin, TX", ("US", "US-TX", "Austin", False)),
+        ("Anywhere in Canada", ("CA", None, None, True)),
+        ("Remote in Canada", ("CA", None, None, True)),
+        ("Based in Berlin", ("DE", "DE-BE", "Berlin", False)),
+        # readings tried only when nothing else placed the location
+        ("Sydney NSW", ("AU", "AU-NSW", "Sydney", False)),
+        ("Washington DC", ("US", "US-DC", "Washington", False)),
+        ("Washington, D.C.", ("US", "US-DC", "Washington", False)),
+        ("Greater Toronto Area", ("CA", "CA-ON", "Toronto", False)),
+        ("Seattle Metro Area", ("US", "US-WA", "Seattle", False)),
+        ("Ottawa-Gatineau", ("CA", "CA-ON", "Ottawa", False)),
+        ("Raleigh-Durham, NC", ("US", "US-NC", "Raleigh-Durham", False)),  # placed already: as written
+    ],
+)
+def test_work_arrangements_prepositions_and_metro_names(value, expected):
+    country, sub, city, remote, error = _one(value)
+    assert (country, sub, city, remote) == expected and error is None
+
+
+@pytest.mark.parametrize("value", ["Greater Sudbury", "Area 51", "Multiple locations", "Remote - EMEA"])
+def test_unknown_places_stay_unplaced(value):
+    assert _one(value)[4] == "no_country"
