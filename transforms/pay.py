@@ -40,13 +40,14 @@ _BY = r"(?:(?<![^\W\d_])(?:(?:per|an|a|every)\s*|(?:pro|par)\s+)|/\s*)"
 _PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (period, re.compile(pattern))
     for period, pattern in (
-        ("hour", _BY + r"(?:hour|hr|stunde|heure)\b|\bhourly\b|\bstündlich\b|\bde\s+l['’]heure\b|/\s*h\b"
+        ("hour", _BY + r"(?:hour|hr|stunde|heure)\b|\bhourly\b|\bstündlich\b|\bl['’]heure\b|/\s*h\b"
                  r"|\bp/?h\b"),
         ("day", _BY + r"(?:day|diem|tag|jour)\b|\bdaily\b|\bper\s+diem\b|/\s*d\b"),
-        ("week", _BY + r"(?:week|wk|woche|semaine)\b|\bweekly\b|/\s*w\b"),
+        ("week", _BY + r"(?:week|wk|woche|semaine)\b|\bweekly\b|\bhebdomadaire\b|/\s*w\b"),
         ("month", _BY + r"(?:month|mo|mth|monat|mois)\b|\bmonthly\b|\bmonatlich\b|\bmensuel(?:le)?\b"
                   r"|\bp\.?\s?m\.?$"),
-        ("year", _BY + r"(?:year|yr|annum|jahr|an)\b|\bannual(?:ly)?\b|\byearly\b|\bjährlich\b|\bannuel(?:le)?\b"
+        ("year", _BY + r"(?:year|yr|annum|jahr|an|année)\b|\bannual(?:ly)?\b|\byearly\b|\bjährlich\b"
+                 r"|\bannuel(?:le)?\b|\bannuellement\b"
                  r"|\bp\.?\s?a\.?\b|\bper\s+annum\b"),
     )
 )
@@ -66,8 +67,8 @@ _LAKH_AFTER = re.compile(r"\s*(lpa|lakhs?|lacs?|crores?|cr)\b", re.IGNORECASE)
 _CODE_BY_NUMBER = re.compile(r"(?<![A-Za-z])([A-Z]{3}) ?(?=\d)|(?<=\d) ?([A-Z]{3})(?![A-Za-z])")
 _SCI = re.compile(r"\d(?:\.\d+)?[eE][+-]?\d")
 # A number: digits with separators ("25,00,000", "60.000", "1 200", "28.50"), optional k/m suffix.
-_NUMBER = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)|\d(?:[\d,.'\u00a0\u202f]*\d)?)\s*([kKmM](?![a-zA-Z]))?")
-_RANGE_SEP = re.compile(r"^\s*(?:-|–|—|to|and|~)\s*$", re.IGNORECASE)
+_NUMBER = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)|\d(?:[\d,.'\u2019\u00a0\u202f]*\d)?)\s*([kKmM](?![a-zA-Z]))?")
+_RANGE_SEP = re.compile(r"^\s*(?:-|–|—|to|and|~|à|a|bis|et)\s*$", re.IGNORECASE)  # "75 000 $ à 90 000 $"
 
 
 def _iso_codes() -> frozenset[str]:
@@ -115,7 +116,7 @@ def parse_number(token: str) -> float | None:
     "25,00,000" (Indian grouping) -> 2500000; "60.000" / "1.234.567" (European) -> 60000;
     "120,000" -> 120000; "28.50" -> 28.5; "60.000,50" -> 60000.5; "1 200" -> 1200.
     """
-    token = re.sub(r"[\u00a0\u202f ']", "", token)
+    token = re.sub(r"[\u00a0\u202f '\u2019]", "", token)  # "CHF 100’000"
     if "," in token and "." in token:
         decimal = "," if token.rfind(",") > token.rfind(".") else "."
         thousands = "." if decimal == "," else ","
@@ -213,7 +214,7 @@ def parse_pay_text_per_value(values: pl.Series) -> pl.DataFrame:
 # "١٢٣", Polars does not), numbers of more than 300 digits (float overflow).
 # `parse_pay_text_per_value` is the reference; tests compare the two on generated and real texts.
 _DIGIT_MARKER_SHAPES = frozenset(re.sub(r"[0-9]", "0", m) for m in MISSING_MARKERS if re.search(r"[0-9]", m))
-_SPACING = re.compile(r"[\u00a0\u202f ']")
+_SPACING = re.compile(r"[\u00a0\u202f '\u2019]")
 MAX_PLANNED_DIGITS = 300
 
 # number cleaning modes, as parse_number decides them: A drop ",", B drop "." and "," -> ".",

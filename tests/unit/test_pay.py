@@ -156,3 +156,22 @@ def test_a_hyphen_between_two_amounts_is_still_a_range():
 )
 def test_period_words_start_a_word_and_german_and_french_ones_are_read(text, expected):
     assert _one(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Quebec French postings (Canada is a market of ours): "à" between the bounds, "par année"
+        ("75 000 $ à 90 000 $ par année", (75_000, 90_000, "$", "year", None)),  # had read 75,000 alone
+        ("De 60 000 $ à 70 000 $ par an", (60_000, 70_000, "$", "year", None)),
+        ("entre 60 000 et 70 000 $", (60_000, 70_000, "$", None, None)),
+        ("80 000 $ annuellement", (80_000, 80_000, "$", "year", None)),
+        ("35,50 $ l'heure", (35.5, 35.5, "$", "hour", None)),
+        ("1 200 $ par semaine", (1_200, 1_200, "$", "week", None)),
+        ("60.000 bis 70.000 € pro Jahr", (60_000, 70_000, "EUR", "year", None)),
+        # a typographic apostrophe groups thousands as the straight one does (Swiss style)
+        ("CHF 100’000 - 120’000", (100_000, 120_000, "CHF", None, None)),  # had read 100
+    ],
+)
+def test_french_and_german_ranges_and_swiss_apostrophes(text, expected):
+    assert _one(text) == expected
