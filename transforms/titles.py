@@ -38,10 +38,40 @@ OUTPUT_SCHEMA = {
 }
 
 
+# French and German title words (Quebec and European postings) read as English before matching;
+# keyword rules ignore word order, so "Ingénieur logiciel" -> "engineer software" meets [software,
+# engineer] and "Analyste de données" -> "analyst de data" meets [data, analyst].
+_PHRASES = tuple((re.compile(rf"\b{phrase}\b"), english) for phrase, english in (
+    ("apprentissage automatique", "machine learning"), ("intelligence artificielle", "artificial intelligence"),
+    ("bases? de données", "database"), ("science des données", "data science"),
+    ("chef de projets?", "project manager"), ("gestionnaire de projets?", "project manager"),
+    ("chef de produit", "product manager"), ("gestionnaire de produit", "product manager"),
+))
+_WORDS = {
+    "ingénieur": "engineer", "ingénieure": "engineer", "ingenieur": "engineer", "ingenieurin": "engineer",
+    "développeur": "developer", "développeuse": "developer", "developpeur": "developer", "entwickler": "developer",
+    "entwicklerin": "developer", "analyste": "analyst", "scientifique": "scientist", "données": "data",
+    "donnees": "data", "logiciel": "software", "logiciels": "software", "architecte": "architect",
+    "chercheur": "researcher", "chercheuse": "researcher", "statisticien": "statistician",
+    "statisticienne": "statistician", "administrateur": "administrator", "directeur": "director",
+    "directrice": "director", "stagiaire": "intern", "alternant": "apprentice", "alternante": "apprentice",
+    "werkstudent": "intern", "praktikant": "intern", "praktikantin": "intern", "confirmé": "experienced",
+    "confirmée": "experienced", "expérimenté": "experienced", "expérimentée": "experienced",
+    "softwareentwickler": "software developer", "softwareentwicklerin": "software developer",
+    "datenanalyst": "data analyst", "datenanalystin": "data analyst", "dateningenieur": "data engineer",
+    "datenwissenschaftler": "data scientist", "projektleiter": "project manager",
+    "projektmanager": "project manager", "produktmanager": "product manager", "softwarearchitekt": "software architect",
+}
+
+
 def normalise_title(text: str) -> str:
-    """Lower case, accents kept, '&' -> 'and', punctuation folded to single spaces."""
+    """Lower case, accents kept, '&' -> 'and', punctuation folded to single spaces, French and
+    German title words in English ("développeur" -> "developer")."""
     text = unicodedata.normalize("NFKC", text).lower().replace("&", " and ")
-    return _NON_WORD.sub(" ", text).strip()
+    text = _NON_WORD.sub(" ", text).strip()
+    for pattern, english in _PHRASES:
+        text = pattern.sub(english, text)
+    return " ".join(_WORDS.get(word, word) for word in text.split())
 
 
 def _tokens(text: str) -> list[str]:

@@ -204,3 +204,25 @@ def test_comma_inverted_titles_are_read_head_last(title, expected):
 )
 def test_a_lower_case_or_separates_alternatives(title, expected):
     assert _one(title)[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # French (Quebec, France) and German titles; they had all gone to the catch-all
+        ("Ingénieur logiciel", ("software_engineer", None)),
+        ("Ingénieur(e) logiciel senior", ("software_engineer", "Senior")),
+        ("Scientifique des données", ("data_scientist", None)),
+        ("Analyste de données", ("data_analyst", None)),
+        ("Ingénieur en apprentissage automatique", ("machine_learning_engineer", None)),
+        ("Ingénieur Data (H/F)", ("data_engineer", None)),
+        ("Chef de projet", ("project_manager", None)),
+        ("Stagiaire en science des données", ("data_scientist", "Junior")),
+        ("Softwareentwickler", ("software_engineer", None)),
+        ("Software-Entwickler (m/w/d)", ("software_engineer", None)),
+        ("Werkstudent Data Analytics", ("data_analyst", "Junior")),
+        ("Chef de cuisine", ("other", None)),  # "chef" alone is not translated
+    ],
+)
+def test_french_and_german_titles(title, expected):
+    assert _one(title) == expected
