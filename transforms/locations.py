@@ -41,10 +41,14 @@ OUTPUT_SCHEMA = {
     "is_remote": pl.Boolean,
     "location_error": pl.String,
 }
-_REMOTE = re.compile(r"\b(?:fully\s+)?(?:remote|anywhere|work\s+from\s+home|wfh|telecommute)\b", re.IGNORECASE)
-_ARRANGEMENT = re.compile(r"\b(?:hybrid|on[\s\-]?site|in[\s\-]office|in[\s\-]person|office[\s\-]based)\b", re.IGNORECASE)
-_LEADING_WORDS = re.compile(r"^(?:(?:based|located)\s+)?(?:in|within|across|from|throughout)\s+", re.IGNORECASE)
-_METRO_WORDS = re.compile(r"^greater\s+|\s+(?:metropolitan\s+area|metro\s+area|metro|area|region)$", re.IGNORECASE)
+_REMOTE = re.compile(r"(?:\b100\s*%\s*)?\b(?:fully\s+)?(?:remote|anywhere|work\s+from\s+home|wfh|telecommute|t[ée]l[ée]travail"
+                     r"|home\s*office|[àa]\s+distance)\b", re.IGNORECASE)
+_ARRANGEMENT = re.compile(r"\b(?:hybrid|hybride|on[\s\-]?site|in[\s\-]office|in[\s\-]person|office[\s\-]based|sur\s+site"
+                          r"|en\s+pr[ée]sentiel)\b", re.IGNORECASE)
+_LEADING_WORDS = re.compile(r"^(?:(?:based|located)\s+)?(?:in|within|across|from|throughout|au|aux|en|à|dans)\s+",
+                            re.IGNORECASE)
+_METRO_WORDS = re.compile(r"^(?:greater|ville\s+de|city\s+of)\s+|\s+(?:metropolitan\s+area|metro\s+area|metro|area|region)$",
+                          re.IGNORECASE)
 _SPLIT = re.compile(r"\s*[,;|/]\s*|\s+[-–—]\s+|\s*\(\s*|\s*\)\s*")
 CODE_FIRST_COUNTRIES = ("US", "CA")  # "City, XX": XX is read as a state/province of these first
 
@@ -129,17 +133,17 @@ def _country_of(part: str, t: _Tables, *, bare: bool) -> str | None:
 
 def _variants(parts: list[str], t: _Tables) -> list[str]:
     """Other readings of a location nothing else placed, tried in order: "Sydney NSW" / "Washington
-    DC" (a subdivision abbreviation after a space) as "Sydney, NSW"; "Greater Toronto Area" as
-    "Toronto"; "Ottawa-Gatineau" (a metro named by its cities) as its first city when known."""
+    DC" (a subdivision abbreviation after a space) as "Sydney, NSW"; "Greater Toronto Area" / "Ville de Montréal" as
+    "Toronto" / "Montréal"; "Ottawa-Gatineau" (a metro named by its cities) as its first city when known."""
     out = []
     if len(parts) == 1:
         words = parts[0].split()
-        last = _key(words[-1]) if len(words) >= 2 else ""
+        last = _key(words[-1]) if len(words) >= 2 and re.fullmatch(r"[A-Z.]{2,4}", words[-1]) else ""
         if last and any((c, last) in t.sub_by_abbrev for c in {c for c, _ in t.sub_by_abbrev}):
             out.append(f"{' '.join(words[:-1])}, {words[-1]}")
     for i, part in enumerate(parts):
         bare = _METRO_WORDS.sub("", part).strip()
-        if bare != part and _key(bare) in t.cities:
+        if bare != part and _key(bare) in t.cities:  # a known city only: "Greater Victoria" is not Australia's
             out.append(", ".join(parts[:i] + [bare] + parts[i + 1:]))
         first = part.split("-")[0].strip()
         if "-" in part and _key(first) in t.cities:

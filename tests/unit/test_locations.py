@@ -107,3 +107,28 @@ def test_work_arrangements_prepositions_and_metro_names(value, expected):
 @pytest.mark.parametrize("value", ["Greater Sudbury", "Area 51", "Multiple locations", "Remote - EMEA"])
 def test_unknown_places_stay_unplaced(value):
     assert _one(value)[4] == "no_country"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # French and German: remote work, arrangements, prepositions, country names
+        ("Télétravail - Canada", ("CA", None, None, True)),  # had a city called "Télétravail"
+        ("Teletravail au Canada", ("CA", None, None, True)),
+        ("À distance (Canada)", ("CA", None, None, True)),
+        ("Home Office - Berlin", ("DE", "DE-BE", "Berlin", True)),
+        ("Hybride - Montréal", ("CA", "CA-QC", "Montréal", False)),
+        ("Ville de Montréal", ("CA", "CA-QC", "Montréal", False)),
+        ("Londres, Royaume-Uni", ("GB", None, "Londres", False)),
+        ("Toronto, Kanada", ("CA", "CA-ON", "Toronto", False)),
+        ("Montréal (Québec)", ("CA", "CA-QC", "Montréal", False)),
+    ],
+)
+def test_french_and_german_location_words(value, expected):
+    country, sub, city, remote, error = _one(value)
+    assert (country, sub, city, remote) == expected and error is None
+
+
+def test_a_city_abbreviation_reading_needs_an_upper_case_code():
+    assert _one("Ville de Québec")[4] == "no_country"  # not "Ville de" in Quebec
+    assert _one("Greater Victoria")[4] == "no_country"  # not Victoria, Australia
