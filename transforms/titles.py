@@ -189,8 +189,9 @@ def _segments(text: str) -> list[str]:
 GENERIC_FAMILY = "generic"
 
 
-def _keyword(core: str, m: _Matcher, *, generic: bool = False) -> Role | None:
-    """First keyword rule whose words all occur; generic roles only when `generic` (after fuzzy).
+def _keyword(core: str, m: _Matcher, *, generic: bool = False, holding: str | None = None) -> Role | None:
+    """First keyword rule whose words all occur; generic roles only when `generic` (after fuzzy);
+    only rules holding the word `holding` when given.
 
     A role's `keyword_exceptions` stop its rules: "Curriculum Developer" is not a Software Engineer
     (the alias "developer" still maps a bare "Developer")."""
@@ -198,6 +199,7 @@ def _keyword(core: str, m: _Matcher, *, generic: bool = False) -> Role | None:
     padded = f" {core} "
     return next((role for kw, role in m.keyword_rules
                  if (role.family == GENERIC_FAMILY) == generic and set(kw) <= words
+                 and (holding is None or holding in kw)
                  and not any(p in padded for p in m.keyword_exceptions.get(role.role, ()))), None)
 
 
@@ -264,10 +266,7 @@ def _inverted(segments: list[str], m: _Matcher) -> tuple[Role, str] | None:
     role = m.aliases.get(inverted)
     if role is not None and role.family != GENERIC_FAMILY and role != own:
         return role, "alias"
-    words, padded = set(inverted.split()), f" {inverted} "
-    role = next((r for kw, r in m.keyword_rules
-                 if r.family != GENERIC_FAMILY and head in kw and set(kw) <= words
-                 and not any(p in padded for p in m.keyword_exceptions.get(r.role, ()))), None)
+    role = _keyword(inverted, m, holding=head)
     if role is not None and role != own:
         return role, "keyword"
     return None
