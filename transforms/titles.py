@@ -38,7 +38,8 @@ OUTPUT_SCHEMA = {
 }
 
 
-# French and German title words (Quebec and European postings) read as English before matching;
+# French and German title words (Quebec and European postings), and a few abbreviations, read as
+# English before matching;
 # keyword rules ignore word order, so "Ingénieur logiciel" -> "engineer software" meets [software,
 # engineer] and "Analyste de données" -> "analyst de data" meets [data, analyst].
 _PHRASES = tuple((re.compile(rf"\b{phrase}\b"), english) for phrase, english in (
@@ -61,6 +62,7 @@ _WORDS = {
     "datenanalyst": "data analyst", "datenanalystin": "data analyst", "dateningenieur": "data engineer",
     "datenwissenschaftler": "data scientist", "projektleiter": "project manager",
     "projektmanager": "project manager", "produktmanager": "product manager", "softwarearchitekt": "software architect",
+    "eng": "engineer", "engr": "engineer",  # abbreviations: "Sr ML Eng"
 }
 
 

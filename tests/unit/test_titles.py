@@ -226,3 +226,20 @@ def test_a_lower_case_or_separates_alternatives(title, expected):
 )
 def test_french_and_german_titles(title, expected):
     assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("SDE II", ("software_engineer", "Mid")),  # Software Development Engineer
+        ("SDET", ("qa_engineer", None)),
+        ("Sr ML Eng", ("machine_learning_engineer", "Senior")),
+        ("Senior Software Engr", ("software_engineer", "Senior")),
+        ("Snr Data Scientist", ("data_scientist", "Senior")),
+        ("Distinguished Engineer", ("engineer", "Lead")),
+        ("Co-op Software Developer", ("software_engineer", "Junior")),  # Canadian student work terms
+        ("Software Engineer (Co-op)", ("software_engineer", "Junior")),
+    ],
+)
+def test_abbreviations_and_seniority_words(title, expected):
+    assert _one(title) == expected
