@@ -63,7 +63,8 @@ def skill_patterns(ref: Reference) -> tuple[tuple[SkillEntry, str, str | None], 
     separate them, and a match whose next word is listed is dropped ("Go to", "Go-live"; not
     "in Go. The team", where a sentence ends). An entry with `not_after` also matches its name with
     a listed prefix right before it, and such a match is dropped ("to excel", "A/R"); the regex
-    finds the leftmost match, so the prefix form wins where it applies."""
+    finds the leftmost match, so the prefix form wins where it applies. A one-letter case-sensitive
+    name followed by a full stop and another capital letter is a person's initial ("R. J. Reynolds")."""
     out = []
     for entry in ref.skills:
         alt = _alternation(entry)
@@ -72,10 +73,14 @@ def skill_patterns(ref: Reference) -> tuple[tuple[SkillEntry, str, str | None], 
             prefixes = "|".join(_prefix_pattern(p) for p in entry.not_after)
             left = rf"(?:(?:^|[^\w+#&])(?i:{prefixes})|{_LEFT})"
             exclusions.append(rf"(?i)^[^\w+#&]?(?:{prefixes})")
+        initial = len(entry.skill) == 1 and entry.case_sensitive  # "R. J. Reynolds", "R.J.": a person's initial
+        if entry.not_before or initial:
+            right = r"(?:$|[^\w+#&][\s\-]*[A-Za-z]*)"
         if entry.not_before:
             words = "|".join(re.escape(w) for w in entry.not_before)
-            right = r"(?:$|[^\w+#&][\s\-]*[A-Za-z]*)"
             exclusions.append(rf"(?i)[\w+#&][\s\-]+(?:{words})$")
+        if initial:
+            exclusions.append(r"\.\s?[A-Z]$")
         exclusion = "|".join(f"(?:{e})" for e in exclusions) if exclusions else None
         out.append((entry, left + alt + right, exclusion))
     return tuple(out)

@@ -80,3 +80,15 @@ def test_excel_the_verb_is_not_the_excel_skill_in_glassdoor_descriptions():
     assert not verb_only["excel"].any(), verb_only.filter("excel")["text"].str.slice(0, 200).to_list()
     tool = found.filter("tool")
     assert tool.height >= 50 and tool["excel"].all()
+
+
+def test_an_initial_r_is_not_the_r_language_in_glassdoor_descriptions():
+    """5 of the 596 distinct descriptions named R only as an initial of R. J. Reynolds Tobacco."""
+    texts = pl.read_csv(GLASSDOOR / "glassdoor_jobs.csv", columns=["Job Description"])["Job Description"].unique()
+    found = extract_skills(texts, load_reference()).with_columns(
+        r=pl.col("skills").list.contains("R"),
+        mentions=pl.col("text").str.count_matches(r"(?:^|[^\w+#&/])R(?:$|[^\w+#&])"),
+        initials=pl.col("text").str.count_matches(r"(?:^|[^\w+#&/])R\.\s?[A-Z]\."))
+    initial_only = found.filter((pl.col("mentions") > 0) & (pl.col("mentions") == pl.col("initials")))
+    assert initial_only.height == 5 and not initial_only["r"].any()
+    assert found.filter(pl.col("mentions") > pl.col("initials"))["r"].mean() > 0.95

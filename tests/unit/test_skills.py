@@ -135,6 +135,11 @@ def test_certifications_and_skills_in_prose_are_both_found():
         ("Experience with A/R and A/P", []),
         ("Python/R", ["Python", "R"]),
         ("R, and A/R reconciliations", ["R"]),
+        # a one-letter name followed by a full stop and a capital letter is a person's initial
+        ("the parent company of R. J. Reynolds Tobacco", []),
+        ("with R.J. Reynolds", []),
+        ("Python, R. Java is a plus", ["Java", "Python", "R"]),
+        ("analysis in R. The team", ["R"]),
         # a next word counts only when spaces or hyphens alone separate it ("Go to", "Go-live")
         ("Services written in Go. The team owns them", ["Go"]),
         ("Go to market", []),
