@@ -63,7 +63,7 @@ class SkillEntry:
     case_sensitive: bool = False
     ai: bool = False
     not_before: tuple[str, ...] = ()  # next words that make a match an ordinary word ("Go to")
-    not_after: tuple[str, ...] = ()  # what comes just before a match that makes it another word ("to excel", "A/R")
+    not_after: tuple[str, ...] = ()  # what comes just before a match that makes it another word ("you excel", "A/R")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ found in "R&D", "Rust" or "for"; "Excel" not in "excellent"; "Spark" not in "spa
 is found in "C++,"). Entries marked `case_sensitive` match their canonical name with its case
 ("R", "Go", "SAS") and their aliases in any case; `not_before` drops a match followed by an
 ordinary word ("Go to the site"), `not_after` one preceded by what makes it another word
-("to excel in", "A/R" for accounts receivable).
+("you excel in", "A/R" for accounts receivable).
 
 Certifications and skills: named skills are matched only on the text left after every
 certification span (any alias) is blanked out, so a skill is never read off a certification's
@@ -62,7 +62,7 @@ def skill_patterns(ref: Reference) -> tuple[tuple[SkillEntry, str, str | None], 
     An entry with `not_before` matches its name with the next word when only spaces or hyphens
     separate them, and a match whose next word is listed is dropped ("Go to", "Go-live"; not
     "in Go. The team", where a sentence ends). An entry with `not_after` also matches its name with
-    a listed prefix right before it, and such a match is dropped ("to excel", "A/R"); the regex
+    a listed prefix right before it, and such a match is dropped ("you excel", "A/R"); the regex
     finds the leftmost match, so the prefix form wins where it applies. A one-letter case-sensitive
     name followed by a full stop and another capital letter is a person's initial ("R. J. Reynolds")."""
     out = []
