@@ -116,6 +116,10 @@ def _tables(ref: Reference) -> _Tables:
                 for name in (city.name, *city.aliases):
                     cities.setdefault(_key(name), (c.code, s.code, city.name))
                     cities_in.setdefault((c.code, _key(name)), (s.code, city.name))
+    for code, city in ref.parse_only_cities:  # after regions.yaml's cities, which win
+        for name in (city.name, *city.aliases):
+            cities.setdefault(_key(name), (code.split("-", 1)[0], code, city.name))
+            cities_in.setdefault((code.split("-", 1)[0], _key(name)), (code, city.name))
     return _Tables(countries=countries, alpha2=frozenset(c.alpha_2 for c in pycountry.countries),
                    sub_by_abbrev=sub_by_abbrev, sub_by_name=sub_by_name, sub_names_in=sub_names_in,
                    cities=cities, cities_in=cities_in)
@@ -138,8 +142,7 @@ def _variants(parts: list[str], t: _Tables) -> list[str]:
     out = []
     if len(parts) == 1:
         words = parts[0].split()
-        last = _key(words[-1]) if len(words) >= 2 and re.fullmatch(r"[A-Z.]{2,4}", words[-1]) else ""
-        if last and any((c, last) in t.sub_by_abbrev for c in {c for c, _ in t.sub_by_abbrev}):
+        if len(words) >= 2 and re.fullmatch(r"[A-Z.]{2,4}", words[-1]):  # decided by parsing it
             out.append(f"{' '.join(words[:-1])}, {words[-1]}")
     for i, part in enumerate(parts):
         bare = _METRO_WORDS.sub("", part).strip()
@@ -185,6 +188,9 @@ def _parse_parts(parts: list[str], t: _Tables, is_remote: bool
         return (country, sub, city, is_remote, None) if country else (None, None, None, is_remote, "no_country")
     last = rest[-1]
     last_key = _key(last)
+    known = t.cities.get(_key(rest[0])) if len(rest) == 2 else None
+    if known is not None and known[1].split("-", 1)[1] == last.strip().upper():
+        return known[0], known[1], known[2], is_remote, None  # "Perth, WA": the known city's own code
     if len(last.strip()) == 2 and last.strip().isalpha():
         for code_country in CODE_FIRST_COUNTRIES:
             if (code_country, last_key) in t.sub_by_abbrev:

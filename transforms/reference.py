@@ -78,6 +78,9 @@ class Reference:
     # usual abbreviations of subdivisions that regions.yaml does not list (names from pycountry):
     # (("CA-PE", ("PEI", "P.E.I.")), ...)
     subdivision_abbrevs: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # cities the location parser knows beyond regions.yaml's subdivisions (not drawn by the synthetic
+    # market): (subdivision code, City(name, label "", aliases)) pairs
+    parse_only_cities: tuple[tuple[str, City], ...] = ()
 
     def country(self, code: str) -> Country | None:
         return next((c for c in self.countries if c.code == code), None)
@@ -149,4 +152,8 @@ def load_reference(directory: Path | None = None) -> Reference:
         seniority_exceptions=_tuple(roles_doc.get("seniority_exceptions")),
         subdivision_abbrevs=tuple((str(code), _tuple(names))
                                   for code, names in sorted((regions_doc.get("subdivision_abbrevs") or {}).items())),
+        parse_only_cities=tuple(
+            (str(code), City(name=str(e), label="") if not isinstance(e, dict)
+             else City(name=str(e["name"]), label="", aliases=_tuple(e.get("aliases"))))
+            for code, entries in sorted((regions_doc.get("parse_only_cities") or {}).items()) for e in entries),
     )

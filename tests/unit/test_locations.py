@@ -132,3 +132,33 @@ def test_french_and_german_location_words(value, expected):
 def test_a_city_abbreviation_reading_needs_an_upper_case_code():
     assert _one("Ville de Québec")[4] == "no_country"  # not "Ville de" in Quebec
     assert _one("Greater Victoria")[4] == "no_country"  # not Victoria, Australia
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # regions.yaml's parse_only_cities: a known city decides a code it shares with a state or a country
+        ("Perth, WA", ("AU", "AU-WA", "Perth")),  # not Washington
+        ("Adelaide, SA", ("AU", "AU-SA", "Adelaide")),  # not Saudi Arabia
+        ("Brisbane, QLD", ("AU", "AU-QLD", "Brisbane")),
+        ("Canberra ACT", ("AU", "AU-ACT", "Canberra")),
+        ("Seattle, WA", ("US", "US-WA", "Seattle")),
+        ("Frankfurt am Main", ("DE", "DE-HE", "Frankfurt")),  # aliases give the canonical name
+        ("Köln", ("DE", "DE-NW", "Cologne")),
+        ("Ville de Québec", ("CA", "CA-QC", "Québec City")),
+        ("Gurgaon, Haryana", ("IN", "IN-HR", "Gurugram")),
+        ("Noida, India", ("IN", "IN-UP", "Noida")),  # an aijobs-era location: now with its state
+        ("London, ON", ("CA", "CA-ON", "London")),  # London is known in England: ON decides
+    ],
+)
+def test_parse_only_cities(value, expected):
+    assert _one(value)[:3] == expected and _one(value)[4] is None
+
+
+def test_parse_only_cities_are_not_drawn_by_the_synthetic_market():
+    from transforms.synthetic import build_market
+
+    ref = load_reference()
+    drawn = {ci.city.name for ci in build_market(ref, seed=1).cities}
+    extra = {city.name for _, city in ref.parse_only_cities}
+    assert extra and not drawn & extra
