@@ -130,7 +130,8 @@ def test_french_and_german_location_words(value, expected):
 
 
 def test_a_city_abbreviation_reading_needs_an_upper_case_code():
-    assert _one("Ville de Québec")[4] == "no_country"  # not "Ville de" in Quebec
+    assert _one("Rue de Québec")[4] == "no_country"  # not a city "Rue de" in Quebec
+    assert _one("Ville de Québec")[2] == "Québec City"  # a parse-only city's alias, not "Ville de"
     assert _one("Greater Victoria")[4] == "no_country"  # not Victoria, Australia
 
 
