@@ -206,16 +206,15 @@ def _parse_parts(parts: list[str], t: _Tables, is_remote: bool
                 country, sub = iso, None
     else:
         country = _country_of(last, t, bare=False)
-        abbrev = next(((c, t.sub_by_abbrev[(c, last_key)]) for c in CODE_FIRST_COUNTRIES
-                       if (c, last_key) in t.sub_by_abbrev), None)
         if country is not None:
             rest = rest[:-1]
         elif last_key in t.sub_by_name:
             country, sub = t.sub_by_name[last_key].country, t.sub_by_name[last_key].code
             rest = rest[:-1]
-        elif abbrev is not None:  # "Kingston, Ont", "Charlottetown, PEI"
-            country, sub = abbrev
-            rest = rest[:-1]
+        else:  # "Kingston, Ont", "Charlottetown, PEI"
+            country = next((c for c in CODE_FIRST_COUNTRIES if (c, last_key) in t.sub_by_abbrev), None)
+            if country is not None:
+                sub, rest = t.sub_by_abbrev[(country, last_key)], rest[:-1]
     if country is None:  # "Toronto, somewhere": a known city anywhere still names the country
         hit = next((t.cities[_key(p)] for p in parts if _key(p) in t.cities), None)
         if hit is None:
