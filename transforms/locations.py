@@ -10,7 +10,11 @@ city before it is a known city of it and not of the state ("Berlin, DE" is Germa
 Canada; "Dover, DE" stays Delaware). Abbreviations of three letters or more ("Ont", "PEI", "NWT",
 regions.yaml's `subdivision_abbrevs`) name a province too. Countries beyond regions.yaml come from
 pycountry; US and Canadian subdivisions not in regions.yaml come from pycountry's ISO 3166-2
-list, so "Albuquerque, NM" gives US-NM and city "Albuquerque".
+list, so "Albuquerque, NM" gives US-NM and city "Albuquerque", "Denver, CO, USA" US-CO. regions.yaml's
+`parse_only_cities` adds cities for parsing only, some under a country alone: "Tel Aviv, IL" is Israel
+(not Illinois), "Amsterdam, NL" the Netherlands (not Newfoundland), "Dublin" Ireland. "Georgia" after
+a city is the US state unless the city is the country's ("Atlanta, Georgia"; "Tbilisi, Georgia").
+Postal codes are dropped ("Denver, CO 80202", "Toronto, ON M5V 2T6", "75001 Paris").
 
 Work arrangements ("Hybrid - Toronto, ON", "On-site") and leading prepositions ("Remote in Canada",
 "Based in Berlin") are dropped. A value nothing placed is tried once more as a subdivision
@@ -49,6 +53,11 @@ _LEADING_WORDS = re.compile(r"^(?:(?:based|located)\s+)?(?:in|within|across|from
                             re.IGNORECASE)
 _METRO_WORDS = re.compile(r"^(?:greater|ville\s+de|city\s+of)\s+|\s+(?:metropolitan\s+area|metro\s+area|metro|area|region)$",
                           re.IGNORECASE)
+# postal codes, dropped before parsing: US ZIP ("CO 80202"), Canadian ("ON M5V 2T6"), British ("SW1A 2AA"),
+# Dutch ("1012 AB"), and the 4-6 digit codes of Australia, Germany, France, India ("NSW 2000", "10115 Berlin")
+_POSTAL = re.compile(r"\b(?:\d{5}-\d{4}|\d{4}\s?[A-Z]{2}(?![A-Za-z])|\d{4,6}"
+                     r"|[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][\s\-]?\d[ABCEGHJ-NPRSTV-Z]\d"
+                     r"|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\b")
 _SPLIT = re.compile(r"\s*[,;|/]\s*|\s+[-–—]\s+|\s*\(\s*|\s*\)\s*")
 CODE_FIRST_COUNTRIES = ("US", "CA")  # "City, XX": XX is read as a state/province of these first
 
@@ -95,6 +104,7 @@ def _tables(ref: Reference) -> _Tables:
             sub_by_abbrev[(country, _key(abbrev))] = s.code
             sub_by_name.setdefault(_key(s.name), _Sub(country, s.code))
             sub_names_in[(country, _key(s.name))] = s.code
+            sub_names_in.setdefault((country, _key(abbrev)), s.code)  # "Denver, CO, USA", "CO, USA"
     for code, names in ref.subdivision_abbrevs:
         country = code.split("-", 1)[0]
         for name in names:
@@ -117,9 +127,11 @@ def _tables(ref: Reference) -> _Tables:
                     cities.setdefault(_key(name), (c.code, s.code, city.name))
                     cities_in.setdefault((c.code, _key(name)), (s.code, city.name))
     for code, city in ref.parse_only_cities:  # after regions.yaml's cities, which win
+        country_code = code.split("-", 1)[0]
+        sub_code = code if "-" in code else None  # listed under a country alone: no subdivision
         for name in (city.name, *city.aliases):
-            cities.setdefault(_key(name), (code.split("-", 1)[0], code, city.name))
-            cities_in.setdefault((code.split("-", 1)[0], _key(name)), (code, city.name))
+            cities.setdefault(_key(name), (country_code, sub_code, city.name))
+            cities_in.setdefault((country_code, _key(name)), (sub_code, city.name))
     return _Tables(countries=countries, alpha2=frozenset(c.alpha_2 for c in pycountry.countries),
                    sub_by_abbrev=sub_by_abbrev, sub_by_name=sub_by_name, sub_names_in=sub_names_in,
                    cities=cities, cities_in=cities_in)
@@ -159,7 +171,7 @@ def _parse_one(raw: str | None, t: _Tables, *, retry: bool = True
     if raw is None:
         return None, None, None, False, "no_country"
     is_remote = bool(_REMOTE.search(raw))
-    text = _ARRANGEMENT.sub(" ", _REMOTE.sub(" ", raw))  # "Hybrid - Toronto, ON": no city "Hybrid"
+    text = _POSTAL.sub(" ", _ARRANGEMENT.sub(" ", _REMOTE.sub(" ", raw)))  # "Hybrid - Toronto, ON": no city "Hybrid"
     parts = [_LEADING_WORDS.sub("", p.strip(" .-–—:")) for p in _SPLIT.split(text)]  # "(Remote) in Canada"
     parts = [p for p in parts if p and _key(p)]
     answer = _parse_parts(parts, t, is_remote)
@@ -189,7 +201,7 @@ def _parse_parts(parts: list[str], t: _Tables, is_remote: bool
     last = rest[-1]
     last_key = _key(last)
     known = t.cities.get(_key(rest[0])) if len(rest) == 2 else None
-    if known is not None and known[1].split("-", 1)[1] == last.strip().upper():
+    if known is not None and known[1] is not None and known[1].split("-", 1)[1] == last.strip().upper():
         return known[0], known[1], known[2], is_remote, None  # "Perth, WA": the known city's own code
     if len(last.strip()) == 2 and last.strip().isalpha():
         for code_country in CODE_FIRST_COUNTRIES:
@@ -206,6 +218,11 @@ def _parse_parts(parts: list[str], t: _Tables, is_remote: bool
                 country, sub = iso, None
     else:
         country = _country_of(last, t, bare=False)
+        state = next(((c, t.sub_names_in[(c, last_key)]) for c in CODE_FIRST_COUNTRIES
+                      if (c, last_key) in t.sub_names_in), None)
+        if (country is not None and state is not None and state[0] != country
+                and (country, _key(rest[-2])) not in t.cities_in):
+            country, sub = state  # "Atlanta, Georgia": the state, unless the city is the country's ("Tbilisi, Georgia")
         if country is not None:
             rest = rest[:-1]
         elif last_key in t.sub_by_name:

@@ -150,6 +150,27 @@ def test_a_city_abbreviation_reading_needs_an_upper_case_code():
         ("Gurgaon, Haryana", ("IN", "IN-HR", "Gurugram")),
         ("Noida, India", ("IN", "IN-UP", "Noida")),  # an aijobs-era location: now with its state
         ("London, ON", ("CA", "CA-ON", "London")),  # London is known in England: ON decides
+        # listed under a country alone: the country's own code wins over a state's or a province's
+        ("Tel Aviv, IL", ("IL", None, "Tel Aviv")),  # not Illinois
+        ("Amsterdam, NL", ("NL", None, "Amsterdam")),  # not Newfoundland and Labrador
+        ("Lima, PE", ("PE", None, "Lima")),  # not Prince Edward Island
+        ("Bratislava, SK", ("SK", None, "Bratislava")),  # not Saskatchewan
+        ("Jakarta, ID", ("ID", None, "Jakarta")),  # not Idaho
+        ("Buenos Aires, AR", ("AR", None, "Buenos Aires")),  # not Arkansas
+        ("Panama City, PA", ("PA", None, "Panama City")),  # not Pennsylvania
+        ("Tel Aviv-Yafo, Israel", ("IL", None, "Tel Aviv")),
+        ("Den Haag", ("NL", None, "The Hague")),
+        ("Warszawa", ("PL", None, "Warsaw")),
+        ("Dublin", ("IE", None, "Dublin")),  # hubs named alone had named no country
+        ("São Paulo, SP", ("BR", "BR-SP", "São Paulo")),  # the city's own code
+        # ... while the same names with a US state stay American
+        ("Panama City, FL", ("US", "US-FL", "Panama City")),
+        ("Cairo, IL", ("US", "US-IL", "Cairo")),
+        ("Vienna, VA", ("US", "US-VA", "Vienna")),
+        ("Warsaw, IN", ("US", "US-IN", "Warsaw")),
+        ("Dublin, CA", ("US", "US-CA", "Dublin")),
+        ("Amsterdam, NY", ("US", "US-NY", "Amsterdam")),
+        ("Regina, SK", ("CA", "CA-SK", "Regina")),
     ],
 )
 def test_parse_only_cities(value, expected):
@@ -163,3 +184,51 @@ def test_parse_only_cities_are_not_drawn_by_the_synthetic_market():
     drawn = {ci.city.name for ci in build_market(ref, seed=1).cities}
     extra = {city.name for _, city in ref.parse_only_cities}
     assert extra and not drawn & extra
+
+
+def test_parse_only_cities_are_listed_under_iso_codes():
+    """Every key of regions.yaml's parse_only_cities is an ISO 3166-2 subdivision or an ISO
+    3166-1 alpha-2 country (a string: YAML reads a bare NO, Norway, as false)."""
+    import pycountry
+
+    ref = load_reference()
+    for code, city in ref.parse_only_cities:
+        if "-" in code:
+            assert pycountry.subdivisions.get(code=code) is not None, (code, city.name)
+        else:
+            assert pycountry.countries.get(alpha_2=code) is not None, (code, city.name)
+    assert ("NO", "Oslo") in {(code, city.name) for code, city in ref.parse_only_cities}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # a US state or Canadian province code between a city and the country (pycountry's
+        # subdivisions, not only regions.yaml's): the code had been dropped, or read as the city
+        ("Denver, CO, USA", ("US", "US-CO", "Denver")),
+        ("Fredericton, NB, Canada", ("CA", "CA-NB", "Fredericton")),
+        ("CO, USA", ("US", "US-CO", None)),
+        # postal codes are dropped: "Denver, CO 80202" had named no country
+        ("Denver, CO 80202", ("US", "US-CO", "Denver")),
+        ("Seattle, WA 98101-1234", ("US", "US-WA", "Seattle")),
+        ("Toronto, ON M5V 2T6", ("CA", "CA-ON", "Toronto")),
+        ("London SW1A 2AA", ("GB", "GB-ENG", "London")),
+        ("75001 Paris, France", ("FR", "FR-IDF", "Paris")),
+        ("10115 Berlin", ("DE", "DE-BE", "Berlin")),
+        ("Amsterdam 1012 AB", ("NL", None, "Amsterdam")),
+        ("Sydney NSW 2000", ("AU", "AU-NSW", "Sydney")),
+        ("Bengaluru 560001", ("IN", "IN-KA", "Bengaluru")),
+        # "Georgia" after a city: the US state unless the city is the country's
+        ("Atlanta, Georgia", ("US", "US-GA", "Atlanta")),
+        ("Athens, Georgia", ("US", "US-GA", "Athens")),
+        ("Tbilisi, Georgia", ("GE", None, "Tbilisi")),
+        ("Georgia", ("GE", None, None)),  # a country's name alone is the country
+    ],
+)
+def test_state_codes_postal_codes_and_georgia(value, expected):
+    assert _one(value)[:3] == expected and _one(value)[4] is None
+
+
+@pytest.mark.parametrize("value", ["12345", "M5V 2T6", "-1"])
+def test_a_postal_code_alone_names_no_country(value):
+    assert _one(value)[4] == "no_country"
