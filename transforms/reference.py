@@ -64,6 +64,10 @@ class SkillEntry:
     ai: bool = False
     not_before: tuple[str, ...] = ()  # next words that make a match an ordinary word ("Go to")
     not_after: tuple[str, ...] = ()  # what comes just before a match that makes it another word ("you excel", "A/R")
+    # the same two, only where the name is written in lower case ("freedom to excel", "excel at";
+    # "not limited to Excel" keeps it)
+    not_after_in_lower_case: tuple[str, ...] = ()
+    not_before_in_lower_case: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,9 @@ def load_reference(directory: Path | None = None) -> Reference:
     skills = tuple(
         SkillEntry(skill=e["skill"], kind=kind, aliases=_tuple(e.get("aliases")),
                    case_sensitive=bool(e.get("case_sensitive", False)), ai=bool(e.get("ai", False)),
-                   not_before=_tuple(e.get("not_before")), not_after=_tuple(e.get("not_after")))
+                   not_before=_tuple(e.get("not_before")), not_after=_tuple(e.get("not_after")),
+                   not_after_in_lower_case=_tuple(e.get("not_after_in_lower_case")),
+                   not_before_in_lower_case=_tuple(e.get("not_before_in_lower_case")))
         for kind, key in (("skill", "skills"), ("certification", "certifications"))
         for e in skills_doc.get(key, [])
     )

@@ -69,16 +69,26 @@ def skill_patterns(ref: Reference) -> tuple[tuple[SkillEntry, str, str | None], 
     for entry in ref.skills:
         alt = _alternation(entry)
         left, right, exclusions = _LEFT, _RIGHT, []
+        # the canonical name written in lower case, case-sensitively: "excel", not "Excel" or "ms excel"
+        lower = re.escape(entry.skill.lower()).replace(r"\ ", r"[\s\-]+")
+        if entry.not_after or entry.not_after_in_lower_case:
+            prefixes = "|".join(_prefix_pattern(p) for p in (*entry.not_after, *entry.not_after_in_lower_case))
+            left = rf"(?:(?:^|[^\w+#&])(?i:{prefixes})|{_LEFT})"
         if entry.not_after:
             prefixes = "|".join(_prefix_pattern(p) for p in entry.not_after)
-            left = rf"(?:(?:^|[^\w+#&])(?i:{prefixes})|{_LEFT})"
             exclusions.append(rf"(?i)^[^\w+#&]?(?:{prefixes})")
+        if entry.not_after_in_lower_case:
+            prefixes = "|".join(_prefix_pattern(p) for p in entry.not_after_in_lower_case)
+            exclusions.append(rf"^[^\w+#&]?(?i:{prefixes}){lower}(?:$|[^\w+#&])")
         initial = len(entry.skill) == 1 and entry.case_sensitive  # "R. J. Reynolds", "R.J.": a person's initial
-        if entry.not_before or initial:
+        if entry.not_before or entry.not_before_in_lower_case or initial:
             right = r"(?:$|[^\w+#&][\s\-]*[A-Za-z]*)"
         if entry.not_before:
             words = "|".join(re.escape(w) for w in entry.not_before)
             exclusions.append(rf"(?i)[\w+#&][\s\-]+(?:{words})$")
+        if entry.not_before_in_lower_case:
+            words = "|".join(re.escape(w) for w in entry.not_before_in_lower_case)
+            exclusions.append(rf"(?:^|[^\w+#&]){lower}[\s\-]+(?i:{words})$")
         if initial:
             exclusions.append(r"\.\s?[A-Z]$")
         exclusion = "|".join(f"(?:{e})" for e in exclusions) if exclusions else None

@@ -131,6 +131,14 @@ def test_certifications_and_skills_in_prose_are_both_found():
         ("Proficient in Excel, Word", ["Excel"]),
         ("including but not limited to Excel and SQL", ["Excel", "SQL"]),
         ("strong excel skills", ["Excel"]),
+        # only in lower case: "to excel" / "excel at" are the verb (Glassdoor 2020: "the freedom
+        # to excel."), "to Excel" / "Excel at" the product
+        ("unrivalled opportunities for growth and the freedom to excel. Combining strategies", []),
+        ("You love using data and excel at turning data into pictures", []),
+        ("export the reports to Excel", ["Excel"]),
+        ("export the reports to Excel at month end", ["Excel"]),
+        ("the freedom to excel, and Excel at an advanced level", ["Excel"]),
+        ("to ms excel", ["Excel"]),
         # A/R is accounts receivable, not the R language
         ("Experience with A/R and A/P", []),
         ("Python/R", ["Python", "R"]),
