@@ -64,7 +64,8 @@ def skill_patterns(ref: Reference) -> tuple[tuple[SkillEntry, str, str | None], 
     "in Go. The team", where a sentence ends). An entry with `not_after` also matches its name with
     a listed prefix right before it, and such a match is dropped ("you excel", "A/R"); the regex
     finds the leftmost match, so the prefix form wins where it applies. A one-letter case-sensitive
-    name followed by a full stop and another capital letter is a person's initial ("R. J. Reynolds")."""
+    name followed by a full stop and another capital letter with its own full stop is a person's
+    initial ("R. J. Reynolds", "R.J."; "analysis in R. A team" keeps R)."""
     out = []
     for entry in ref.skills:
         alt = _alternation(entry)
@@ -82,15 +83,16 @@ def skill_patterns(ref: Reference) -> tuple[tuple[SkillEntry, str, str | None], 
             exclusions.append(rf"^[^\w+#&]?(?i:{prefixes}){lower}(?:$|[^\w+#&])")
         initial = len(entry.skill) == 1 and entry.case_sensitive  # "R. J. Reynolds", "R.J.": a person's initial
         if entry.not_before or entry.not_before_in_lower_case or initial:
-            right = r"(?:$|[^\w+#&][\s\-]*[A-Za-z]*)"
+            # the next word, and for an initial the full stop after it ("R. J." / "R. A team")
+            right = r"(?:$|[^\w+#&][\s\-]*[A-Za-z]*" + (r"\.?)" if initial else ")")
         if entry.not_before:
             words = "|".join(re.escape(w) for w in entry.not_before)
-            exclusions.append(rf"(?i)[\w+#&][\s\-]+(?:{words})$")
+            exclusions.append(rf"(?i)[\w+#&][\s\-]+(?:{words})\.?$")
         if entry.not_before_in_lower_case:
             words = "|".join(re.escape(w) for w in entry.not_before_in_lower_case)
-            exclusions.append(rf"(?:^|[^\w+#&]){lower}[\s\-]+(?i:{words})$")
-        if initial:
-            exclusions.append(r"\.\s?[A-Z]$")
+            exclusions.append(rf"(?:^|[^\w+#&]){lower}[\s\-]+(?i:{words})\.?$")
+        if initial:  # a capital letter with its own full stop: "R. J. Reynolds", "R.J."; not "in R. A team"
+            exclusions.append(r"\.\s?[A-Z]\.$")
         exclusion = "|".join(f"(?:{e})" for e in exclusions) if exclusions else None
         out.append((entry, left + alt + right, exclusion))
     return tuple(out)

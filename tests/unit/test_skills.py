@@ -148,6 +148,9 @@ def test_certifications_and_skills_in_prose_are_both_found():
         ("with R.J. Reynolds", []),
         ("Python, R. Java is a plus", ["Java", "Python", "R"]),
         ("analysis in R. The team", ["R"]),
+        ("analysis in Python or R. A team of five", ["Python", "R"]),  # "A" has no full stop: a word
+        ("SAS and R. I lead the team", ["R", "SAS"]),
+        ("as R. A. Fisher showed", []),
         # a next word counts only when spaces or hyphens alone separate it ("Go to", "Go-live")
         ("Services written in Go. The team owns them", ["Go"]),
         ("Go to market", []),
