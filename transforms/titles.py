@@ -290,7 +290,11 @@ def _match_one(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str | 
     segments = [c for c in (strip(s)[0] for s in _segments(clean)) if c]
     cores = [full_core] + segments
     if is_exec or "manager" in all_words:  # "Head of Data Science", "Sr. Manager, Data Science"
-        for core in cores:
+        for i, core in enumerate(cores):
+            if i and "manager" in core.split():  # "Product Manager, AI": the manager segment names a role of its own
+                role = m.aliases.get(core)
+                if role is not None and role.family != GENERIC_FAMILY:
+                    return role, seniority, "alias", 100.0
             field_core = _core([w for w in core.split() if w not in {"manager", "team"}])
             if field_core in m.fields:
                 return m.fields[field_core], seniority, "alias", 100.0

@@ -195,6 +195,26 @@ def test_comma_inverted_titles_are_read_head_last(title, expected):
 @pytest.mark.parametrize(
     ("title", "expected"),
     [
+        # a manager segment that names a role of its own keeps it: the field after it is the
+        # product's or the programme's, not a team the person manages
+        ("Product Manager, AI", ("product_manager", None)),  # had been a Machine Learning Manager
+        ("Product Manager - Machine Learning", ("product_manager", None)),
+        ("Program Manager, AI", ("project_manager", None)),
+        ("Project Manager, Data", ("project_manager", None)),  # had been a Data Manager
+        ("Technical Program Manager", ("project_manager", None)),  # had been the generic Manager
+        # a bare manager segment still takes the field
+        ("Senior Manager, Machine Learning", ("machine_learning_manager", "Senior")),
+        ("Sr. Manager, Data Science", ("data_science_manager", "Senior")),
+        ("Engineering Manager, Machine Learning", ("engineering_manager", None)),
+    ],
+)
+def test_a_named_manager_role_keeps_its_role_before_a_field(title, expected):
+    assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
         ("Data scientist or machine learning specialist", "data_scientist"),  # the first alternative
         ("Senior Data Scientist or Machine Learning Engineer", "data_scientist"),
         ("Developer, QA or test", "qa_engineer"),
