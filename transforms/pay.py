@@ -7,6 +7,29 @@ in `_parse_one` (regular expressions in Python); since posting pay texts are nea
 `parse_pay_text` applies them per digit SHAPE and reads the numbers with Polars (see "parsing by
 shape" below), with the same answer as `_parse_one` on every text.
 
+What `_parse_one` reads, in short (details at each rule):
+- Amounts (`_layout`): the first one or two numbers that are pay. A number is no amount when it is
+  a label: a duration or a percentage ("6 month contract", "40 hours per week", "3+ years",
+  "15% bonus"), after a label word ("Level 3", "Band 6", "Job ID 12345", "Class of 2025") or
+  written against capitals ("L5", "IC4", "FY2025"), unless a currency sign / code or a unit stands
+  next to it. Numbers before the first one with a currency sign / code or unit are skipped, save
+  its lower bound ("Hiring 3 engineers at $120K", but "60.000 - 70.000 €"). A text whose every
+  number is a label names no pay ("no_pay").
+- Ranges: two amounts with a dash (any of - ‐ ‑ ‒ – — −), "to", "and", "~", "à", "bis", "et"
+  between them, also when each bound carries its own unit ("$15/hr - $18/hr", "10 LPA - 15 LPA").
+  The k / M, thousands ("£45-55,000") or lakh of the max apply to a min under 1,000 unless the min
+  is already in full (within a factor 10 of the max: "£800-1k/day").
+- Units: k / M, lakh / lac / LPA (1e5), crore / Cr (1e7), "L" after a number where rupees are
+  shown ("₹6L"), German thousands "T€" / "Tsd." (1e3).
+- Period (`_choose_period`): the phrase written with the first amount, not the highest-ranked one
+  anywhere ("$55,000 a year, paid bi-weekly" is yearly); job-board abbreviations ("pcm", "p/m",
+  "pw", "pd", "ph", "hr", "hrly", "Std.", "Tagessatz", "TJM", "LPA") are read. Bi-weekly and
+  semi-monthly read as week and month (a convention left as it was).
+- Currency (`currency_hint`): a currency sign or code decides; capital words are no currency
+  ("DOE", "OTE", "PER", "NYC", "LPA"), nor are ISO codes that are English words ("$120K ALL IN")
+  unless they stand alone next to a number ("ALL 120,000"); lakh / crore / LPA texts hint INR; an
+  unknown code before a number ("XYZ 152,000") is named, so rejected downstream.
+
 Annualisation factors (`ANNUALISATION_FACTORS`) are the conventional full-time equivalents:
 2080 paid hours a year (40 h x 52 weeks), 260 working days (5 x 52), 52 weeks, 12 months.
 They are applied to the pay as given; no holiday or overtime adjustment is made.
@@ -33,43 +56,57 @@ OUTPUT_SCHEMA = {
 MISSING_MARKERS = frozenset({"", "-1", "na", "n/a", "nan", "none", "null", "-", "--", "not disclosed",
                              "not specified", "competitive", "doe", "negotiable"})
 
-# Period words, matched on the lower-cased text; first match in this order wins. "per", "an", "a"
-# must start a word (not after a letter: the "a" + "hr" of German "Jahr" is no hour); German and
-# French words for the periods are read too ("€/Jahr", "pro Monat", "par an", "brut annuel").
+# Period words, matched on the lower-cased text. "per", "an", "a" must start a word (not after a
+# letter: the "a" + "hr" of German "Jahr" is no hour); German and French words for the periods are
+# read too ("€/Jahr", "pro Monat", "par an", "brut annuel", "€/Std.", "Tagessatz", "TJM"), and the
+# abbreviations of job boards ("p/m", "pcm", "pw", "p.w.", "pd", "ph", "12.50ph", "$22.50 hr",
+# "hrly", "LPA" = lakhs per annum). Which phrase is the period of the pay: see `_choose_period`.
 _BY = r"(?:(?<![^\W\d_])(?:(?:per|an|a|every)\s*|(?:pro|par)\s+)|/\s*)"
 _PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (period, re.compile(pattern))
     for period, pattern in (
-        ("hour", _BY + r"(?:hour|hr|stunde|heure)\b|\bhourly\b|\bstündlich\b|\bl['’]heure\b|/\s*h\b"
-                 r"|\bp/?h\b"),
-        ("day", _BY + r"(?:day|diem|tag|jour)\b|\bdaily\b|\bper\s+diem\b|/\s*d\b"),
-        ("week", _BY + r"(?:week|wk|woche|semaine)\b|\bweekly\b|\bhebdomadaire\b|/\s*w\b"),
+        ("hour", _BY + r"(?:hour|hr|stunde|std|heure)\b|\bhourly\b|\bhrly\b|\bstündlich\b|\bl['’]heure\b|/\s*h\b"
+                 r"|(?<![a-z])p/?h\b|(?<=[\d$€£k])\s*hrs?\b|\bstunden(?:satz|lohn)\b|\b(?:die|je)\s+stunde\b"),
+        ("day", _BY + r"(?:day|diem|tag|jour)\b|\bdaily\b|\bper\s+diem\b|/\s*d\b|(?<![a-z])p\.?d\b"
+                r"|\btagessatz\b|\btjm\b"),
+        ("week", _BY + r"(?:week|wk|woche|semaine)\b|\bweekly\b|\bhebdomadaire\b|/\s*w\b|(?<![a-z])p\.?\s?w\b"),
         ("month", _BY + r"(?:month|mo|mth|monat|mois)\b|\bmonthly\b|\bmonatlich\b|\bmensuel(?:le)?\b"
-                  r"|\bp\.?\s?m\.?$"),
+                  r"|\bp\.?\s?m\.?$|\bp/m\b|\bpcm\b|\bmonatsgehalt\b"),
         ("year", _BY + r"(?:year|yr|annum|jahr|an|année)\b|\bannual(?:ly)?\b|\byearly\b|\bjährlich\b"
                  r"|\bannuel(?:le)?\b|\bannuellement\b"
-                 r"|\bp\.?\s?a\.?\b|\bper\s+annum\b"),
+                 r"|\bp\.?\s?a\.?\b|\bper\s+annum\b|\blpa\b|\bjahresgehalt\b"),
     )
 )
 
-# Currency markers, most specific first. "$" alone is ambiguous and stays "$".
+# Currency markers, most specific first. "$" alone is ambiguous and stays "$". A marker that
+# starts with a letter counts only where no letter comes before it (the "US$" of "AUS$" is no USD).
 _CURRENCY_MARKERS: tuple[tuple[str, str], ...] = (
-    ("CA$", "CAD"), ("C$", "CAD"), ("CAN$", "CAD"), ("US$", "USD"), ("U$S", "USD"), ("AU$", "AUD"),
-    ("A$", "AUD"), ("NZ$", "NZD"), ("SG$", "SGD"), ("S$", "SGD"), ("HK$", "HKD"), ("MX$", "MXN"),
-    ("R$", "BRL"), ("NT$", "TWD"), ("CN¥", "CNY"), ("RMB", "CNY"), ("£", "GBP"), ("€", "EUR"),
+    ("AUS$", "AUD"), ("CA$", "CAD"), ("C$", "CAD"), ("CAN$", "CAD"), ("US$", "USD"), ("U$S", "USD"),
+    ("AU$", "AUD"), ("A$", "AUD"), ("NZ$", "NZD"), ("SG$", "SGD"), ("S$", "SGD"), ("HK$", "HKD"),
+    ("MX$", "MXN"), ("R$", "BRL"), ("NT$", "TWD"), ("CN¥", "CNY"), ("RMB", "CNY"), ("£", "GBP"), ("€", "EUR"),
     ("₹", "INR"), ("¥", "JPY"), ("₩", "KRW"), ("₽", "RUB"), ("₺", "TRY"), ("₱", "PHP"), ("₪", "ILS"),
     ("zł", "PLN"), ("Kč", "CZK"), ("₦", "NGN"),
 )
+_MARKER_PATTERNS = tuple((re.compile(("(?<![A-Za-z])" if m[0].isalpha() else "") + re.escape(m)), code)
+                         for m, code in _CURRENCY_MARKERS)
 _RS = re.compile(r"\b(?:rs\.?|inr)\s*\d", re.IGNORECASE)
 _ISO = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
+# ISO 4217 codes that are also English words written in capitals next to pay ("$120K ALL IN",
+# "$95,000 TOP OF RANGE"): a currency only next to a number, with no currency sign in the text
+# and no capital word after it ("ALL 120,000" is Albanian lek).
+_WORD_CODES = frozenset({"ALL", "TOP", "CUP", "PEN", "BOB", "MOP", "SOS", "MAD", "TRY", "GEL"})
+_WORD_CODE_BY_NUMBER = re.compile(r"(?<![A-Za-z])([A-Z]{3}) ?(?=\d)"
+                                  r"|(?<=\d)[kKmM]? ?([A-Z]{3})(?![A-Za-z])(?! [A-Z])")
 _NEGATIVE_BEFORE = re.compile(r"(?:^|[\s:$€£₹(]|[A-Z]{3}\s?)[-\u2212]\s?$")
-_LAKH_AFTER = re.compile(r"\s*(lpa|lakhs?|lacs?|crores?|cr)\b", re.IGNORECASE)
-_CODE_BY_NUMBER = re.compile(r"(?<![A-Za-z])([A-Z]{3}) ?(?=\d)|(?<=\d) ?([A-Z]{3})(?![A-Za-z])")
+# an unknown code written before a number ("XYZ 152,000") is named, not absent (rejected later)
+_CODE_BEFORE_NUMBER = re.compile(r"(?<![A-Za-z])([A-Z]{3}) ?(?=\d)")
+_INDIAN_UNIT = re.compile(r"(?i:\b(?:lpa|lakhs?|lacs?|crores?)\b|(?<=\d)\s?cr\b)")
 _SCI = re.compile(r"\d(?:\.\d+)?[eE][+-]?\d")
 # A number: digits with separators ("25,00,000", "60.000", "1 200", "28.50"), optional k/m suffix.
 _NUMBER = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)|\d(?:[\d,.'\u2019\u00a0\u202f]*\d)?)\s*([kKmM](?![a-zA-Z]))?")
-_RANGE_SEP = re.compile(r"^\s*(?:-|–|—|to|and|~|à|a|bis|et)\s*$", re.IGNORECASE)  # "75 000 $ à 90 000 $"
-
+# hyphen-minus, hyphen, non-breaking hyphen, figure dash, en dash, em dash, minus sign
+_DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2212"
+_RANGE_SEP = re.compile(rf"^\s*(?:[{_DASHES}]|to|and|~|à|a|bis|et)\s*$", re.IGNORECASE)  # "75 000 $ à 90 000 $"
 
 def _iso_codes() -> frozenset[str]:
     import pycountry
@@ -78,36 +115,162 @@ def _iso_codes() -> frozenset[str]:
 
 
 _ISO_CODES = _iso_codes()
+_ISO_ALTERNATION = "|".join(sorted(_ISO_CODES))
 # Any currency marker that may stand between the two amounts of a range ("C$90,000 – C$110,000",
 # "90,000 CAD - 110,000 CAD", "Rs. 5,00,000 to Rs. 7,00,000"): removed before the separator is read,
 # so that every marker form accepted on the first amount is accepted on the second. ISO codes are
 # matched upper-case only, so that separator words ("to", "and") are never taken for codes.
 _BETWEEN_CURRENCY = re.compile(
     "|".join(sorted((re.escape(m) for m, _ in _CURRENCY_MARKERS), key=len, reverse=True))
-    + r"|\$|(?i:\b(?:rs\.?|inr)(?![a-z]))|\b(?:" + "|".join(sorted(_ISO_CODES)) + r")\b"
+    + r"|\$|(?i:\b(?:rs\.?|inr)(?![a-z]))|\b(?:" + _ISO_ALTERNATION + r")\b"
 )
 
 
 def currency_hint(text: str) -> str | None:
-    """ISO code named by the text, '$' for a bare dollar sign, None when no currency is shown."""
-    for marker, code in _CURRENCY_MARKERS:
-        if marker in text:
+    """ISO code named by the text, '$' for a bare dollar sign, None when no currency is shown.
+
+    In this order: a currency sign ("£", "C$", "AUS$"; "US$" only where no letter is before it);
+    "Rs" / "INR" before a number; an ISO 4217 code written in capitals, except codes that are
+    English words (`_WORD_CODES`: "ALL", "TOP") which count only next to a number with no sign in
+    the text and no capital word after them; a bare "$"; lakh / crore / LPA (Indian units) -> INR;
+    an unknown capital code written before a number ("XYZ 152,000": named, so rejected later as
+    unknown_currency). Other capital words ("DOE", "OTE", "PER", "NYC", "MAX", "10-12 LPA") are no hint.
+    """
+    for pattern, code in _MARKER_PATTERNS:
+        if pattern.search(text):
             return code
     if _RS.search(text):
         return "INR"
     for match in _ISO.finditer(text):
-        if match.group(1) in _ISO_CODES:
+        if match.group(1) in _ISO_CODES and match.group(1) not in _WORD_CODES:
             return match.group(1)
-    unknown = _CODE_BY_NUMBER.search(text)
-    if unknown:  # "XYZ 152,000": a currency code we do not know is named, not absent
-        return unknown.group(1) or unknown.group(2)
-    return "$" if "$" in text else None
+    if "$" in text:
+        return "$"
+    for match in _WORD_CODE_BY_NUMBER.finditer(text):
+        if (match.group(1) or match.group(2)) in _WORD_CODES:
+            return match.group(1) or match.group(2)
+    if _INDIAN_UNIT.search(text):
+        return "INR"
+    unknown = _CODE_BEFORE_NUMBER.search(text)
+    return unknown.group(1) if unknown else None
 
 
 def detect_period(text: str) -> str | None:
-    """hour/day/week/month/year named by the text, else None."""
+    """hour/day/week/month/year of the pay named by the text, else None (see `_choose_period`)."""
+    amounts, _, _ = _layout(text)
+    return _choose_period(text, amounts)
+
+
+# --- which numbers are amounts ---------------------------------------------------------------
+# A number is no amount when it is a label: followed by a duration or a percent sign ("6 month
+# contract", "40 hours per week", "3+ years", "1-3 years", "15% bonus", "35h/semaine"), after a
+# label word ("Level 3", "Band 6:", "Grade 7", "Step 1", "Job ID 12345", "Req #4567", "Class of
+# 2025") or written against capital letters ("L5", "IC4", "E5", "P3", "FY2025", "IR35", "M5V 3L9")
+# -- unless a currency sign or code stands next to it, or it has a k / lakh unit ("$22.50 hr").
+# Of the remaining numbers, those before the first one with a currency sign / code or a unit are
+# no amount either ("Hiring 3 engineers at $120K", "2024 salary: $60k-$80k"), but the number just
+# before it in a range is its lower bound ("60.000 - 70.000 €", "10-12 LPA").
+_LABEL_AFTER = re.compile(
+    rf"(?:\s*(?:[{_DASHES}]|to)\s*\d+)?\s*\+?\s*-?(?:%|(?i:(?:months?|hours?|hrs|days?|years?|yrs?|weeks?|wks"
+    r"|h(?=\s*/\s*(?:sem|w))|std\.?|stunden|tage?|wochen|monate?|jahre?|heures?|jours?|ans|mois|semaines?)\b))")
+_LABEL_BEFORE = re.compile(r"(?:(?i:\b(?:level|lvl|band|grade|step|tier|class\s+of|id|req(?:uisition)?|no))\s*[#:.]?"
+                           r"|#|(?<![A-Za-z])[A-Z]{1,2}(?=$))\s*$")
+_SIGN_CODES = "|".join(sorted(_ISO_CODES - _WORD_CODES))  # "TOP 10 company" marks no amount
+_SIGN_BEFORE = re.compile(
+    "(?:" + "|".join(sorted((re.escape(m) for m, _ in _CURRENCY_MARKERS), key=len, reverse=True))
+    + r"|\$|(?i:\b(?:rs\.?|inr))|(?<![A-Za-z])(?:" + _SIGN_CODES + r"))\s*$")
+_SIGN_AFTER = re.compile(
+    r"^\s*(?:" + "|".join(sorted((re.escape(m) for m, _ in _CURRENCY_MARKERS), key=len, reverse=True))
+    + r"|\$|(?:" + _SIGN_CODES + r")(?![A-Za-z]))")
+# Units after a number: Indian lakh / crore ("12 LPA", "1.2 Cr"; "₹6L" when rupees are shown) and
+# German thousands ("60 T€", "60 Tsd. €"); the multiplier of the number.
+_UNIT_AFTER = re.compile(r"\s*(?:(?i:(lpa|lakhs?|lacs?))|(?i:(crores?|cr))|(T(?=\s?€)|Tsd\b\.?))(?![A-Za-z])")
+_LAKH_LETTER = re.compile(r"L(?![A-Za-z])")
+_RUPEES = re.compile(r"₹|(?i:\b(?:rs\.?|inr)(?![a-z]))")
+# a period or unit written on the first bound of a range ("$15/hr - $18/hr", "10 LPA - 15 LPA")
+_UNIT_ON_FIRST_BOUND = re.compile(
+    r"^\s*(?:(?:/\s*|(?i:per|an?)\s+|(?i:p)\.?\s?)"
+    r"(?i:hours?|hr|h|years?|yr|annum|months?|mo|mth|weeks?|wk|days?|d|a|m|w)\b\.?"
+    r"|(?i:lpa|lakhs?|lacs?|crores?|cr)\b|L(?![A-Za-z])|T(?=\s?€)|Tsd\b\.?)")
+
+
+def _unit(text: str, end: int, rupees: bool) -> float:
+    """Multiplier of the unit written after the number that ends at `end` (1.0 for none)."""
+    m = _UNIT_AFTER.match(text, end)
+    if m:
+        return 1e5 if m.group(1) else 1e7 if m.group(2) else 1e3
+    if rupees and _LAKH_LETTER.match(text, end):  # "₹6L - ₹8L"
+        return 1e5
+    return 1.0
+
+
+def _is_marked(text: str, m: re.Match) -> bool:
+    """A currency sign or code next to the number, or a k / m / lakh / thousands unit."""
+    return bool(m.group(2) or _SIGN_BEFORE.search(text, 0, m.start()) or _SIGN_AFTER.match(text, m.end())
+                or _UNIT_AFTER.match(text, m.end()))
+
+
+def _is_label(text: str, m: re.Match) -> bool:
+    return bool(_LABEL_AFTER.match(text, m.end()) or _LABEL_BEFORE.search(text, 0, m.start()))
+
+
+def _between(text: str, first: re.Match, second: re.Match) -> str:
+    """What stands between two numbers, without currency markers and a unit of the first."""
+    between = text[first.end():second.start()]
+    unit = _UNIT_ON_FIRST_BOUND.match(between)
+    if unit:
+        between = between[unit.end():]
+    between = _BETWEEN_CURRENCY.sub(" ", between)
+    return re.sub(rf"[^\w\s{_DASHES}~]", "", between).strip()
+
+
+def _layout(text: str) -> tuple[list[re.Match], bool, bool]:
+    """(the one or two numbers that are the pay, whether they are a range, whether every number
+    of the text is a label). Reads positions and characters only, never a digit's value."""
+    numbers = list(_NUMBER.finditer(text))
+    marked = [_is_marked(text, m) for m in numbers]
+    kept = [i for i, m in enumerate(numbers) if marked[i] or not _is_label(text, m)]
+    if numbers and not kept:
+        return [], False, True
+    first_marked = next((k for k, i in enumerate(kept) if marked[i]), None)
+    if first_marked:  # numbers before the first marked one are no amount, but a lower bound
+        start = first_marked
+        if _RANGE_SEP.match(_between(text, numbers[kept[start - 1]], numbers[kept[start]]) or "?"):
+            start -= 1
+        kept = kept[start:]
+    chosen = [numbers[i] for i in kept[:2]]
+    is_range = len(chosen) == 2 and bool(_RANGE_SEP.match(_between(text, chosen[0], chosen[1]) or "?"))
+    return chosen if is_range else chosen[:1], is_range, False
+
+
+def _choose_period(text: str, amounts: list[re.Match]) -> str | None:
+    """The period of the pay: the first period phrase after the first amount and before the next
+    number that is not a bound ("$55,000 a year, paid bi-weekly", "$52K/yr ($25/hr)"), else the
+    nearest one before it ("Weekly pay: $1,000"), else the first one further on; a phrase right
+    after a label number is the label's ("40 hours per week, $20/hour", "5 days a week")."""
     lowered = text.lower()
-    return next((period for period, pattern in _PERIOD_PATTERNS if pattern.search(lowered)), None)
+    found = sorted((m.start(), rank, period) for rank, (period, pattern) in enumerate(_PERIOD_PATTERNS)
+                   for m in pattern.finditer(lowered))
+    if not found:
+        return None
+    if not amounts:
+        return next(period for period, pattern in _PERIOD_PATTERNS if pattern.search(lowered))
+    starts = [m.start() for m in _NUMBER.finditer(text)]
+    first, last = amounts[0].start(), amounts[-1].end()
+    window_end = next((s for s in starts if s >= last), len(text))
+    inside = [p for p in found if first <= p[0] < window_end]
+    if inside:
+        return inside[0][2]
+
+    def after_label(position: int) -> bool:
+        before = [m for m in _NUMBER.finditer(text) if m.end() <= position]
+        return bool(before) and not _is_marked(text, before[-1]) and _is_label(text, before[-1])
+
+    earlier = [p for p in found if p[0] < first and not after_label(p[0])]
+    if earlier:
+        return earlier[-1][2]
+    later = [p for p in found if p[0] >= window_end and not after_label(p[0])]
+    return later[0][2] if later else None
 
 
 def parse_number(token: str) -> float | None:
@@ -137,15 +300,18 @@ def parse_number(token: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _amounts(text: str) -> tuple[list[float], str | None]:
-    """Amounts of a single value or a range; error code when the numbers do not form one."""
-    matches = list(_NUMBER.finditer(text))
-    if not matches:
-        return [], "no_amount"
-    if len(matches) > 2:
-        # keep the first two when they form a range; trailing numbers are notes ("(8hr)")
-        matches = matches[:2]
+def _is_thousands_grouped(token: str) -> bool:
+    return bool(re.fullmatch(r"\d{1,3}(?:[,.'\u2019 \u00a0\u202f]\d{3})+", token))
+
+
+def _bare_small(token: str) -> bool:
+    return bool(re.fullmatch(r"\d{1,3}", token))
+
+
+def _amounts(text: str, matches: list[re.Match], is_range: bool) -> tuple[list[float], str | None]:
+    """Values of the amounts `_layout` chose (a single value or a range), or an error code."""
     values, units = [], []
+    rupees = bool(_RUPEES.search(text))
     for index, m in enumerate(matches):
         value = parse_number(m.group(1))
         if value is None:
@@ -154,17 +320,17 @@ def _amounts(text: str) -> tuple[list[float], str | None]:
         value *= 1e3 if suffix == "k" else 1e6 if suffix == "m" else 1
         if index == 0 and _NEGATIVE_BEFORE.search(text[:m.start()]):
             value = -value  # "$-50,000", "-50000": a sign, not a range separator
-        lakh = _LAKH_AFTER.match(text[m.end():])
-        unit = (1e7 if lakh.group(1).lower().startswith("c") else 1e5) if lakh else 1.0
-        values.append(value * unit)  # Indian units: "12 LPA", "12 lakh", "1.2 crore"
+        unit = _unit(text, m.end(), rupees)
+        values.append(value * unit)  # Indian units: "12 LPA", "12 lakh", "1.2 crore"; "60 Tsd. €"
         units.append(unit)
-    if len(matches) == 2:
-        between = _BETWEEN_CURRENCY.sub(" ", text[matches[0].end():matches[1].start()])
-        between = re.sub(r"[^\w\s\-–—~]", "", between).strip()
-        if not _RANGE_SEP.match(between or "?"):
-            return values[:1], None  # "120,000 a year plus 10% bonus": the second is no bound
-        if matches[1].group(2) and not matches[0].group(2) and values[0] < 1000 <= values[1]:
-            values[0] *= 1e3 if matches[1].group(2).lower() == "k" else 1e6  # "$50-60K"
+    if is_range:
+        first, second = matches
+        if second.group(2) and not first.group(2) and values[0] < 1000 <= values[1] and not values[1] / 10 <= values[0]:
+            values[0] *= 1e3 if second.group(2).lower() == "k" else 1e6  # "$50-60K" (but "£800-1k": 800 in full)
+        elif (not second.group(2) and not first.group(2) and units == [1.0, 1.0] and _bare_small(first.group(1))
+              and _is_thousands_grouped(second.group(1)) and values[0] < 1000 <= values[1]
+              and values[1] % 1000 == 0 and not values[1] / 10 <= values[0]):
+            values[0] *= 1e3  # "£45-55,000"
         if units[1] > 1 and units[0] == 1 and values[0] < 1000:
             values[0] *= units[1]  # "₹10-15 LPA"
     return values, None
@@ -174,10 +340,15 @@ def _parse_one(text: str | None) -> tuple[float | None, float | None, str | None
     if text is None or text.strip().lower() in MISSING_MARKERS:
         return None, None, None, None, "no_pay"
     hint = currency_hint(text)
-    period = detect_period(text)
+    matches, is_range, labels_only = _layout(text)
+    period = _choose_period(text, matches)
     if _SCI.search(text):
         return None, None, hint, period, "unparseable"
-    values, error = _amounts(text)
+    if labels_only:  # "15% bonus", "40 hours per week": no pay figure is given
+        return None, None, hint, period, "no_pay"
+    if not matches:
+        return None, None, hint, period, "no_amount"
+    values, error = _amounts(text, matches, is_range)
     if error:
         return None, None, hint, period, error
     low, high = values[0], values[-1]
@@ -254,7 +425,7 @@ PLAN_SCHEMA = {
     "start_1": pl.Int64, "length_1": pl.Int64, "mode_1": pl.String, "suffix_1": pl.Float64, "negative_1": pl.Boolean,
     "unit_1": pl.Float64,
     "start_2": pl.Int64, "length_2": pl.Int64, "mode_2": pl.String, "suffix_2": pl.Float64, "unit_2": pl.Float64,
-    "is_range": pl.Boolean, "k_factor": pl.Float64, "lakh_factor": pl.Float64,
+    "is_range": pl.Boolean, "k_factor": pl.Float64, "thousands_factor": pl.Float64, "lakh_factor": pl.Float64,
 }
 
 
@@ -267,13 +438,16 @@ def _shape_plan(shape: str) -> dict:
         return {**plan, "plan": "per_text"}
     if stripped in MISSING_MARKERS:
         return {**plan, "plan": "done", "parse_error": "no_pay"}
-    plan.update(plan="done", currency_hint=currency_hint(shape), period=detect_period(shape))
+    matches, is_range, labels_only = _layout(shape)
+    plan.update(plan="done", currency_hint=currency_hint(shape), period=_choose_period(shape, matches))
     if _SCI.search(shape):
         return {**plan, "parse_error": "unparseable"}
-    matches = list(_NUMBER.finditer(shape))[:2]
+    if labels_only:
+        return {**plan, "parse_error": "no_pay"}
     if not matches:
         return {**plan, "parse_error": "no_amount"}
     units = []
+    rupees = bool(_RUPEES.search(shape))
     for index, m in enumerate(matches, start=1):
         token = _SPACING.sub("", m.group(1))
         if not token.isascii() or len(token) > MAX_PLANNED_DIGITS:
@@ -284,22 +458,22 @@ def _shape_plan(shape: str) -> dict:
         except ValueError:
             return {**plan, "parse_error": "unparseable"}
         suffix = (m.group(2) or "").lower()
-        lakh = _LAKH_AFTER.match(shape[m.end():])
-        unit = (1e7 if lakh.group(1).lower().startswith("c") else 1e5) if lakh else 1.0
+        unit = _unit(shape, m.end(), rupees)
         units.append(unit)
         plan.update({f"start_{index}": m.start(1), f"length_{index}": m.end(1) - m.start(1), f"mode_{index}": mode,
                      f"suffix_{index}": 1e3 if suffix == "k" else 1e6 if suffix == "m" else 1.0,
                      f"unit_{index}": unit})
-    plan.update(plan="amounts", negative_1=bool(_NEGATIVE_BEFORE.search(shape[:matches[0].start()])), is_range=False)
-    if len(matches) == 2:
-        between = _BETWEEN_CURRENCY.sub(" ", shape[matches[0].end():matches[1].start()])
-        between = re.sub(r"[^\w\s\-–—~]", "", between).strip()
-        if _RANGE_SEP.match(between or "?"):
-            plan["is_range"] = True
-            if matches[1].group(2) and not matches[0].group(2):
-                plan["k_factor"] = 1e3 if matches[1].group(2).lower() == "k" else 1e6
-            if units[1] > 1 and units[0] == 1:
-                plan["lakh_factor"] = units[1]
+    plan.update(plan="amounts", negative_1=bool(_NEGATIVE_BEFORE.search(shape[:matches[0].start()])),
+                is_range=is_range)
+    if is_range:
+        first, second = matches
+        if second.group(2) and not first.group(2):
+            plan["k_factor"] = 1e3 if second.group(2).lower() == "k" else 1e6
+        elif (not first.group(2) and units == [1.0, 1.0] and _bare_small(first.group(1))
+              and _is_thousands_grouped(second.group(1))):
+            plan["thousands_factor"] = 1e3
+        if units[1] > 1 and units[0] == 1:
+            plan["lakh_factor"] = units[1]
     return plan
 
 
@@ -340,9 +514,15 @@ def parse_pay_text(values: pl.Series) -> pl.DataFrame:
     amounts = (
         planned.filter(pl.col("plan") == "amounts")
         .with_columns(low.alias("_low"), high.alias("_high"))
-        .with_columns(  # "$50-60K": the high bound's K/M applies to a low bound under 1000
-            pl.when(pl.col("k_factor").is_not_null() & (pl.col("_low") < 1000) & (1000 <= pl.col("_high")))
-            .then(pl.col("_low") * pl.col("k_factor")).otherwise(pl.col("_low")).alias("_low"))
+        .with_columns(  # "$50-60K": the high bound's K/M applies to a low bound under 1000, not in full
+            # ("£800-1k"); "£45-55,000": so do the thousands of a grouped high bound ending in 000
+            pl.when(pl.col("k_factor").is_not_null() & (pl.col("_low") < 1000) & (1000 <= pl.col("_high"))
+                    & ~(pl.col("_high") / 10 <= pl.col("_low")))
+            .then(pl.col("_low") * pl.col("k_factor"))
+            .when(pl.col("thousands_factor").is_not_null() & (pl.col("_low") < 1000) & (1000 <= pl.col("_high"))
+                  & (pl.col("_high") % 1000 == 0) & ~(pl.col("_high") / 10 <= pl.col("_low")))
+            .then(pl.col("_low") * pl.col("thousands_factor"))
+            .otherwise(pl.col("_low")).alias("_low"))
         .with_columns(  # "₹10-15 LPA": the high bound's lakh/crore applies to a low bound under 1000
             pl.when(pl.col("lakh_factor").is_not_null() & (pl.col("_low") < 1000))
             .then(pl.col("_low") * pl.col("lakh_factor")).otherwise(pl.col("_low")).alias("_low"))

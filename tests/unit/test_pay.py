@@ -175,3 +175,179 @@ def test_period_words_start_a_word_and_german_and_french_ones_are_read(text, exp
 )
 def test_french_and_german_ranges_and_swiss_apostrophes(text, expected):
     assert _one(text) == expected
+
+
+# --- audit fixes (each case: the old wrong answer in the comment; neighbours that must not move) ---
+def _same_as_reference(text):
+    from transforms.pay import _parse_one
+
+    assert _one(text) == _parse_one(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # English words that are ISO codes are no currency when a sign is shown or a word follows
+    ("$120K ALL IN", (120_000, 120_000, "$", None, None)),  # had been ALL (Albanian lek)
+    ("$120,000 ALL INCLUSIVE", (120_000, 120_000, "$", None, None)),  # ALL
+    ("$95,000 TOP OF RANGE", (95_000, 95_000, "$", None, None)),  # TOP (Tongan paanga)
+    # unknown capital words are no hint ("unknown_currency" rejected the row)
+    ("$25 PER HOUR", (25, 25, "$", "hour", None)),  # PER
+    ("$80,000 - $100,000 DOE", (80_000, 100_000, "$", None, None)),  # DOE
+    ("$120,000 OTE", (120_000, 120_000, "$", None, None)),  # OTE
+    ("$120,000 NYC / $110,000 SF", (120_000, 120_000, "$", None, None)),  # NYC
+    ("$75,000 MAX", (75_000, 75_000, "$", None, None)),  # MAX
+    ("$75,000 AND UP", (75_000, 75_000, "$", None, None)),  # AND
+    ("$120,000 - $140,000 per annum + super (NSW 2000)", (120_000, 140_000, "$", "year", None)),  # NSW
+    # lakh / crore / LPA are Indian units: the hint is INR, LPA is a year
+    ("10-12 LPA", (1_000_000, 1_200_000, "INR", "year", None)),  # hint LPA, period None
+    ("CTC 12-18 LPA", (1_200_000, 1_800_000, "INR", "year", None)),  # hint CTC
+    ("5-7 Lakhs", (500_000, 700_000, "INR", None, None)),  # hint None
+    ("1.2 Cr", (12_000_000, 12_000_000, "INR", None, None)),  # hint None
+    # "US$" inside "AUS$" is no USD
+    ("AUS$120,000", (120_000, 120_000, "AUD", None, None)),  # USD
+    # neighbours: codes and signs next to the number still decide
+    ("ALL 120,000", (120_000, 120_000, "ALL", None, None)),
+    ("AUD$120,000", (120_000, 120_000, "AUD", None, None)),
+    ("US$120,000", (120_000, 120_000, "USD", None, None)),
+    ("$95,000 - $110,000 CAD", (95_000, 110_000, "CAD", None, None)),
+    ("$22.50–$27.00 an hour (CAD)", (22.5, 27.0, "CAD", "hour", None)),
+    ("XYZ 152,000 - 185,000", (152_000, 185_000, "XYZ", None, None)),  # still named, rejected downstream
+    ("₹12 LPA", (1_200_000, 1_200_000, "INR", "year", None)),
+])
+def test_currency_comes_from_signs_and_codes_not_from_capital_words(text, expected):
+    assert _one(text) == expected
+    _same_as_reference(text)
+
+
+@pytest.mark.parametrize(("text", "period"), [
+    # the period of the (first) amount, not the highest-priority phrase anywhere
+    ("$55,000 a year, paid bi-weekly", "year"),  # week
+    ("₹12,00,000 per annum, 5 days a week", "year"),  # week
+    ("60.000 € p.a., 40 Std./Woche", "year"),  # week
+    ("$36,000 per year ($3,000 per month)", "year"),  # month
+    ("$52K/yr ($25/hr)", "year"),  # hour
+    ("$120,000 - $150,000 a year, 40 hours per week", "year"),  # week
+    ("Annual salary $52,000 (equivalent to $25/hour)", "year"),  # hour
+    ("4.000 € brutto/Monat bei 40 Stunden/Woche", "month"),  # week
+    # neighbours
+    ("$25/hr ($52K/yr)", "hour"),
+    ("$25/hr (40 hrs/week)", "hour"),
+    ("Weekly pay: $1,000", "week"),
+    ("$17-$24 Per Hour(Glassdoor est.)", "hour"),
+    ("$1,200 bi-weekly", "week"),  # bi-weekly / semi-monthly conventions left as they were
+    ("$3,000 semi-monthly", "month"),
+])
+def test_the_period_is_the_one_written_with_the_amount(text, period):
+    assert _one(text)[3] == period
+    _same_as_reference(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # numbers that are durations, percentages or labels are no amounts
+    ("6 month contract - £500/day", (500, 500, "GBP", "day", None)),  # 6
+    ("3 month contract, $60/hr", (60, 60, "$", "hour", None)),  # 3
+    ("40 hours per week, $20/hour", (20, 20, "$", "hour", None)),  # 40
+    ("Job ID 12345 - $90K", (90_000, 90_000, "$", None, None)),  # 12345-90000
+    ("Level 3 - $85k-$95k", (85_000, 95_000, "$", None, None)),  # 3000-85000
+    ("Band 6: £35,392 - £42,618 a year", (35_392, 42_618, "GBP", "year", None)),  # 6
+    ("L5: $180K-$220K", (180_000, 220_000, "$", None, None)),  # 5
+    ("IC4 $180K-$220K", (180_000, 220_000, "$", None, None)),  # 4
+    ("P3 - $120,000", (120_000, 120_000, "$", None, None)),  # 3-120000
+    ("Req #4567: $25/hr", (25, 25, "$", "hour", None)),  # 4567
+    ("Class of 2025 - $85,000", (85_000, 85_000, "$", None, None)),  # 2025-85000
+    ("3+ years: $90,000", (90_000, 90_000, "$", None, None)),  # 3
+    ("3-5 Yrs | 10-15 LPA", (1_000_000, 1_500_000, "INR", "year", None)),  # 3-5
+    ("Top 5% pay: $120K", (120_000, 120_000, "$", None, None)),  # 5
+    # numbers before the first amount with a currency or unit are no amounts ...
+    ("Hiring 3 engineers at $120K", (120_000, 120_000, "$", None, None)),  # 3
+    ("2024 salary: $60k-$80k", (60_000, 80_000, "$", None, None)),  # 2024
+    # ... unless they are its lower bound
+    ("60.000 – 70.000 € pro Jahr", (60_000, 70_000, "EUR", "year", None)),
+    ("120,000 to 150,000 USD per year", (120_000, 150_000, "USD", "year", None)),
+    # neighbours: a currency-marked amount with a period word stays an amount
+    ("$22.50 hr", (22.5, 22.5, "$", "hour", None)),
+    ("$25 an hour - 3 days a week", (25, 25, "$", "hour", None)),
+    ("120000-150000", (120_000, 150_000, None, None, None)),
+])
+def test_durations_percentages_and_labels_are_not_read_as_pay(text, expected):
+    assert _one(text) == expected
+    _same_as_reference(text)
+
+
+@pytest.mark.parametrize("text", ["15% bonus", "10% - 15% bonus", "Up to 20% annual bonus", "40 hours per week",
+                                  "6-month contract", "1-3 years experience", "Posted 30+ days ago"])
+def test_a_text_whose_every_number_is_a_label_names_no_pay(text):
+    low, high, _, _, error = _one(text)  # each had been an amount (15, 10-15, 20, 40, 6, 1-3, 30)
+    assert (low, high, error) == (None, None, "no_pay")
+    _same_as_reference(text)
+
+
+@pytest.mark.parametrize(("text", "low", "high"), [
+    ("£45-55,000 pa", 45_000, 55_000),  # 45-55000
+    ("$90-110,000", 90_000, 110_000),  # 90-110000
+    ("$45 - 55.000", 45_000, 55_000),
+    ("£800-1k/day", 800, 1_000),  # inverted_range: the k of the max scaled a min already in full
+    ("$900 - $1.2K per week", 900, 1_200),  # inverted_range
+    ("₹6L - ₹8L", 600_000, 800_000),  # 6 (L = lakh where rupees are shown)
+    ("₹10L-₹15L/yr", 1_000_000, 1_500_000),  # 10
+    ("60 – 70 T€", 60_000, 70_000),  # 60-70
+    ("60-70 Tsd. €", 60_000, 70_000),  # 60-70
+    # neighbours
+    ("$50-60K", 50_000, 60_000),
+    ("$5-10K/month", 5_000, 10_000),
+    ("$0.5-1M", 500_000, 1_000_000),
+    ("$800-1,000 per week", 800, 1_000),  # min in full: not scaled
+    ("$45-55,500", 45, 55_500),  # a max not in round thousands scales nothing
+    ("$45,000 - 55,000", 45_000, 55_000),
+])
+def test_a_range_whose_max_carries_the_thousands(text, low, high):
+    row = _one(text)
+    assert row[:2] == (low, high) and row[4] is None
+    _same_as_reference(text)
+
+
+@pytest.mark.parametrize("text", ["$80-1K", "$91K-$53K", "$95-40,000"])
+def test_a_scaled_min_above_the_max_is_still_an_inverted_range(text):
+    assert _one(text)[4] == "inverted_range"
+    _same_as_reference(text)
+
+
+@pytest.mark.parametrize(("text", "low", "high"), [
+    ("$45,000/yr - $55,000/yr", 45_000, 55_000),  # the max had been dropped
+    ("$15/hr - $18/hr", 15, 18),
+    ("$15/hr to $18/hr", 15, 18),
+    ("$90k/yr - $110k/yr", 90_000, 110_000),
+    ("10 LPA - 15 LPA", 1_000_000, 1_500_000),
+    ("1.2 Cr - 1.5 Cr", 12_000_000, 15_000_000),
+    ("₹20 LPA - ₹25 LPA", 2_000_000, 2_500_000),
+    ("60 Tsd. € – 70 Tsd. €", 60_000, 70_000),
+    ("$120K \u2212 $150K", 120_000, 150_000),  # minus sign
+    ("$120K\u2012$150K", 120_000, 150_000),  # figure dash
+    ("$120K \u2010 $150K", 120_000, 150_000),  # hyphen
+    # neighbours
+    ("$120,000 and $150,000", 120_000, 150_000),
+    ("$25/hr plus $5/hr shift premium", 25, 25),
+    ("$180K base / $250K TC", 180_000, 180_000),
+])
+def test_a_range_keeps_its_max_when_each_bound_carries_its_unit_or_a_dash_variant(text, low, high):
+    assert _one(text)[:2] == (low, high)
+    _same_as_reference(text)
+
+
+@pytest.mark.parametrize("text", ["\u221250,000", "$\u221250,000"])
+def test_a_minus_sign_variant_before_the_first_amount_is_still_a_sign(text):
+    assert _one(text)[4] == "zero_amount"
+
+
+@pytest.mark.parametrize(("text", "period"), [
+    ("$5,000 p/m", "month"), ("£2,500 pcm", "month"), ("$1,100 - $1,300 pw", "week"), ("$1,200 p.w.", "week"),
+    ("£450 pd", "day"), ("£12.50ph", "hour"), ("$85-95ph + super", "hour"), ("$22.50 hr", "hour"),
+    ("$22.50 hrly", "hour"), ("35 €/Std.", "hour"), ("€12,50/Std.", "hour"), ("35-45 € die Stunde", "hour"),
+    ("Stundensatz: 85 €", "hour"), ("Tagessatz 700 €", "day"), ("TJM 450-550€", "day"), ("TJM : 500 €", "day"),
+    ("65.000 € Jahresgehalt", "year"), ("12 LPA", "year"),  # each had been None (read as year downstream)
+    # neighbours
+    ("9-5pm shift, $20", None), ("PhD, $120K", None), ("HR team: $60K", None), ("$4K-$5K/mo", "month"),
+    ("Rs 15k-20k pm", "month"), ("$25 - $30 an hour", "hour"),
+])
+def test_period_abbreviations_of_job_boards_are_read(text, period):
+    assert _one(text)[3] == period
+    _same_as_reference(text)
