@@ -16,14 +16,35 @@ list, so "Albuquerque, NM" gives US-NM and city "Albuquerque", "Denver, CO, USA"
 a city is the US state unless the city is the country's ("Atlanta, Georgia"; "Tbilisi, Georgia").
 Postal codes are dropped ("Denver, CO 80202", "Toronto, ON M5V 2T6", "75001 Paris").
 
+A code shared by a state and a country is the country, too, when the part before it names a subdivision of
+that country and not of the state's ("Kingston, ON, CA", "Alberta, CA" are Canada; "Kochi, Kerala, IN" India by
+pycountry's subdivision names, which decide only this and give no subdivision code; "Ontario, CA" stays
+Ontario, California). ISO alpha-3 codes count only in upper case ("PER" is Peru, "and" / "per" are words).
+
 Work arrangements ("Hybrid - Toronto, ON", "On-site") and leading prepositions ("Remote in Canada",
-"Based in Berlin") are dropped. A value nothing placed is tried once more as a subdivision
-abbreviation after a space ("Sydney NSW", "Washington DC"), a metro name around a known city
-("Greater Toronto Area", "Seattle Metro Area") or a hyphenated metro's first known city
-("Ottawa-Gatineau"); what still names no country stays unplaced ("Multiple locations").
+"Based in Berlin") are dropped. So are time zones, upper case only, with their offsets and words ("Remote (EST)",
+"Toronto, ON (EST)", "UTC+1", "EST hours", "Eastern Time": EST had been Estonia); a two-letter zone (PT, ET, CT,
+MT: Portugal, Ethiopia, Malta) only at the end, in parentheses or after a dash, after remote work alone, a
+country or a state code ("Remote (PT)", "San Francisco, CA (PT)", "Remote, US - ET"), so "PT", "Lisbon, PT" and
+"Billings (MT)" keep their codes. A part that is only "or" / "and" ("Toronto, ON, or Remote": not Oregon) and
+the missing-value marker "NA" (not Namibia; "Namibia", "NAM" are) are dropped. A lone upper-case two-letter
+code that is no ISO country is a US state or Canadian province ("Remote, TX", "Remote - BC"; not "Remote OK"),
+one that is both stays the country ("Remote - DE"), as does ISO's reading of a bare code generally.
+
+Alternatives ("New York, NY; San Francisco, CA", "US/Canada", "Ottawa or Toronto, ON", "Toronto, ON / Montreal,
+QC", split at ";", "|", "/", " or ", ", or", ", and") are read one by one and those that place nothing
+("Remote", "Main" in "Frankfurt/Main") left out: when the others agree on the country it is kept, with the
+subdivision and the city only where they all agree; when they name different countries the location is
+unplaced with "multiple_countries" (normalise rejects it as unknown_country, like any unplaced location).
+
+A value nothing placed is tried once more as a subdivision abbreviation after a space ("Sydney NSW",
+"Washington DC"), a metro name around a known city ("Greater Toronto Area", "Seattle Metro Area") or a
+hyphenated metro's first known city ("Ottawa-Gatineau"); what still names no country stays unplaced
+("Multiple locations").
 
 Each distinct value is parsed once in Python; the caller joins back on `location`.
-Errors: "no_country" (nothing names a country, e.g. "Remote").
+Errors: "no_country" (nothing names a country, e.g. "Remote"), "multiple_countries" (alternatives in
+different countries, e.g. "US/Canada").
 """
 from __future__ import annotations
 
@@ -59,7 +80,28 @@ _POSTAL = re.compile(r"\b(?:\d{5}-\d{4}|\d{4}\s?[A-Z]{2}(?![A-Za-z])|\d{4,6}"
                      r"|[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][\s\-]?\d[ABCEGHJ-NPRSTV-Z]\d"
                      r"|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\b")
 _SPLIT = re.compile(r"\s*[,;|/]\s*|\s+[-–—]\s+|\s*\(\s*|\s*\)\s*")
+# time zones, dropped before parsing: "EST" is Estonia's alpha-3 code, "PT" Portugal's. Upper case only; with an
+# offset ("UTC+1") and the words around them ("EST hours", "Eastern Time Zone", "+/- 3 hrs EST").
+_TIMEZONE = re.compile(
+    r"(?:[+±]\s*/?\s*-?\s*\d{1,2}\s*(?:hrs?|hours)\s+(?:of\s+)?)?"
+    r"\b(?:[ECMPA]K?[SD]T|HST|GMT|UTC|CET|CEST|BST|IST|AEST|AEDT|ACST|ACDT|AWST|NZST|NZDT|SGT|JST|EET|EEST|HKT|KST)"
+    r"(?:\s*[+\-−±]\s*\d{1,2}(?::?\d{2})?)?(?![A-Za-z])(?:\s*(?:to|-|–)\s*(?=UTC|GMT))?"
+    r"|(?i:\b(?:eastern|central|mountain|pacific|atlantic)(?:\s+(?:standard|daylight))?\s+time(?:\s*zones?)?\b)"
+    r"|(?i:(?<=[A-Z]{3})\s+(?:time\s*zones?|timezones?|tz|hours|hrs|working\s+hours|business\s+hours"
+    r"|preferred|only)\b)")
+# a two-letter time zone ("PT", "ET", "CT", "MT": Portugal, Ethiopia, -, Malta) at the end, in parentheses or after
+# a dash; dropped only when what precedes it is remote work alone or ends in a country or a state/province code
+# ("Remote (PT)", "San Francisco, CA (PT)", "Remote, US - ET"), not after a city ("Billings (MT)" is Montana)
+_TIMEZONE2 = re.compile(r"(?:\s*\(\s*|\s+[-–—]\s+|\s*,\s*(?=(?:PT|ET|CT|MT)\s*\)))(?:PT|ET|CT|MT)\s*\)?\s*$")
+# alternatives: "New York, NY; San Francisco, CA", "US/Canada", "Ottawa or Toronto", "Toronto, ON, or Remote"
+_ALTERNATIVES = re.compile(r"\s*[;|/]\s*|\s+or\s+|\s*,\s*(?:or|and)\s+")
+_CONJUNCTION = re.compile(r"^(?:or|and|&)(?:\s+|$)")  # a part "or" / "and Remote"; not "OR" (Oregon), "Or Yehuda"
+_MISSING = frozenset({"na"})  # "NA", "n/a" after "/" is split: a missing value, not Namibia
+
 CODE_FIRST_COUNTRIES = ("US", "CA")  # "City, XX": XX is read as a state/province of these first
+# cities of a state whose name is also a subdivision of the country sharing the state's code: "Ontario, CA" is
+# Ontario, California, though "Alberta, CA" and "Quebec, CA" are Canada's provinces
+_STATE_CITIES_NAMED_AS_REGIONS = frozenset({("US", "ontario")})
 
 
 def _key(text: str) -> str:
@@ -77,6 +119,7 @@ class _Sub:
 @dataclass(frozen=True)
 class _Tables:
     countries: dict[str, str]  # name/alias/alpha-3 key -> alpha-2
+    alpha3_only: frozenset[str]  # keys that are pycountry alpha-3 codes and no name: upper case only ("and", "est")
     alpha2: frozenset[str]
     sub_by_abbrev: dict[tuple[str, str], str]  # (country, abbrev key) -> subdivision code
     sub_by_name: dict[str, _Sub]  # name key -> subdivision (US/CA and regions.yaml)
@@ -88,13 +131,18 @@ class _Tables:
 @lru_cache(maxsize=8)
 def _tables(ref: Reference) -> _Tables:
     countries: dict[str, str] = {}
+    named: set[str] = set()
     for c in pycountry.countries:
         for name in (c.name, getattr(c, "official_name", None), getattr(c, "common_name", None), c.alpha_3):
             if name:
                 countries.setdefault(_key(name), c.alpha_2)
+                if name != c.alpha_3:
+                    named.add(_key(name))
     for c in ref.countries:  # regions.yaml names win
         for name in (c.name, *c.aliases):
             countries[_key(name)] = c.code
+            named.add(_key(name))
+    alpha3_only = frozenset(_key(c.alpha_3) for c in pycountry.countries) - named
     sub_by_abbrev: dict[tuple[str, str], str] = {}
     sub_by_name: dict[str, _Sub] = {}
     sub_names_in: dict[tuple[str, str], str] = {}
@@ -132,7 +180,8 @@ def _tables(ref: Reference) -> _Tables:
         for name in (city.name, *city.aliases):
             cities.setdefault(_key(name), (country_code, sub_code, city.name))
             cities_in.setdefault((country_code, _key(name)), (sub_code, city.name))
-    return _Tables(countries=countries, alpha2=frozenset(c.alpha_2 for c in pycountry.countries),
+    return _Tables(countries=countries, alpha3_only=alpha3_only,
+                   alpha2=frozenset(c.alpha_2 for c in pycountry.countries),
                    sub_by_abbrev=sub_by_abbrev, sub_by_name=sub_by_name, sub_names_in=sub_names_in,
                    cities=cities, cities_in=cities_in)
 
@@ -144,7 +193,21 @@ def _country_of(part: str, t: _Tables, *, bare: bool) -> str | None:
         if bare and stripped.upper() in t.alpha2:
             return stripped.upper()
         return t.countries.get(_key(stripped))  # "UK"
+    if _key(stripped) in t.alpha3_only and not stripped.isupper():  # "and", "per", "Est": words, not codes
+        return None
     return t.countries.get(_key(stripped))
+
+
+def _subdivision_of(country: str, key: str, t: _Tables) -> str | None:
+    """The subdivision of `country` that the name (or regions.yaml abbreviation) `key` names: regions.yaml's and
+    pycountry's ("Kerala" in India, "Córdoba" in Argentina). Used only to decide a code shared by a state and a
+    country: pycountry's names ("Mexico", "Galway", "Luxembourg" are also cities) give no subdivision code."""
+    return t.sub_names_in.get((country, key)) or _pycountry_subdivisions(country).get(key)
+
+
+@lru_cache(maxsize=64)
+def _pycountry_subdivisions(country: str) -> dict[str, str]:
+    return {_key(s.name): s.code for s in pycountry.subdivisions.get(country_code=country) or []}
 
 
 def _variants(parts: list[str], t: _Tables) -> list[str]:
@@ -172,8 +235,43 @@ def _parse_one(raw: str | None, t: _Tables, *, retry: bool = True
         return None, None, None, False, "no_country"
     is_remote = bool(_REMOTE.search(raw))
     text = _POSTAL.sub(" ", _ARRANGEMENT.sub(" ", _REMOTE.sub(" ", raw)))  # "Hybrid - Toronto, ON": no city "Hybrid"
-    parts = [_LEADING_WORDS.sub("", p.strip(" .-–—:")) for p in _SPLIT.split(text)]  # "(Remote) in Canada"
+    text = _TIMEZONE.sub(" ", text)
+    two = _TIMEZONE2.search(text)
+    if two is not None and _zone_may_follow(text[:two.start()], t):
+        text = text[:two.start()]
+    alternatives = [a for a in _ALTERNATIVES.split(text) if _key(a)] if retry else []
+    if len(alternatives) > 1:  # "New York, NY; San Francisco, CA": each read alone; unplaced ones ("Remote") left out
+        placed = [a for a in (_parse_text(a, t, is_remote, retry) for a in alternatives) if a[4] is None]
+        if placed:
+            if len({a[0] for a in placed}) > 1:  # "US/Canada": no one market
+                return None, None, None, is_remote, "multiple_countries"
+            same_sub = len({a[1] for a in placed}) == 1
+            same_city = same_sub and len({a[2] for a in placed}) == 1
+            first = placed[0]
+            return first[0], first[1] if same_sub else None, first[2] if same_city else None, is_remote, None
+    return _parse_text(text, t, is_remote, retry)
+
+
+def _zone_may_follow(before: str, t: _Tables) -> bool:
+    """Whether a two-letter time zone may end `before` + zone: after nothing but remote work, a country, or a
+    state/province code ("Remote (PT)", "Remote, US - PT", "San Francisco, CA (PT)"), not after a city
+    ("Billings (MT)")."""
+    parts = [p.strip(" .-–—:(") for p in _SPLIT.split(before)]
     parts = [p for p in parts if p and _key(p)]
+    if not parts:
+        return True
+    last = parts[-1]
+    if _country_of(last, t, bare=True) is not None:
+        return True
+    return bool(re.fullmatch(r"[A-Z]{2}", last)) and any((c, _key(last)) in t.sub_by_abbrev
+                                                         for c in CODE_FIRST_COUNTRIES)
+
+
+def _parse_text(text: str, t: _Tables, is_remote: bool, retry: bool
+                ) -> tuple[str | None, str | None, str | None, bool, str | None]:
+    parts = [_LEADING_WORDS.sub("", p.strip(" .-–—:")) for p in _SPLIT.split(text)]  # "(Remote) in Canada"
+    parts = [_CONJUNCTION.sub("", p) for p in parts]  # "Toronto, ON, or Remote": no Oregon, no Andorra
+    parts = [p for p in parts if p and _key(p) and _key(p) not in _MISSING]
     answer = _parse_parts(parts, t, is_remote)
     if answer[4] is not None and retry:
         for variant in _variants(parts, t):
@@ -197,6 +295,9 @@ def _parse_parts(parts: list[str], t: _Tables, is_remote: bool
             country, sub, city = t.cities[key]
         elif country is None and key in t.sub_by_name:
             country, sub = t.sub_by_name[key].country, t.sub_by_name[key].code
+        elif country is None and re.fullmatch(r"[A-Z]{2}", only.strip()) and key != "ok":  # "Remote, TX": a state's
+            country, sub = next(((c, t.sub_by_abbrev[(c, key)]) for c in CODE_FIRST_COUNTRIES
+                                 if (c, key) in t.sub_by_abbrev), (None, None))
         return (country, sub, city, is_remote, None) if country else (None, None, None, is_remote, "no_country")
     last = rest[-1]
     last_key = _key(last)
@@ -213,9 +314,13 @@ def _parse_parts(parts: list[str], t: _Tables, is_remote: bool
         if country is None:
             country = _country_of(last, t, bare=True)
         elif rest and iso in t.alpha2 and iso != country:  # "Berlin, DE": a city of Germany, not Delaware
-            city_key = _key(rest[0])
+            city_key, before = _key(rest[0]), _key(rest[-1])
             if (country, city_key) not in t.cities_in and (iso, city_key) in t.cities_in:
                 country, sub = iso, None
+            elif ((country, before) not in t.sub_names_in and (country, before) not in t.cities_in
+                  and (len(rest) > 1 or (country, before) not in _STATE_CITIES_NAMED_AS_REGIONS)
+                  and _subdivision_of(iso, before, t)):
+                country, sub = iso, None  # "Kingston, ON, CA", "Alberta, CA": a province of Canada, not California
     else:
         country = _country_of(last, t, bare=False)
         state = next(((c, t.sub_names_in[(c, last_key)]) for c in CODE_FIRST_COUNTRIES

@@ -232,3 +232,155 @@ def test_state_codes_postal_codes_and_georgia(value, expected):
 @pytest.mark.parametrize("value", ["12345", "M5V 2T6", "-1"])
 def test_a_postal_code_alone_names_no_country(value):
     assert _one(value)[4] == "no_country"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # time zones are dropped: "EST" had been Estonia (alpha-3), "PT" Portugal, "ET" Ethiopia, "MT" Malta
+        ("Remote (EST)", (None, None, None, True, "no_country")),
+        ("Remote - EST", (None, None, None, True, "no_country")),
+        ("Toronto, ON (EST)", ("CA", "CA-ON", "Toronto", False, None)),
+        ("New York, NY (EST)", ("US", "US-NY", "New York", False, None)),
+        ("Toronto, ON, Canada (EST)", ("CA", "CA-ON", "Toronto", False, None)),
+        ("Remote - Canada (EST)", ("CA", None, None, True, None)),
+        ("Remote - Canada, EST hours", ("CA", None, None, True, None)),  # had named no country
+        ("Remote - US (EST hours)", ("US", None, None, True, None)),
+        ("Remote US (EST preferred)", ("US", None, None, True, None)),
+        ("Remote - US (PST)", ("US", None, None, True, None)),
+        ("Canada - Remote (Eastern Time)", ("CA", None, None, True, None)),
+        ("Remote (UTC+1)", (None, None, None, True, "no_country")),
+        ("Remote (UTC-5 to UTC-8)", (None, None, None, True, "no_country")),  # had been Tonga ("to")
+        ("Remote (+/- 3 hrs EST)", (None, None, None, True, "no_country")),
+        ("Remote (PT)", (None, None, None, True, "no_country")),
+        ("Remote (ET)", (None, None, None, True, "no_country")),
+        ("Remote (MT)", (None, None, None, True, "no_country")),
+        ("Remote - US (PT)", ("US", None, None, True, None)),
+        ("Remote, US - ET", ("US", None, None, True, None)),
+        ("Remote (USA, PT)", ("US", None, None, True, None)),
+        ("San Francisco, CA (PT)", ("US", "US-CA", "San Francisco", False, None)),
+        # ... while the same two letters as a code stay the code
+        ("PT", ("PT", None, None, False, None)),
+        ("MT", ("MT", None, None, False, None)),
+        ("Lisbon, PT", ("PT", None, "Lisbon", False, None)),
+        ("Billings, MT", ("US", "US-MT", "Billings", False, None)),
+        ("Billings (MT)", ("US", "US-MT", "Billings", False, None)),  # after a city: the state
+        ("Hartford (CT)", ("US", "US-CT", "Hartford", False, None)),
+        ("Tallinn, Estonia", ("EE", None, "Tallinn", False, None)),
+    ],
+)
+def test_time_zones_are_not_countries(value, expected):
+    assert _one(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # alpha-3 codes only in upper case: "and" had been Andorra
+        ("and", (None, None, None, False, "no_country")),
+        ("Per", (None, None, None, False, "no_country")),
+        ("PER", ("PE", None, None, False, None)),
+        ("CAN", ("CA", None, None, False, None)),
+        # a leftover "or" / "and" is no place: "Toronto, ON, or Remote" had been Oregon, "..., and Remote" Andorra
+        ("Toronto, ON, or Remote", ("CA", "CA-ON", "Toronto", True, None)),
+        ("London, or remote", ("GB", "GB-ENG", "London", True, None)),
+        ("Toronto, ON, and Remote", ("CA", "CA-ON", "Toronto", True, None)),
+        ("Boston, MA, or Remote", ("US", "US-MA", "Boston", True, None)),
+        ("Remote, or Toronto", ("CA", "CA-ON", "Toronto", True, None)),  # had named no country
+        ("Portland, OR", ("US", "US-OR", "Portland", False, None)),  # upper-case OR is Oregon
+        ("Portland OR", ("US", "US-OR", "Portland", False, None)),
+        ("Trinidad and Tobago", ("TT", None, None, False, None)),
+        ("Newfoundland and Labrador, NL", ("CA", "CA-NL", None, False, None)),
+        ("Vancouver Island and Coast, BC", ("CA", "CA-BC", "Vancouver Island and Coast", False, None)),
+        # "NA" is a missing value, not Namibia
+        ("NA", (None, None, None, False, "no_country")),
+        ("na", (None, None, None, False, "no_country")),
+        ("Remote - NA", (None, None, None, True, "no_country")),
+        ("Remote (EMEA/NA)", (None, None, None, True, "no_country")),
+        ("Namibia", ("NA", None, None, False, None)),
+        ("NAM", ("NA", None, None, False, None)),
+    ],
+)
+def test_conjunctions_missing_markers_and_lower_case_codes(value, expected):
+    assert _one(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # a two-letter code alone after "Remote": a state or province when it is no ISO country (had no country)
+        ("Remote, TX", ("US", "US-TX", None, True, None)),
+        ("Remote, NY", ("US", "US-NY", None, True, None)),
+        ("Remote - NJ", ("US", "US-NJ", None, True, None)),
+        ("Remote, ON", ("CA", "CA-ON", None, True, None)),
+        ("Remote - BC", ("CA", "CA-BC", None, True, None)),
+        # ISO first when the code is both: unchanged
+        ("Remote - DE", ("DE", None, None, True, None)),
+        ("Remote, CO", ("CO", None, None, True, None)),
+        ("Remote, IN", ("IN", None, None, True, None)),
+        ("Remote OK", (None, None, None, True, "no_country")),  # "OK" is not Oklahoma here
+    ],
+)
+def test_a_state_code_alone_after_remote(value, expected):
+    assert _one(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # a code shared by a state and a country, after a subdivision of that country: the country
+        # (had been California / Indiana / Prince Edward Island / Massachusetts / Montana)
+        ("Kingston, ON, CA", ("CA", "CA-ON", "Kingston")),
+        ("London, Ontario, CA", ("CA", "CA-ON", "London")),
+        ("Victoria, BC, CA", ("CA", "CA-BC", "Victoria")),
+        ("Alberta, CA", ("CA", "CA-AB", None)),
+        ("Quebec, CA", ("CA", "CA-QC", None)),
+        ("Nova Scotia, CA", ("CA", "CA-NS", None)),
+        ("Kochi, Kerala, IN", ("IN", None, "Kochi")),  # pycountry's names decide, give no code
+        ("Ahmedabad, Gujarat, IN", ("IN", None, "Ahmedabad")),
+        ("Córdoba, AR", ("AR", None, "Córdoba")),
+        ("Arequipa, PE", ("PE", None, "Arequipa")),
+        ("Marrakech, MA", ("MA", None, "Marrakech")),
+        ("Sliema, MT", ("MT", None, "Sliema")),
+        # ... while a state's own cities and names stay the state
+        ("Ontario, CA", ("US", "US-CA", "Ontario")),  # Ontario, California
+        ("San Francisco, CA", ("US", "US-CA", "San Francisco")),
+        ("Los Angeles, California, CA", ("US", "US-CA", "Los Angeles")),
+        ("Dover, DE", ("US", "US-DE", "Dover")),
+        ("Washington, DE", ("US", "US-DE", "Washington")),
+        ("Indianapolis, IN", ("US", "US-IN", "Indianapolis")),
+        ("Boston, MA", ("US", "US-MA", "Boston")),
+        ("Hamburg, DE", ("DE", "DE-HH", "Hamburg")),
+    ],
+)
+def test_a_subdivision_of_the_country_decides_a_shared_code(value, expected):
+    assert _one(value)[:3] == expected and _one(value)[4] is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # alternatives are read one by one; the same country is kept, with the subdivision and city they share
+        ("New York, NY; San Francisco, CA", ("US", None, None, False, None)),  # had been US-CA, city New York
+        ("Toronto, ON / Montreal, QC", ("CA", None, None, False, None)),  # had been CA-QC, city Toronto
+        ("Toronto / Vancouver / Montreal", ("CA", None, None, False, None)),
+        ("Ottawa or Toronto, ON", ("CA", "CA-ON", None, False, None)),  # had a city "Ottawa or Toronto"
+        ("Austin or Dallas, TX", ("US", "US-TX", None, False, None)),
+        ("Bengaluru / Bangalore", ("IN", "IN-KA", "Bengaluru", False, None)),
+        ("Frankfurt/Main", ("DE", "DE-HE", "Frankfurt", False, None)),  # "Main" places nothing: left out
+        ("Toronto/Remote", ("CA", "CA-ON", "Toronto", True, None)),
+        ("NYC or SF", ("US", None, None, False, None)),
+        # different countries: no one market
+        ("US/Canada", (None, None, None, False, "multiple_countries")),  # had been Canada, city "US"
+        ("Canada or USA", (None, None, None, False, "multiple_countries")),
+        ("Remote - US; Remote - Canada", (None, None, None, True, "multiple_countries")),
+        ("Remote (US/CAN)", (None, None, None, True, "multiple_countries")),
+        ("N/A", (None, None, None, False, "no_country")),
+    ],
+)
+def test_alternative_locations(value, expected):
+    assert _one(value) == expected
+
+
+def test_a_capitalised_or_begins_a_name():
+    assert _one("Or Yehuda, Israel")[:3] == ("IL", None, "Or Yehuda")
