@@ -37,10 +37,21 @@ QC", split at ";", "|", "/", " or ", ", or", ", and") are read one by one and th
 subdivision and the city only where they all agree; when they name different countries the location is
 unplaced with "multiple_countries" (normalise rejects it as unknown_country, like any unplaced location).
 
+Filler words are no city: "Hybrid work in Boston, MA", "Temporarily Remote in Vancouver, BC", "Remote
+(Must be based in Canada)", "Remote within the US" ("the" before a country's name), "US only", "Canada-wide",
+"Deutschlandweit". Remote work in other languages counts ("100% remoto", "Teletrabajo", "Fernarbeit",
+"Home-Office", "Mobiles Arbeiten", "Thuiswerken", "Praca zdalna", "work remotely"), as do country names
+pycountry lacks ("Holland", "Russia", "Turkey", "UAE", "Korea", "Italia", "Brasil", "Österreich", "Schweiz",
+"Suisse": `_EXTRA_COUNTRY_NAMES`) and pycountry's names with a comma ("Korea, Republic of"). A known city
+named with another country's subdivision ("Hyderabad, Sindh": Pakistan's; "Cambridge, Cambridgeshire")
+names no country rather than the city's usual one.
+
 A value nothing placed is tried once more as a subdivision abbreviation after a space ("Sydney NSW",
-"Washington DC"), a metro name around a known city ("Greater Toronto Area", "Seattle Metro Area") or a
-hyphenated metro's first known city ("Ottawa-Gatineau"); what still names no country stays unplaced
-("Multiple locations").
+"Washington DC"), a metro name around a known city ("Greater Toronto Area", "Seattle Metro Area"), a
+hyphenated metro's first known city ("Ottawa-Gatineau") or Workday's country first ("US-CA-San Francisco",
+"CA-ON-Toronto", "USA - Atlanta"; a code shared with a state or province, "CA" / "DE", only before a
+subdivision or a known city of the country: "DE - Leipzig" stays unplaced); what still names no country
+stays unplaced ("Multiple locations").
 
 Each distinct value is parsed once in Python; the caller joins back on `location`.
 Errors: "no_country" (nothing names a country, e.g. "Remote"), "multiple_countries" (alternatives in
@@ -66,11 +77,18 @@ OUTPUT_SCHEMA = {
     "is_remote": pl.Boolean,
     "location_error": pl.String,
 }
-_REMOTE = re.compile(r"(?:\b100\s*%\s*)?\b(?:fully\s+)?(?:remote|anywhere|work\s+from\s+home|wfh|telecommute|t[ée]l[ée]travail"
-                     r"|home\s*office|[àa]\s+distance)\b", re.IGNORECASE)
+_REMOTE = re.compile(r"(?:\b100\s*%\s*)?\b(?:fully\s+)?(?:remote(?:ly)?(?:[\s\-]first)?|anywhere|work\s+from\s+home|wfh"
+                     r"|telecommute|t[ée]l[ée]travail|home[\s\-]?office|[àa]\s+distance|work(?:ing)?\s+remotely"
+                     # Spanish, Italian, Portuguese, German, Dutch, Polish: "100% remoto", "Fernarbeit"
+                     r"|(?:(?:trabajo|trabalho|lavoro)\s+)?(?:(?:en|da)\s+)?remot[oa]|teletrabajo|tele-?arbeit"
+                     r"|fernarbeit"
+                     r"|mobiles?\s+arbeiten|thuiswerken|praca\s+zdalna|zdalnie|smart\s+working)\b", re.IGNORECASE)
 _ARRANGEMENT = re.compile(r"\b(?:hybrid|hybride|on[\s\-]?site|in[\s\-]office|in[\s\-]person|office[\s\-]based|sur\s+site"
                           r"|en\s+pr[ée]sentiel)\b", re.IGNORECASE)
-_LEADING_WORDS = re.compile(r"^(?:(?:based|located)\s+)?(?:in|within|across|from|throughout|au|aux|en|à|dans)\s+",
+# "Hybrid work in Boston", "Temporarily Remote in Vancouver", "Remote (Must be based in Canada)": no city
+# "work in Boston"
+_LEADING_WORDS = re.compile(r"^(?:(?:must\s+be|based|located|work|working|temporarily|currently)\s+)*"
+                            r"(?:in|within|across|from|throughout|au|aux|en|à|dans)\s+",
                             re.IGNORECASE)
 _METRO_WORDS = re.compile(r"^(?:greater|ville\s+de|city\s+of)\s+|\s+(?:metropolitan\s+area|metro\s+area|metro|area|region)$",
                           re.IGNORECASE)
@@ -87,6 +105,7 @@ _TIMEZONE = re.compile(
     r"\b(?:[ECMPA]K?[SD]T|HST|GMT|UTC|CET|CEST|BST|IST|AEST|AEDT|ACST|ACDT|AWST|NZST|NZDT|SGT|JST|EET|EEST|HKT|KST)"
     r"(?:\s*[+\-−±]\s*\d{1,2}(?::?\d{2})?)?(?![A-Za-z])(?:\s*(?:to|-|–)\s*(?=UTC|GMT))?"
     r"|(?i:\b(?:eastern|central|mountain|pacific|atlantic)(?:\s+(?:standard|daylight))?\s+time(?:\s*zones?)?\b)"
+    r"|(?i:\b(?:eastern|central|mountain|pacific)\b(?=[^()]*\)))"  # "Remote - US (Eastern or Central)"
     r"|(?i:(?<=[A-Z]{3})\s+(?:time\s*zones?|timezones?|tz|hours|hrs|working\s+hours|business\s+hours"
     r"|preferred|only)\b)")
 # a two-letter time zone ("PT", "ET", "CT", "MT": Portugal, Ethiopia, -, Malta) at the end, in parentheses or after
@@ -96,8 +115,19 @@ _TIMEZONE2 = re.compile(r"(?:\s*\(\s*|\s+[-–—]\s+|\s*,\s*(?=(?:PT|ET|CT|MT)\
 # alternatives: "New York, NY; San Francisco, CA", "US/Canada", "Ottawa or Toronto", "Toronto, ON, or Remote"
 _ALTERNATIVES = re.compile(r"\s*[;|/]\s*|\s+or\s+|\s*,\s*(?:or|and)\s+")
 _CONJUNCTION = re.compile(r"^(?:or|and|&)(?:\s+|$)")  # a part "or" / "and Remote"; not "OR" (Oregon), "Or Yehuda"
+_TRAILING_WORDS = re.compile(r"\s+only$|(?:\s+|-)?(?:wide|weit)$", re.IGNORECASE)  # "US only", "Canada-wide"
 _MISSING = frozenset({"na"})  # "NA", "n/a" after "/" is split: a missing value, not Namibia
 
+# country names pycountry and regions.yaml lack: common English ones and those in the country's own language
+_EXTRA_COUNTRY_NAMES = {
+    "Holland": "NL", "Nederland": "NL", "Russia": "RU", "Turkey": "TR", "UAE": "AE", "U.A.E.": "AE", "KSA": "SA",
+    "Korea": "KR", "Republic of Korea": "KR", "España": "ES", "Espagne": "ES", "Spanien": "ES", "Italia": "IT",
+    "Italie": "IT", "Italien": "IT", "Brasil": "BR", "Brésil": "BR", "Brasilien": "BR", "Österreich": "AT",
+    "Autriche": "AT", "Schweiz": "CH", "Suisse": "CH", "Svizzera": "CH", "Belgique": "BE", "België": "BE",
+    "Belgien": "BE", "Polska": "PL", "Polen": "PL", "Pologne": "PL", "Vatican": "VA", "Vatican City": "VA",
+    "Ivory Coast": "CI", "Cape Verde": "CV", "Macau": "MO", "Hong Kong SAR": "HK", "Burma": "MM",
+    "Swaziland": "SZ", "Palestine": "PS",
+}
 CODE_FIRST_COUNTRIES = ("US", "CA")  # "City, XX": XX is read as a state/province of these first
 # cities of a state whose name is also a subdivision of the country sharing the state's code: "Ontario, CA" is
 # Ontario, California, though "Alberta, CA" and "Quebec, CA" are Canada's provinces
@@ -142,6 +172,9 @@ def _tables(ref: Reference) -> _Tables:
         for name in (c.name, *c.aliases):
             countries[_key(name)] = c.code
             named.add(_key(name))
+    for name, code in _EXTRA_COUNTRY_NAMES.items():
+        countries.setdefault(_key(name), code)
+        named.add(_key(name))
     alpha3_only = frozenset(_key(c.alpha_3) for c in pycountry.countries) - named
     sub_by_abbrev: dict[tuple[str, str], str] = {}
     sub_by_name: dict[str, _Sub] = {}
@@ -188,7 +221,7 @@ def _tables(ref: Reference) -> _Tables:
 
 def _country_of(part: str, t: _Tables, *, bare: bool) -> str | None:
     """Country named by one part. A bare two-letter code is ISO alpha-2 only when `bare`."""
-    stripped = part.strip()
+    stripped = re.sub(r"^the\s+", "", part.strip(), flags=re.IGNORECASE)  # "The Netherlands", "within the US"
     if len(stripped) == 2 and stripped.isalpha():
         if bare and stripped.upper() in t.alpha2:
             return stripped.upper()
@@ -210,11 +243,43 @@ def _pycountry_subdivisions(country: str) -> dict[str, str]:
     return {_key(s.name): s.code for s in pycountry.subdivisions.get(country_code=country) or []}
 
 
+def _country_name(code: str, t: _Tables) -> str | None:
+    """A name of the country that parsing reads back as it ("United States", not "Korea, Republic of")."""
+    country = pycountry.countries.get(alpha_2=code)
+    for name in (getattr(country, "common_name", None), getattr(country, "name", None)):
+        if name and "," not in name and t.countries.get(_key(name)) == code:
+            return name
+    return None
+
+
+@lru_cache(maxsize=1)
+def _subdivision_countries() -> dict[str, frozenset[str]]:
+    """pycountry's subdivision names -> the countries that have one so named."""
+    found: dict[str, set[str]] = {}
+    for s in pycountry.subdivisions:
+        found.setdefault(_key(s.name), set()).add(s.country_code)
+    return {name: frozenset(codes) for name, codes in found.items()}
+
+
 def _variants(parts: list[str], t: _Tables) -> list[str]:
     """Other readings of a location nothing else placed, tried in order: "Sydney NSW" / "Washington
     DC" (a subdivision abbreviation after a space) as "Sydney, NSW"; "Greater Toronto Area" / "Ville de Montréal" as
-    "Toronto" / "Montréal"; "Ottawa-Gatineau" (a metro named by its cities) as its first city when known."""
+    "Toronto" / "Montréal"; "Ottawa-Gatineau" (a metro named by its cities) as its first city when known;
+    Workday's country first ("US-CA-San Francisco", "CA-ON-Toronto", "USA - Atlanta") as "San Francisco, CA,
+    United States" - a code that is also a state's or a province's ("CA", "DE") only before a subdivision of the
+    country or a known city of it ("DE - Leipzig" stays unplaced)."""
     out = []
+    segments = parts if len(parts) > 1 else [s.strip() for s in parts[0].split("-") if s.strip()] if parts else []
+    if len(segments) >= 2:
+        first, rest = segments[0], segments[1:]
+        code = (_country_of(first, t, bare=True)
+                if not re.fullmatch(r"[A-Za-z]{2,3}", first) or first.isupper() else None)
+        shared = len(first) == 2 and any((c, _key(first)) in t.sub_by_abbrev for c in CODE_FIRST_COUNTRIES)
+        name = _country_name(code, t) if code and not re.fullmatch(r"[A-Z]{2,3}", rest[-1]) else None  # "Canada, NAT"
+        if name and (not shared or (code, _key(rest[-1])) in t.cities_in
+                     or (len(rest) >= 2 and (_subdivision_of(code, _key(rest[0]), t)
+                                              or pycountry.subdivisions.get(code=f"{code}-{rest[0].upper()}")))):
+            out.append(", ".join([*reversed(rest), name]))
     if len(parts) == 1:
         words = parts[0].split()
         if len(words) >= 2 and re.fullmatch(r"[A-Z.]{2,4}", words[-1]):  # decided by parsing it
@@ -269,8 +334,12 @@ def _zone_may_follow(before: str, t: _Tables) -> bool:
 
 def _parse_text(text: str, t: _Tables, is_remote: bool, retry: bool
                 ) -> tuple[str | None, str | None, str | None, bool, str | None]:
+    whole = t.countries.get(_key(text)) if "," in text else None
+    if whole is not None:  # pycountry's "Korea, Republic of", "Moldova, Republic of"
+        return whole, None, None, is_remote, None
     parts = [_LEADING_WORDS.sub("", p.strip(" .-–—:")) for p in _SPLIT.split(text)]  # "(Remote) in Canada"
     parts = [_CONJUNCTION.sub("", p) for p in parts]  # "Toronto, ON, or Remote": no Oregon, no Andorra
+    parts = [_TRAILING_WORDS.sub("", p) for p in parts]
     parts = [p for p in parts if p and _key(p) and _key(p) not in _MISSING]
     answer = _parse_parts(parts, t, is_remote)
     if answer[4] is not None and retry:
@@ -339,7 +408,8 @@ def _parse_parts(parts: list[str], t: _Tables, is_remote: bool
                 sub, rest = t.sub_by_abbrev[(country, last_key)], rest[:-1]
     if country is None:  # "Toronto, somewhere": a known city anywhere still names the country
         hit = next((t.cities[_key(p)] for p in parts if _key(p) in t.cities), None)
-        if hit is None:
+        elsewhere = _subdivision_countries().get(_key(parts[-1]), frozenset())
+        if hit is None or (elsewhere and hit[0] not in elsewhere):  # "Hyderabad, Sindh" is not India's
             return None, None, None, is_remote, "no_country"
         country, sub, city = hit
         return country, sub, city, is_remote, None

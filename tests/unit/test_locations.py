@@ -384,3 +384,94 @@ def test_alternative_locations(value, expected):
 
 def test_a_capitalised_or_begins_a_name():
     assert _one("Or Yehuda, Israel")[:3] == ("IL", None, "Or Yehuda")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # filler words are not the city ("the", "work in Boston", "Temporarily in Vancouver" had been)
+        ("Remote within the US", ("US", None, None, True)),
+        ("Anywhere in the United States", ("US", None, None, True)),  # had named no country
+        ("Hybrid work in Boston, MA", ("US", "US-MA", "Boston", False)),
+        ("Temporarily Remote in Vancouver, BC", ("CA", "CA-BC", "Vancouver", True)),
+        ("Remote (Must be based in Canada)", ("CA", None, None, True)),
+        ("Remote (US only)", ("US", None, None, True)),
+        ("The Hague", ("NL", None, "The Hague", False)),  # "The" of a name stays
+        # remote work in other languages (had been a city, or named no country)
+        ("100% remoto - España", ("ES", None, None, True)),
+        ("Trabajo remoto - México", ("MX", None, None, True)),
+        ("Fernarbeit - Deutschland", ("DE", None, None, True)),
+        ("Home-Office, Deutschland", ("DE", None, None, True)),
+        ("Mobiles Arbeiten - Berlin", ("DE", "DE-BE", "Berlin", True)),
+        ("Lavoro da remoto - Italia", ("IT", None, None, True)),
+        ("Remote first (US)", ("US", None, None, True)),
+        # Workday's country first
+        ("US-CA-San Francisco", ("US", "US-CA", "San Francisco", False)),
+        ("USA-TX-Austin", ("US", "US-TX", "Austin", False)),
+        ("CA-ON-Toronto", ("CA", "CA-ON", "Toronto", False)),
+        ("CAN-ON-Ottawa", ("CA", "CA-ON", "Ottawa", False)),
+        ("IN-KA-Bangalore", ("IN", "IN-KA", "Bengaluru", False)),
+        ("DE-Berlin", ("DE", "DE-BE", "Berlin", False)),
+        ("United States-California-San Francisco", ("US", "US-CA", "San Francisco", False)),
+        ("US, CA, Palo Alto", ("US", "US-CA", "Palo Alto", False)),
+        ("USA - Atlanta", ("US", None, "Atlanta", False)),
+        ("Germany - Leipzig", ("DE", None, "Leipzig", False)),
+        ("Canada - Kelowna", ("CA", None, "Kelowna", False)),
+        # country names pycountry lacks
+        ("The Netherlands", ("NL", None, None, False)),
+        ("Holland", ("NL", None, None, False)),
+        ("Russia", ("RU", None, None, False)),
+        ("Turkey", ("TR", None, None, False)),
+        ("UAE", ("AE", None, None, False)),
+        ("Korea", ("KR", None, None, False)),
+        ("Italia", ("IT", None, None, False)),
+        ("Brasil", ("BR", None, None, False)),
+        ("Österreich", ("AT", None, None, False)),
+        ("Schweiz", ("CH", None, None, False)),
+        ("Suisse", ("CH", None, None, False)),
+        # ... and neighbours unchanged
+        ("Holland, MI", ("US", "US-MI", "Holland", False)),
+        ("Turkey, NC", ("US", "US-NC", "Turkey", False)),
+        ("Winston-Salem, NC", ("US", "US-NC", "Winston-Salem", False)),
+        ("Remote - Canada", ("CA", None, None, True)),
+    ],
+)
+def test_filler_words_other_languages_country_first_and_country_names(value, expected):
+    country, sub, city, remote, error = _one(value)
+    assert (country, sub, city, remote) == expected and error is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "DE - Leipzig",  # Delaware or Germany, and a city known in neither: left alone
+        "CA-San Francisco",  # not Canada
+        "GA - Atlanta",  # not Gabon
+        "Remoto",  # remote work, no place
+        "Remote OK",
+    ],
+)
+def test_country_first_needs_an_unambiguous_code(value):
+    assert _one(value)[0] is None and _one(value)[4] == "no_country"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Remote - US (Eastern or Central)", ("US", None, None, True, None)),  # had named no country
+        ("Remote (US - Eastern)", ("US", None, None, True, None)),
+        ("Canada-wide", ("CA", None, None, False, None)),
+        ("Deutschlandweit", ("DE", None, None, False, None)),
+        ("Korea, Republic of", ("KR", None, None, False, None)),  # pycountry's name, comma and all
+        ("Moldova, Republic of", ("MD", None, None, False, None)),
+        # a known city named alone decides no country when the rest names another country's subdivision
+        ("Hyderabad, Sindh", (None, None, None, False, "no_country")),  # had been India (Telangana)
+        ("Cambridge, Cambridgeshire", (None, None, None, False, "no_country")),  # had been Massachusetts
+        ("Hamilton, Waikato", (None, None, None, False, "no_country")),  # had been Ontario
+        ("Mumbai, Maharashtra", ("IN", "IN-MH", "Mumbai", False, None)),
+        ("Toronto, somewhere", ("CA", "CA-ON", "Toronto", False, None)),
+        ("Canada, NAT", (None, None, None, False, "no_country")),  # Job Bank's national row: no city "NAT"
+    ],
+)
+def test_zone_names_wide_pycountry_names_and_other_countries_subdivisions(value, expected):
+    assert _one(value) == expected
