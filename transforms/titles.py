@@ -161,8 +161,46 @@ def _present(index: dict[str, tuple[int, ...]], words: list[str]) -> list[int]:
     return sorted({p for word in set(words) for p in index.get(word, ())})
 
 
-def _seniority(words: list[str], m: _Matcher) -> tuple[str | None, set[int]]:
-    """Seniority level of a tokenised title and the token positions its markers occupy."""
+_LEVEL_BREAK = re.compile(r"[()\[\]]|\s+or\s+|" + _SEGMENT_SPLIT.pattern)
+LEVEL_WORDS = frozenset({"level", "lvl", "tier", "grade", "band"})  # "Level 3 Software Developer"
+# words a number or numeral after them is a version or a name of, not a level: "Python 3", "Title I"
+NOT_LEVEL_AFTER = frozenset({"python", "web", "html", "java", "angular", "windows", "php", "type", "title",
+                             "phase", "industry", "block", "mk", "mod"})
+
+
+def _words_and_ends(text: str) -> tuple[list[str], frozenset[int]]:
+    """Tokens of `text` and the positions of the last token of each segment (split as `_segments`
+    does, and at brackets): "Data Scientist II (Remote)" -> II ends its segment."""
+    words: list[str] = []
+    ends: set[int] = set()
+    for piece in _LEVEL_BREAK.split(text):
+        piece_words = _tokens(piece) if piece else []
+        if piece_words:
+            words.extend(piece_words)
+            ends.add(len(words) - 1)
+    return words, frozenset(ends)
+
+
+def _level_position(words: list[str], i: int, ends: frozenset[int]) -> bool:
+    """Whether a level number or numeral ("II", "3", "V") at `i` stands where a level does: after
+    "level"/"tier"/"grade"/"band", or last in its segment after a word ("Data Scientist II",
+    "SDE-2", "Engineer II, Backend"). Not before another word ("3+ yrs exp", "3 Openings",
+    "2 days in office", "1 year contract", "Python 3 Developer"), not after a stopword ("V&V"), a
+    number or a version's name ("Python 3", "HTML 5")."""
+    previous = words[i - 1] if i else None
+    if previous in LEVEL_WORDS:
+        return True
+    return (i in ends and previous is not None and previous not in STOPWORDS
+            and previous not in NOT_LEVEL_AFTER and not previous.isdigit())
+
+
+def _seniority(words: list[str], m: _Matcher, ends: frozenset[int] | None = None) -> tuple[str | None, set[int]]:
+    """Seniority level of a tokenised title and the token positions its markers occupy.
+
+    `ends`: positions ending a segment (`_words_and_ends`); a level number or numeral counts only
+    in a level position (`_level_position`; every position ends a segment when not given)."""
+    if ends is None:
+        ends = frozenset(range(len(words)))
     protected: set[int] = set()
     for position in _present(m.exception_index, words):
         phrase = m.exceptions[position]
@@ -175,7 +213,7 @@ def _seniority(words: list[str], m: _Matcher) -> tuple[str | None, set[int]]:
         phrase, level, rank, is_weak = m.markers[position]
         for i in _find(words, phrase):
             span = set(range(i, i + len(phrase)))
-            if span & (protected | used):
+            if span & (protected | used) or (is_weak and not _level_position(words, i, ends)):
                 continue
             used.update(span)
             (weak if is_weak else strong).append((rank, level))
@@ -207,8 +245,8 @@ def _keyword(core: str, m: _Matcher, *, generic: bool = False, holding: str | No
 
 def _strip(text: str, m: _Matcher) -> tuple[str, str | None, bool]:
     """Core words of one title segment without seniority markers, its level, exec flag."""
-    words = _tokens(text)
-    level, used = _seniority(words, m)
+    words, ends = _words_and_ends(text)
+    level, used = _seniority(words, m, ends)
     kept = [w for i, w in enumerate(words) if i not in used]
     return _core(kept), level, level == "Executive"
 
@@ -280,8 +318,8 @@ def _match_one(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str | 
     `strip`: `_strip` for this matcher, possibly memoised (title segments repeat across titles)."""
     strip = strip or (lambda text: _strip(text, m))
     clean = _PARENS.sub(" ", unicodedata.normalize("NFKC", title))
-    all_words = _tokens(title)
-    seniority, used = _seniority(all_words, m)
+    all_words, ends = _words_and_ends(title)
+    seniority, _ = _seniority(all_words, m, ends)
     full_core, _, _ = strip(clean)
     is_exec = seniority == "Executive"
     if not full_core:  # the title is only a marker word: "Associate", "Lead"

@@ -263,3 +263,42 @@ def test_french_and_german_titles(title, expected):
 )
 def test_abbreviations_and_seniority_words(title, expected):
     assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # a number or numeral is a level only where a level stands: they had all been levels
+        ("Data Scientist (3+ yrs exp)", ("data_scientist", None)),  # had been Senior
+        ("Senior Data Scientist (5+ years)", ("data_scientist", "Senior")),  # the word marker still counts
+        ("Python 3 Developer", ("software_engineer", None)),  # had been Senior
+        ("ML Engineer (Python 3.x)", ("machine_learning_engineer", None)),  # had been Senior
+        ("Data Scientist - Python 3", ("data_scientist", None)),  # had been Senior
+        ("Software Engineer (5 years exp)", ("software_engineer", None)),  # had been Lead
+        ("Data Engineer - 3 Openings", ("data_engineer", None)),  # had been Senior
+        ("Software Engineer, 2+ years", ("software_engineer", None)),  # had been Mid
+        ("Data Analyst, 2 positions", ("data_analyst", None)),  # had been Mid
+        ("Software Engineer - 2 days in office", ("software_engineer", None)),  # had been Mid
+        ("Data Engineer - 1 year contract", ("data_engineer", None)),  # had been Junior
+        ("V&V Engineer", ("engineer", None)),  # had been Lead
+        ("V Belt Builder", ("other", None)),  # O*NET; had been Lead
+        # level position: last in its segment after a word, or after "level"
+        ("Data Scientist II", ("data_scientist", "Mid")),
+        ("Data Scientist I", ("data_scientist", "Junior")),
+        ("Engineer III", ("engineer", "Senior")),
+        ("Engineer V", ("engineer", "Lead")),
+        ("Software Engineer 2", ("software_engineer", "Mid")),
+        ("SWE II", ("software_engineer", "Mid")),
+        ("SDE-2", ("software_engineer", "Mid")),
+        ("SDE 1", ("software_engineer", "Junior")),
+        ("Engineer II, Backend", ("software_engineer", "Mid")),
+        ("Data Scientist II (Remote)", ("data_scientist", "Mid")),
+        ("Data Engineer 4 - Contract", ("data_engineer", "Lead")),
+        ("Data Scientist - Level 3", ("data_scientist", "Senior")),
+        ("Software Engineer, Level 2", ("software_engineer", "Mid")),
+        ("Data Analyst Level III", ("data_analyst", "Senior")),
+        ("Director II, Data Science - GRM Actuarial", ("data_science_manager", "Executive")),
+    ],
+)
+def test_a_level_number_counts_only_in_level_position(title, expected):
+    assert _one(title) == expected
