@@ -87,6 +87,7 @@ class _Matcher:
     aliases: dict[str, Role]
     keyword_rules: tuple[tuple[tuple[str, ...], Role], ...]
     keyword_exceptions: dict[str, tuple[str, ...]]  # role slug -> " phrase " (padded) stopping its rules
+    non_tech: tuple[str, ...]  # " phrase " (padded): the catch-all's keyword_exceptions, see `_match_one`
     fields: dict[str, Role]
     markers: tuple[tuple[tuple[str, ...], str, int, bool], ...]  # words, level, rank, is_weak
     exceptions: tuple[tuple[str, ...], ...]
@@ -108,7 +109,7 @@ def _matcher(ref: Reference) -> _Matcher:
             aliases.setdefault(_core(_tokens(name)), role)
     markers = _markers(ref)
     exceptions = tuple(phrase for phrase in (tuple(_tokens(p)) for p in ref.seniority_exceptions) if phrase)
-    partial = _Matcher(aliases={}, keyword_rules=(), keyword_exceptions={}, fields={}, markers=markers, exceptions=exceptions,
+    partial = _Matcher(aliases={}, keyword_rules=(), keyword_exceptions={}, non_tech=(), fields={}, markers=markers, exceptions=exceptions,
                        choices=(), choice_roles=(), marker_index=_by_first_word(tuple(mk[0] for mk in markers)),
                        exception_index=_by_first_word(exceptions))
     for role in ref.roles:  # an alias holding a marker ("research associate") is met stripped
@@ -124,7 +125,8 @@ def _matcher(ref: Reference) -> _Matcher:
     exceptions_by_role = {role.role: tuple(f" {_core(_tokens(p))} " for p in role.keyword_exceptions)
                           for role in ref.roles if role.keyword_exceptions}
     return _Matcher(aliases=aliases, keyword_rules=tuple((w, r) for w, r, _ in rules),
-                    keyword_exceptions=exceptions_by_role, fields=fields,
+                    keyword_exceptions=exceptions_by_role,
+                    non_tech=tuple(f" {_core(_tokens(p))} " for p in ref.catch_all.keyword_exceptions), fields=fields,
                     markers=partial.markers, exceptions=partial.exceptions, choices=choices,
                     choice_roles=tuple(aliases[c] for c in choices), marker_index=partial.marker_index,
                     exception_index=partial.exception_index)
@@ -325,19 +327,27 @@ def _match_one(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str | 
     if not full_core:  # the title is only a marker word: "Associate", "Lead"
         role = m.aliases.get(_core(all_words))
         return (role, None, "alias", 100.0) if role else (None, seniority, "catch_all", 0.0)
+    non_tech = [p for p in m.non_tech if p in f" {_core(all_words)} "]
+
+    def allowed(role: Role | None, alias: str | None = None) -> bool:
+        """A title naming a non-tech job ("Data Science Recruiter", "Data Center Engineer") gets no
+        specific role but by an alias holding that phrase itself ("Sales Engineer")."""
+        return (role is not None and (not non_tech or role.family == GENERIC_FAMILY
+                                      or (alias is not None and all(p in f" {alias} " for p in non_tech))))
+
     segments = [c for c in (strip(s)[0] for s in _segments(clean)) if c]
     cores = [full_core] + segments
     if is_exec or "manager" in all_words:  # "Head of Data Science", "Sr. Manager, Data Science"
         for i, core in enumerate(cores):
             if i and "manager" in core.split():  # "Product Manager, AI": the manager segment names a role of its own
                 role = m.aliases.get(core)
-                if role is not None and role.family != GENERIC_FAMILY:
+                if role is not None and role.family != GENERIC_FAMILY and allowed(role, core):
                     return role, seniority, "alias", 100.0
             field_core = _core([w for w in core.split() if w not in {"manager", "team"}])
-            if field_core in m.fields:
+            if field_core in m.fields and allowed(m.fields[field_core]):
                 return m.fields[field_core], seniority, "alias", 100.0
     inverted = _inverted(segments, m)
-    if inverted is not None:
+    if inverted is not None and allowed(inverted[0], f"{segments[1]} {segments[0]}" if inverted[1] == "alias" else None):
         return inverted[0], seniority, inverted[1], 100.0
     first, rest = (segments[:1], segments[1:]) if len(segments) > 1 else ([], [])
     for core, rule in ([(full_core, "alias")] + [(c, "alias") for c in first] + [(c, "keyword") for c in first]
@@ -345,12 +355,12 @@ def _match_one(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str | 
         role = m.aliases.get(core) if rule == "alias" else _keyword(core, m)
         if role is not None and role.family == GENERIC_FAMILY and core in rest:
             continue  # "Environmental Engineer/Scientist": a later bare "Scientist" must not win
-        if role is not None:
+        if allowed(role, core if rule == "alias" else None):
             return role, seniority, rule, 100.0
     query = cores[1] if len(cores) > 1 else cores[0]
     for choice, score, index in process.extract(query, m.choices, scorer=fuzz.token_sort_ratio,
                                                 score_cutoff=FUZZY_CUTOFF, limit=FUZZY_CANDIDATES):
-        if _misspelling_of(query.split(), choice.split()):
+        if _misspelling_of(query.split(), choice.split()) and allowed(m.choice_roles[index], choice):
             return m.choice_roles[index], seniority, "fuzzy", float(score)
     for core in first + [full_core] + rest:  # "Spectral Scientist": a generic role is the last resort
         role = _keyword(core, m, generic=True)

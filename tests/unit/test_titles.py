@@ -302,3 +302,38 @@ def test_abbreviations_and_seniority_words(title, expected):
 )
 def test_a_level_number_counts_only_in_level_position(title, expected):
     assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # a title naming a non-tech job gets no specific role (the catch-all's keyword_exceptions)
+        ("Data Science Recruiter", "other"),  # had been data_scientist
+        ("Technical Recruiter - Machine Learning", "other"),  # had been machine_learning_engineer
+        ("Machine Learning Recruiter", "other"),
+        ("Data Science Instructor", "other"),  # had been data_scientist
+        ("Data Science Professor", "other"),
+        ("Data Science Bootcamp Instructor", "other"),
+        ("Account Executive, Machine Learning", "other"),  # had been machine_learning_engineer
+        ("Machine Learning Sales Specialist", "other"),  # had been machine_learning_engineer (fuzzy)
+        ("Big Data Sales Executive", "other"),  # had been data_engineer
+        ("Software Sales Engineer", "engineer"),  # had been software_engineer
+        ("Data Center Engineer", "engineer"),  # had been data_engineer
+        ("Data Center Operations Manager", "manager"),  # had been data_manager
+        ("Data Center Manager", "manager"),
+        ("Chief of Staff, Data Science", "other"),  # had been data_scientist
+        ("Product Marketing Manager", "manager"),  # had been product_manager
+        ("Account Manager - Data Solutions", "manager"),  # had been data_manager
+        # an alias holding the phrase itself still matches; "sales", "marketing" alone are not non-tech
+        ("Sales Engineer", "solutions_engineer"),
+        ("Senior Sales Engineer", "solutions_engineer"),
+        ("Sales Data Analyst", "data_analyst"),
+        ("Data Analyst, Sales", "data_analyst"),
+        ("Marketing Data Scientist", "data_scientist"),
+        ("Data Scientist, Marketing Mix Modeling", "data_scientist"),
+        ("Product Manager", "product_manager"),
+        ("Data Science Manager", "data_science_manager"),
+    ],
+)
+def test_non_tech_jobs_get_no_specific_tech_role(title, expected):
+    assert _one(title)[0] == expected
