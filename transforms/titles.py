@@ -62,7 +62,7 @@ _WORDS = {
     "datenanalyst": "data analyst", "datenanalystin": "data analyst", "dateningenieur": "data engineer",
     "datenwissenschaftler": "data scientist", "projektleiter": "project manager",
     "projektmanager": "project manager", "produktmanager": "product manager", "softwarearchitekt": "software architect",
-    "eng": "engineer", "engr": "engineer",  # abbreviations: "Sr ML Eng"
+    "eng": "engineer", "engr": "engineer", "mgr": "manager",  # abbreviations: "Sr ML Eng", "Sr Mgr"
 }
 
 
@@ -314,6 +314,30 @@ def _inverted(segments: list[str], m: _Matcher) -> tuple[Role, str] | None:
     return None
 
 
+MANAGER_WORDS = frozenset({"manager", "team", "tech", "technical", "technology"})  # "Tech Manager, Data" is bare
+
+
+def _field_words(core: str) -> str:
+    """A manager/exec segment's core without "manager"/"team"/"tech": what it manages ("" when bare)."""
+    return _core([w for w in core.split() if w not in MANAGER_WORDS])
+
+
+def _field(core: str, m: _Matcher, two: bool = False) -> Role | None:
+    """The manager role of the field a manager/exec segment names ("Head of Data Science",
+    "Data Engineering Manager"); when `two` (the title holds "and"/"&"), of the first of two
+    fields ("VP of Data Science & Analytics", "Director, Data Science & Machine Learning", "Head of
+    Data & AI"; not "Analytics Engineering Manager")."""
+    words = _field_words(core)
+    if words in m.fields:
+        return m.fields[words]
+    split = words.split() if two else []
+    for k in range(1, len(split)):
+        head, tail = " ".join(split[:k]), " ".join(split[k:])
+        if head in m.fields and tail in m.fields:
+            return m.fields[head]
+    return None
+
+
 def _match_one(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str | None, str, float]:
     """(role or None for catch-all, seniority, method, score) for one distinct title.
 
@@ -335,23 +359,36 @@ def _match_one(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str | 
         return (role is not None and (not non_tech or role.family == GENERIC_FAMILY
                                       or (alias is not None and all(p in f" {alias} " for p in non_tech))))
 
-    segments = [c for c in (strip(s)[0] for s in _segments(clean)) if c]
+    parts = [strip(s) for s in _segments(clean)]
+    segments = [core for core, _, _ in parts if core]
     cores = [full_core] + segments
+    named_head = False  # the first segment is a manager/exec segment naming something not a field
     if is_exec or "manager" in all_words:  # "Head of Data Science", "Sr. Manager, Data Science"
+        # head segments hold the manager or executive word; another segment's field counts only
+        # after a bare head ("Sr. Manager, Data Science", "Director II, Data Science"), not after
+        # one naming something else ("Technical Product Manager, AI", "Director of Sales, AI")
+        heads = [core for core, _, exec_ in parts if exec_ or "manager" in core.split()]
+        bare = not heads or any(not _field_words(core) for core in heads)
+        named_head = bool(parts) and parts[0][0] in heads and not bare
         for i, core in enumerate(cores):
             if i and "manager" in core.split():  # "Product Manager, AI": the manager segment names a role of its own
                 role = m.aliases.get(core)
                 if role is not None and role.family != GENERIC_FAMILY and allowed(role, core):
                     return role, seniority, "alias", 100.0
-            field_core = _core([w for w in core.split() if w not in {"manager", "team"}])
-            if field_core in m.fields and allowed(m.fields[field_core]):
-                return m.fields[field_core], seniority, "alias", 100.0
+            if i and not bare and core not in heads:
+                continue
+            role = _field(core, m, two="and" in all_words)
+            if role is not None and allowed(role):
+                return role, seniority, "alias", 100.0
+    whole = full_core
+    if named_head and len(segments) > 1:  # the other segments name what is sold, made or managed
+        whole, segments, cores = segments[0], [], [segments[0]]
     inverted = _inverted(segments, m)
     if inverted is not None and allowed(inverted[0], f"{segments[1]} {segments[0]}" if inverted[1] == "alias" else None):
         return inverted[0], seniority, inverted[1], 100.0
     first, rest = (segments[:1], segments[1:]) if len(segments) > 1 else ([], [])
-    for core, rule in ([(full_core, "alias")] + [(c, "alias") for c in first] + [(c, "keyword") for c in first]
-                       + [(full_core, "keyword")] + [(c, "alias") for c in rest] + [(c, "keyword") for c in rest]):
+    for core, rule in ([(whole, "alias")] + [(c, "alias") for c in first] + [(c, "keyword") for c in first]
+                       + [(whole, "keyword")] + [(c, "alias") for c in rest] + [(c, "keyword") for c in rest]):
         role = m.aliases.get(core) if rule == "alias" else _keyword(core, m)
         if role is not None and role.family == GENERIC_FAMILY and core in rest:
             continue  # "Environmental Engineer/Scientist": a later bare "Scientist" must not win
@@ -362,7 +399,7 @@ def _match_one(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str | 
                                                 score_cutoff=FUZZY_CUTOFF, limit=FUZZY_CANDIDATES):
         if _misspelling_of(query.split(), choice.split()) and allowed(m.choice_roles[index], choice):
             return m.choice_roles[index], seniority, "fuzzy", float(score)
-    for core in first + [full_core] + rest:  # "Spectral Scientist": a generic role is the last resort
+    for core in first + [whole] + rest:  # "Spectral Scientist": a generic role is the last resort
         role = _keyword(core, m, generic=True)
         if role is not None:
             return role, seniority, "keyword", 100.0

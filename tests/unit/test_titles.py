@@ -337,3 +337,54 @@ def test_a_level_number_counts_only_in_level_position(title, expected):
 )
 def test_non_tech_jobs_get_no_specific_tech_role(title, expected):
     assert _one(title)[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # another segment's field counts only after a bare manager/exec segment
+        ("Technical Product Manager, AI", ("product_manager", None)),  # had been machine_learning_manager
+        ("Group Product Manager, AI/ML", ("product_manager", None)),  # had been machine_learning_manager
+        ("Account Manager, AI", ("manager", None)),  # had been machine_learning_manager
+        ("Director of Sales, AI", ("other", "Executive")),  # had been machine_learning_manager
+        ("Head of Product, AI", ("other", "Executive")),  # had been machine_learning_manager
+        ("Marketing Manager, Data", ("manager", None)),  # had been data_manager
+        ("Sales Manager, Data & Analytics", ("manager", None)),  # had been analytics_manager
+        ("Senior Manager, Machine Learning", ("machine_learning_manager", "Senior")),
+        ("Sr. Manager, Data Science", ("data_science_manager", "Senior")),
+        ("Tech Manager, Software Engineering - Data", ("engineering_manager", None)),  # "tech" leaves it bare
+        ("Director II, Data Science - GRM Actuarial", ("data_science_manager", "Executive")),
+        ("Director, Business Intelligence", ("analytics_manager", "Executive")),
+        ("Head of Data Science, AI", ("data_science_manager", "Executive")),  # the head's own field
+        ("Senior Manager, Epidemiologic Data Scientist", ("manager", "Senior")),
+    ],
+)
+def test_a_field_counts_after_a_bare_manager_segment_only(title, expected):
+    assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # manager titles had fallen to the individual contributor's role
+        ("Data Engineering Manager", ("engineering_manager", None)),  # had been data_engineer
+        ("Data Engineering Director", ("engineering_manager", "Executive")),  # had been data_engineer
+        ("Head of Data Engineering", ("engineering_manager", "Executive")),  # had been data_engineer
+        ("Director of Data Engineering", ("engineering_manager", "Executive")),  # had been data_engineer
+        ("Manager, Data Engineering", ("engineering_manager", None)),  # had been manager
+        ("Mgr, Data Engineering", ("engineering_manager", None)),  # had been data_engineer
+        ("Data Science Mgr", ("data_science_manager", None)),  # had been data_scientist
+        ("Sr Mgr, Data Science", ("data_science_manager", "Senior")),  # had been data_scientist
+        # two fields joined by "&": the first
+        ("VP of Data Science & Analytics", ("data_science_manager", "Executive")),  # had been data_scientist
+        ("Head of Data Science & Analytics", ("data_science_manager", "Executive")),
+        ("Director, Data Science & Machine Learning", ("data_science_manager", "Executive")),
+        ("VP, Analytics & Data Science", ("analytics_manager", "Executive")),
+        ("Head of Data & AI", ("data_manager", "Executive")),  # had been the catch-all
+        ("Analytics Engineering Manager", ("engineering_manager", None)),  # no "&": its alias, not two fields
+        ("Data Engineering Lead", ("data_engineer", "Lead")),  # not a manager title
+        ("Data Engineer", ("data_engineer", None)),
+    ],
+)
+def test_manager_titles_get_the_manager_role_of_their_field(title, expected):
+    assert _one(title) == expected
