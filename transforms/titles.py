@@ -338,10 +338,32 @@ def _field(core: str, m: _Matcher, two: bool = False) -> Role | None:
     return None
 
 
+NOT_A_STAGE_BEFORE = frozenset({"early", "late", "seed", "growth", "multi", "final", "next", "back", "main", "sound"})
+
+
+def _french_internship(words: list[str]) -> bool:
+    """Whether the title holds the French "stage" (internship: "Stage - Data Analyst", "Ingénieur
+    logiciel - stage"), not an English stage ("Early Stage", "Stage 2")."""
+    return any(w == "stage" and (i == 0 or words[i - 1] not in NOT_A_STAGE_BEFORE)
+               and (i + 1 == len(words) or not words[i + 1].isdigit()) for i, w in enumerate(words))
+
+
 def _match_one(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str | None, str, float]:
     """(role or None for catch-all, seniority, method, score) for one distinct title.
 
-    `strip`: `_strip` for this matcher, possibly memoised (title segments repeat across titles)."""
+    `strip`: `_strip` for this matcher, possibly memoised (title segments repeat across titles).
+    The French "stage" makes a title of a specific role without other marker Junior ("Stage Data
+    Scientist"); in a title of a generic role or the catch-all it is an English stage ("Stage
+    Manager", "Stage Technician")."""
+    role, seniority, method, score = _match_role(title, m, strip)
+    if (seniority is None and role is not None and role.family != GENERIC_FAMILY
+            and "stage" in title.lower() and _french_internship(_tokens(title))):
+        seniority = "Junior"
+    return role, seniority, method, score
+
+
+def _match_role(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str | None, str, float]:
+    """`_match_one` but the French "stage"."""
     strip = strip or (lambda text: _strip(text, m))
     clean = _PARENS.sub(" ", unicodedata.normalize("NFKC", title))
     all_words, ends = _words_and_ends(title)

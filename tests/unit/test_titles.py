@@ -388,3 +388,30 @@ def test_a_field_counts_after_a_bare_manager_segment_only(title, expected):
 )
 def test_manager_titles_get_the_manager_role_of_their_field(title, expected):
     assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # junior markers; each had no seniority (the "Level" titles had been Lead and Senior)
+        ("Data Analyst Apprenticeship Level 4", ("data_analyst", "Junior")),
+        ("Level 3 Software Developer Apprenticeship", ("software_engineer", "Junior")),
+        ("Data Engineer - Alternance", ("data_engineer", "Junior")),
+        ("Data Engineer - Fresher", ("data_engineer", "Junior")),
+        ("Python Developer (Fresher)", ("software_engineer", "Junior")),
+        ("Placement Student - Data Analytics", ("data_analyst", "Junior")),
+        ("Industrial Placement - Software Engineering", ("software_engineer", "Junior")),
+        ("Stage - Data Analyst", ("data_analyst", "Junior")),  # French: internship
+        ("Stage Data Scientist (6 mois)", ("data_scientist", "Junior")),
+        ("Ingénieur logiciel - stage", ("software_engineer", "Junior")),
+        # not these
+        ("Apprenticeship Consultant", ("consultant", None)),  # O*NET: runs apprenticeships
+        ("Placement Specialist", ("other", None)),
+        ("Stage Manager", ("manager", None)),  # an English stage
+        ("Stage Technician", ("other", None)),
+        ("Early Stage Data Scientist", ("data_scientist", None)),
+        ("Senior Data Scientist - Stage 2", ("data_scientist", "Senior")),
+    ],
+)
+def test_apprenticeship_alternance_fresher_placement_and_stage_are_junior(title, expected):
+    assert _one(title) == expected
