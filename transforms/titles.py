@@ -402,6 +402,8 @@ def _match_role(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str |
             role = _field(core, m, two="and" in all_words)
             if role is not None and allowed(role):
                 return role, seniority, "alias", 100.0
+    # a manager role's one-word field alias ("Data Lead", "Head of Data") names it in a title that manages
+    managerial = is_exec or seniority == "Lead" or "manager" in all_words
     whole = full_core
     if named_head and len(segments) > 1:  # the other segments name what is sold, made or managed
         whole, segments, cores = segments[0], [], [segments[0]]
@@ -412,6 +414,8 @@ def _match_role(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str |
     for core, rule in ([(whole, "alias")] + [(c, "alias") for c in first] + [(c, "keyword") for c in first]
                        + [(whole, "keyword")] + [(c, "alias") for c in rest] + [(c, "keyword") for c in rest]):
         role = m.aliases.get(core) if rule == "alias" else _keyword(core, m)
+        if rule == "alias" and role is not None and m.fields.get(core) is role and not managerial:
+            role = m.aliases.get(f"{core} specialist")  # "Data Intern", "Data Associate": not the Data Manager
         if role is not None and role.family == GENERIC_FAMILY and core in rest:
             continue  # "Environmental Engineer/Scientist": a later bare "Scientist" must not win
         if allowed(role, core if rule == "alias" else None):

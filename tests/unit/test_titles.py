@@ -415,3 +415,36 @@ def test_manager_titles_get_the_manager_role_of_their_field(title, expected):
 )
 def test_apprenticeship_alternance_fresher_placement_and_stage_are_junior(title, expected):
     assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # the bare "data" names the Data Manager only in a title that manages
+        ("Data Intern", ("data_specialist", "Junior")),  # had been data_manager
+        ("Data Associate", ("data_specialist", "Junior")),  # had been data_manager
+        ("Intern, Data", ("data_specialist", "Junior")),  # had been data_manager
+        ("Data Lead", ("data_manager", "Lead")),
+        ("Head of Data", ("data_manager", "Executive")),
+        ("VP Data", ("data_manager", "Executive")),
+        # aliases and keyword rules
+        ("AI/ML Scientist", ("machine_learning_scientist", None)),  # had been ai_engineer
+        ("AI/ML Researcher", ("machine_learning_scientist", None)),  # had been ai_engineer
+        ("Tableau Developer", ("business_intelligence_analyst", None)),  # had been software_engineer
+        ("Tableau Developer II", ("business_intelligence_analyst", "Mid")),
+        ("Looker Developer", ("business_intelligence_analyst", None)),
+        ("Reporting Developer", ("business_intelligence_analyst", None)),
+        ("Data Warehouse Developer", ("data_engineer", None)),  # had been software_engineer
+        ("Oracle DBA", ("database_administrator", None)),  # had been the catch-all
+        ("SQL Server DBA", ("database_administrator", None)),
+        ("QA Automation Engineer", ("qa_engineer", None)),  # had been engineer
+        ("Test Automation Engineer", ("qa_engineer", None)),
+        ("Software Engineer in Test", ("qa_engineer", None)),  # had been software_engineer
+        ("Software Engineer", ("software_engineer", None)),
+        ("Python Developer", ("software_engineer", None)),
+        ("Test Engineer, Automotive", ("qa_engineer", None)),  # the alias, as before
+        ("Flight Test Engineer", ("engineer", None)),  # no [test, engineer] rule
+    ],
+)
+def test_data_alias_and_bi_dba_qa_rules(title, expected):
+    assert _one(title) == expected
