@@ -292,6 +292,7 @@ def _misspelling_of(typed: list[str], meant: list[str]) -> bool:
 
 
 INVERTED_HEADS_SKIPPED = frozenset({"manager"})  # "Manager, Data Science": a manager role's `fields` decide
+INVERTED_HEADS_READ = {"tech": "engineer", "technical": "engineer"}  # "Tech Lead, ML": an ML engineer who leads
 
 
 def _inverted(segments: list[str], m: _Matcher) -> tuple[Role, str] | None:
@@ -299,12 +300,14 @@ def _inverted(segments: list[str], m: _Matcher) -> tuple[Role, str] | None:
     "Developer, AI"): a one-word first segment read after the second ("machine learning engineer"),
     when that names a specific role other than the first word's own; by alias, or by a keyword rule
     holding that word ("Lead Engineer, Data Platform" -> Data Engineer by [data, engineer], but not
-    "Scientist, Quantitative Sciences" -> Quantitative Analyst by [quantitative])."""
+    "Scientist, Quantitative Sciences" -> Quantitative Analyst by [quantitative]). "Tech"/"Technical"
+    (of "Tech Lead, ML") is read "engineer": "ml engineer"."""
     if len(segments) < 2 or len(segments[0].split()) != 1 or segments[0] in INVERTED_HEADS_SKIPPED:
         return None
     head = segments[0]
-    inverted = f"{segments[1]} {head}"
     own = m.aliases.get(head)
+    head = INVERTED_HEADS_READ.get(head, head)
+    inverted = f"{segments[1]} {head}"
     role = m.aliases.get(inverted)
     if role is not None and role.family != GENERIC_FAMILY and role != own:
         return role, "alias"

@@ -448,3 +448,17 @@ def test_apprenticeship_alternance_fresher_placement_and_stage_are_junior(title,
 )
 def test_data_alias_and_bi_dba_qa_rules(title, expected):
     assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Tech Lead, ML", ("machine_learning_engineer", "Lead")),  # had been software_engineer
+        ("Technical Lead, Data", ("data_engineer", "Lead")),  # had been software_engineer
+        ("Tech Lead", ("software_engineer", "Lead")),
+        ("Technical Lead - Java", ("software_engineer", "Lead")),
+        ("Tech Lead, Frontend", ("software_engineer", "Lead")),
+    ],
+)
+def test_tech_lead_of_a_field_is_read_as_that_fields_engineer(title, expected):
+    assert _one(title) == expected
