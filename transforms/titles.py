@@ -376,7 +376,8 @@ def _match_role(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str |
     if not full_core:  # the title is only a marker word: "Associate", "Lead"
         role = m.aliases.get(_core(all_words))
         return (role, None, "alias", 100.0) if role else (None, seniority, "catch_all", 0.0)
-    non_tech = [p for p in m.non_tech if p in f" {_core(all_words)} "]
+    padded = f" {_core(all_words)} "
+    non_tech = [p for p in m.non_tech if p in padded]
 
     def allowed(role: Role | None, alias: str | None = None) -> bool:
         """A title naming a non-tech job ("Data Science Recruiter", "Data Center Engineer") gets no
