@@ -462,3 +462,18 @@ def test_data_alias_and_bi_dba_qa_rules(title, expected):
 )
 def test_tech_lead_of_a_field_is_read_as_that_fields_engineer(title, expected):
     assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Director, AI Engineering", ("machine_learning_manager", "Executive")),  # had been ai_engineer
+        ("Head of ML Engineering", ("machine_learning_manager", "Executive")),  # had been machine_learning_engineer
+        ("Manager, AI Engineering", ("machine_learning_manager", None)),  # had been manager
+        ("Head of GenAI", ("machine_learning_manager", "Executive")),  # had been the catch-all
+        ("GenAI Engineer", ("ai_engineer", None)),
+        ("AI Engineer", ("ai_engineer", None)),
+    ],
+)
+def test_ai_and_ml_engineering_are_fields_of_the_machine_learning_manager(title, expected):
+    assert _one(title) == expected
