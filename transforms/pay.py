@@ -16,7 +16,9 @@ What `_parse_one` reads, in short (details at each rule):
   its lower bound ("Hiring 3 engineers at $120K", but "60.000 - 70.000 €"). A text whose every
   number is a label names no pay ("no_pay").
 - Ranges: two amounts with a dash (any of - ‐ ‑ ‒ – — −), "to", "and", "~", "à", "bis", "et"
-  between them, also when each bound carries its own unit ("$15/hr - $18/hr", "10 LPA - 15 LPA").
+  between them, also when each bound carries its own unit ("$15/hr - $18/hr", "10 LPA - 15 LPA")
+  or the German no-cents mark ("€ 55.000,- bis € 65.000,-"); space-grouped thousands may carry
+  decimals ("2 500,00 € - 3 000,00 €").
   The k / M, thousands ("£45-55,000") or lakh of the max apply to a min under 1,000 unless the min
   is already in full (within a factor 10 of the max: "£800-1k/day").
 - Units: k / M, lakh / lac / LPA (1e5), crore / Cr (1e7), "L" after a number where rupees are
@@ -103,7 +105,8 @@ _CODE_BEFORE_NUMBER = re.compile(r"(?<![A-Za-z])([A-Z]{3}) ?(?=\d)")
 _INDIAN_UNIT = re.compile(r"(?i:\b(?:lpa|lakhs?|lacs?|crores?)\b|(?<=\d)\s?cr\b)")
 _SCI = re.compile(r"\d(?:\.\d+)?[eE][+-]?\d")
 # A number: digits with separators ("25,00,000", "60.000", "1 200", "28.50"), optional k/m suffix.
-_NUMBER = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)|\d(?:[\d,.'\u2019\u00a0\u202f]*\d)?)\s*([kKmM](?![a-zA-Z]))?")
+# (space-grouped thousands may carry decimals: "2 500,00 €")
+_NUMBER = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d(?:[\d,.'\u2019\u00a0\u202f]*\d)?)\s*([kKmM](?![a-zA-Z]))?")
 # hyphen-minus, hyphen, non-breaking hyphen, figure dash, en dash, em dash, minus sign
 _DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2212"
 _RANGE_SEP = re.compile(rf"^\s*(?:[{_DASHES}]|to|and|~|à|a|bis|et)\s*$", re.IGNORECASE)  # "75 000 $ à 90 000 $"
@@ -214,9 +217,12 @@ def _is_label(text: str, m: re.Match) -> bool:
     return bool(_LABEL_AFTER.match(text, m.end()) or _LABEL_BEFORE.search(text, 0, m.start()))
 
 
+_NO_CENTS = re.compile(r"^,[\-\u2013\u2014]")  # German ",-" / ",–" after a whole amount: no cents
+
+
 def _between(text: str, first: re.Match, second: re.Match) -> str:
     """What stands between two numbers, without currency markers and a unit of the first."""
-    between = text[first.end():second.start()]
+    between = _NO_CENTS.sub("", text[first.end():second.start()])  # "€ 55.000,- bis € 65.000,-"
     unit = _UNIT_ON_FIRST_BOUND.match(between)
     if unit:
         between = between[unit.end():]

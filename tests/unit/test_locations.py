@@ -142,6 +142,8 @@ def test_a_city_abbreviation_reading_needs_an_upper_case_code():
         ("Perth, WA", ("AU", "AU-WA", "Perth")),  # not Washington
         ("Adelaide, SA", ("AU", "AU-SA", "Adelaide")),  # not Saudi Arabia
         ("Brisbane, QLD", ("AU", "AU-QLD", "Brisbane")),
+        ("Darwin, NT", ("AU", "AU-NT", "Darwin")),  # had been the Northwest Territories
+        ("Yellowknife, NT", ("CA", "CA-NT", "Yellowknife")),
         ("Canberra ACT", ("AU", "AU-ACT", "Canberra")),
         ("Seattle, WA", ("US", "US-WA", "Seattle")),
         ("Frankfurt am Main", ("DE", "DE-HE", "Frankfurt")),  # aliases give the canonical name

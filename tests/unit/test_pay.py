@@ -177,6 +177,26 @@ def test_french_and_german_ranges_and_swiss_apostrophes(text, expected):
     assert _one(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # German ",-" (no cents) after a whole amount: the range had kept its min alone
+        ("€ 55.000,- bis € 65.000,-", (55_000, 65_000, "EUR", None, None)),
+        ("45.000,- € bis 55.000,- €", (45_000, 55_000, "EUR", None, None)),
+        ("€ 55.000,– bis 65.000,–", (55_000, 65_000, "EUR", None, None)),
+        ("55.000,- € brutto p.a.", (55_000, 55_000, "EUR", "year", None)),
+        # space-grouped thousands with decimal cents (French): "2 500,00" had been 2,500 then "00"
+        ("2 500,00 € - 3 000,00 € par mois", (2_500, 3_000, "EUR", "month", None)),
+        ("1 234,56 €", (1_234.56, 1_234.56, "EUR", None, None)),  # had been 1234
+        ("75 000 $ à 90 000 $", (75_000, 90_000, "$", None, None)),
+        ("1 200, 1 500", (1_200, 1_200, None, None, None)),  # a list, not decimals: unchanged
+    ],
+)
+def test_german_no_cents_marker_and_french_spaced_decimals(text, expected):
+    assert _one(text) == expected
+    _same_as_reference(text)
+
+
 # --- audit fixes (each case: the old wrong answer in the comment; neighbours that must not move) ---
 def _same_as_reference(text):
     from transforms.pay import _parse_one
