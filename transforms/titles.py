@@ -47,6 +47,7 @@ _PHRASES = tuple((re.compile(rf"\b{phrase}\b"), english) for phrase, english in 
     ("bases? de données", "database"), ("science des données", "data science"),
     ("chef de projets?", "project manager"), ("gestionnaire de projets?", "project manager"),
     ("chef de produit", "product manager"), ("gestionnaire de produit", "product manager"),
+    ("maschinelles lernen", "machine learning"), ("künstliche intelligenz", "artificial intelligence"),
 ))
 _WORDS = {
     "ingénieur": "engineer", "ingénieure": "engineer", "ingenieur": "engineer", "ingenieurin": "engineer",
@@ -62,6 +63,9 @@ _WORDS = {
     "datenanalyst": "data analyst", "datenanalystin": "data analyst", "dateningenieur": "data engineer",
     "datenwissenschaftler": "data scientist", "projektleiter": "project manager",
     "projektmanager": "project manager", "produktmanager": "product manager", "softwarearchitekt": "software architect",
+    "datenbankadministrator": "database administrator", "softwareentwicklung": "software development",
+    "ki": "ai",  # Künstliche Intelligenz: "KI-Entwickler", "KI-Ingenieur"
+    "leiter": "head of", "leiterin": "head of", "teamleiter": "team lead", "teamleiterin": "team lead",
     "eng": "engineer", "engr": "engineer", "mgr": "manager",  # abbreviations: "Sr ML Eng", "Sr Mgr"
 }
 

@@ -477,3 +477,26 @@ def test_tech_lead_of_a_field_is_read_as_that_fields_engineer(title, expected):
 )
 def test_ai_and_ml_engineering_are_fields_of_the_machine_learning_manager(title, expected):
     assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # German: KI (Künstliche Intelligenz), Leiter (head of), Maschinelles Lernen
+        ("KI-Entwickler", ("ai_engineer", None)),  # had been software_engineer
+        ("KI-Ingenieur", ("ai_engineer", None)),  # had been the generic engineer
+        ("Ingenieur für Maschinelles Lernen", ("machine_learning_engineer", None)),  # engineer
+        ("Leiter Data Science", ("data_science_manager", "Executive")),  # had been data_scientist
+        ("Leiter Softwareentwicklung", ("engineering_manager", "Executive")),  # catch-all
+        ("Datenbankadministrator", ("database_administrator", None)),  # catch-all
+        ("Projektleiter", ("project_manager", None)),
+        # English forms that had fallen to a generic role or the catch-all
+        ("iOS Engineer", ("software_engineer", None)),
+        ("Mobile Engineer", ("software_engineer", None)),
+        ("Cybersecurity Engineer", ("security_engineer", None)),
+        ("DS Manager", ("data_science_manager", None)),
+        ("Senior MTS", ("software_engineer", "Senior")),
+    ],
+)
+def test_german_words_and_more_english_forms(title, expected):
+    assert _one(title) == expected
