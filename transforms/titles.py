@@ -168,6 +168,7 @@ def _present(index: dict[str, tuple[int, ...]], words: list[str]) -> list[int]:
 
 
 _LEVEL_BREAK = re.compile(r"[()\[\]]|\s+or\s+|" + _SEGMENT_SPLIT.pattern)
+ROMAN_LEVELS = frozenset({"ii", "iii", "iv"})
 LEVEL_WORDS = frozenset({"level", "lvl", "tier", "grade", "band"})  # "Level 3 Software Developer"
 # words a number or numeral after them is a version or a name of, not a level: "Python 3", "Title I"
 NOT_LEVEL_AFTER = frozenset({"python", "web", "html", "java", "angular", "windows", "php", "type", "title",
@@ -196,8 +197,11 @@ def _level_position(words: list[str], i: int, ends: frozenset[int]) -> bool:
     previous = words[i - 1] if i else None
     if previous in LEVEL_WORDS:
         return True
-    return (i in ends and previous is not None and previous not in STOPWORDS
-            and previous not in NOT_LEVEL_AFTER and not previous.isdigit())
+    after_word = (previous is not None and previous not in STOPWORDS
+                  and previous not in NOT_LEVEL_AFTER and not previous.isdigit())
+    # "II" / "III" / "IV" after a word are levels wherever the segment goes on ("Software Engineer
+    # II Backend", "Data Scientist II at Amazon"); digits and "I" / "V" only at a segment's end
+    return after_word and (i in ends or words[i] in ROMAN_LEVELS)
 
 
 def _seniority(words: list[str], m: _Matcher, ends: frozenset[int] | None = None) -> tuple[str | None, set[int]]:
@@ -321,7 +325,7 @@ def _inverted(segments: list[str], m: _Matcher) -> tuple[Role, str] | None:
     return None
 
 
-MANAGER_WORDS = frozenset({"manager", "team", "tech", "technical", "technology"})  # "Tech Manager, Data" is bare
+MANAGER_WORDS = frozenset({"manager", "team", "group", "tech", "technical", "technology"})  # "Tech Manager, Data" is bare
 
 
 def _field_words(core: str) -> str:
@@ -380,7 +384,11 @@ def _match_role(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str |
     if not full_core:  # the title is only a marker word: "Associate", "Lead"
         role = m.aliases.get(_core(all_words))
         return (role, None, "alias", 100.0) if role else (None, seniority, "catch_all", 0.0)
-    padded = f" {_core(all_words)} "
+    # a non-tech job is named in the head segment ("Technical Recruiter - Machine Learning", "Data
+    # Center Engineer"); later segments and brackets name a team or a product ("Software Engineer,
+    # Data Center Infrastructure", "Data Engineer (Recruiter Products)")
+    head_segments = _segments(clean)
+    padded = f" {_core(_tokens(head_segments[0]) if head_segments else all_words)} "
     non_tech = [p for p in m.non_tech if p in padded]
 
     def allowed(role: Role | None, alias: str | None = None) -> bool:

@@ -500,3 +500,29 @@ def test_ai_and_ml_engineering_are_fields_of_the_machine_learning_manager(title,
 )
 def test_german_words_and_more_english_forms(title, expected):
     assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # "II" / "III" / "IV" after a word are levels though the segment goes on (a regression of
+        # the level-position rule, which had asked for the segment's end)
+        ("Software Engineer II Backend", ("software_engineer", "Mid")),
+        ("Data Scientist II at Amazon", ("data_scientist", "Mid")),
+        ("Software Engineer III-Remote", ("software_engineer", "Senior")),
+        ("Python 3 Developer", ("software_engineer", None)),  # digits still only at a segment's end
+        ("V&V Engineer", ("engineer", None)),
+        # a non-tech phrase counts in the head segment only; later segments and brackets name a
+        # team or a product (had all become generic roles)
+        ("Software Engineer, Data Center Infrastructure", ("software_engineer", None)),
+        ("Senior Software Engineer, LinkedIn Recruiter", ("software_engineer", "Senior")),
+        ("Data Engineer (Recruiter Products)", ("data_engineer", None)),
+        ("Technical Recruiter - Machine Learning", ("other", None)),
+        ("Data Center Engineer", ("engineer", None)),
+        # "Group" is a manager word: the field after it counts
+        ("Group Manager, Data Science", ("data_science_manager", None)),  # had been manager
+        ("Group Product Manager, AI", ("product_manager", None)),
+    ],
+)
+def test_round_two_regressions(title, expected):
+    assert _one(title) == expected
