@@ -13,8 +13,11 @@ What `_parse_one` reads, in short (details at each rule):
   "15% bonus"), after a label word ("Level 3", "Band 6", "Job ID 12345", "Class of 2025") or
   written against capitals ("L5", "IC4", "FY2025"), unless a currency sign / code or a unit stands
   next to it. Numbers before the first one with a currency sign / code or unit are skipped, save
-  its lower bound ("Hiring 3 engineers at $120K", but "60.000 - 70.000 €"). A text whose every
-  number is a label names no pay ("no_pay").
+  its lower bound when the sign comes after it ("Hiring 3 engineers at $120K", "Austin, TX 78701 -
+  $90K", but "60.000 - 70.000 €"). Bonuses, "6m" months and 401(k) are labels even with a sign or
+  suffix ("$1,500 Sign-On Bonus | $19.50/hr", "6m contract - $80/hr", "401k match"). A minus sign
+  is attached to its number ("$-50,000"; "London - 55k" is a dash). A text whose every number is a
+  label names no pay ("no_pay").
 - Ranges: two amounts with a dash (any of - ‐ ‑ ‒ – — −), "to", "and", "~", "à", "bis", "et"
   between them, also when each bound carries its own unit ("$15/hr - $18/hr", "10 LPA - 15 LPA")
   or the German no-cents mark ("€ 55.000,- bis € 65.000,-"); space-grouped thousands may carry
@@ -24,10 +27,16 @@ What `_parse_one` reads, in short (details at each rule):
 - Units: k / M, lakh / lac / LPA (1e5), crore / Cr (1e7), "L" after a number where rupees are
   shown ("₹6L"), German thousands "T€" / "Tsd." (1e3).
 - Period (`_choose_period`): the phrase written with the first amount, not the highest-ranked one
-  anywhere ("$55,000 a year, paid bi-weekly" is yearly); job-board abbreviations ("pcm", "p/m",
+  anywhere ("$55,000 a year, paid bi-weekly" is yearly); a phrase of another payment or of the
+  pay schedule is not it ("weekly commission", "Hourly equivalent", "paid monthly" unless it is the
+  only one); job-board and German / French forms ("pm", "/m", "im Monat", "Monatsbrutto",
+  "mensuels", "p.h.", "Bruttostundenlohn", "taux horaire", "€/j"), abbreviations ("pcm", "p/m",
   "pw", "pd", "ph", "hr", "hrly", "Std.", "Tagessatz", "TJM", "LPA") are read. Bi-weekly and
   semi-monthly read as week and month (a convention left as it was).
-- Currency (`currency_hint`): a currency sign or code decides; capital words are no currency
+- Currency (`currency_hint`): a currency sign, then an ISO code next to a number ("95,000 USD",
+  "USD $120,000"), then "$" (made USD / CAD / AUD... by such a code anywhere: "$28/hour (CAD)";
+  "Senior PHP Developer - $90,000" stays "$"), then a code anywhere, then currency words and
+  lower-case codes next to a number ("120k usd", "45 000 euros", "65 TEUR"); capital words are no currency
   ("DOE", "OTE", "PER", "NYC", "LPA"), nor are ISO codes that are English words ("$120K ALL IN")
   unless they stand alone next to a number ("ALL 120,000"); lakh / crore / LPA texts hint INR; an
   unknown code before a number ("XYZ 152,000") is named, so rejected downstream.
@@ -68,12 +77,14 @@ _PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (period, re.compile(pattern))
     for period, pattern in (
         ("hour", _BY + r"(?:hour|hr|stunde|std|heure)\b|\bhourly\b|\bhrly\b|\bstündlich\b|\bl['’]heure\b|/\s*h\b"
-                 r"|(?<![a-z])p/?h\b|(?<=[\d$€£k])\s*hrs?\b|\bstunden(?:satz|lohn)\b|\b(?:die|je)\s+stunde\b"),
+                 r"|(?<![a-z])p/?h\b|(?<![a-z])p\.h\b|(?<=[\d$€£k])\s*hrs?\b|stunden(?:satz|lohn)\b|\b(?:die|je)\s+stunde\b"
+                 r"|\btaux\s+horaire\b"),
         ("day", _BY + r"(?:day|diem|tag|jour)\b|\bdaily\b|\bper\s+diem\b|/\s*d\b|(?<![a-z])p\.?d\b"
-                r"|\btagessatz\b|\btjm\b"),
+                r"|\btagessatz\b|\btjm\b|/\s*j\b"),
         ("week", _BY + r"(?:week|wk|woche|semaine)\b|\bweekly\b|\bhebdomadaire\b|/\s*w\b|(?<![a-z])p\.?\s?w\b"),
         ("month", _BY + r"(?:month|mo|mth|monat|mois)\b|\bmonthly\b|\bmonatlich\b|\bmensuel(?:le)?\b"
-                  r"|\bp\.?\s?m\.?$|\bp/m\b|\bpcm\b|\bmonatsgehalt\b"),
+                  r"|\bp\.?\s?m\.?$|\bp/m\b|\bpcm\b|monats(?:gehalt|brutto|lohn)\b|(?<=\d\d\d)\s?p\.?\s?m\b|(?<=/-)\s?p\.?\s?m\b"
+                  r"|/\s*m\b|\bcalendar\s+month\b|\bim\s+monat\b|\bmtl\b|\bmonatl\b|\bmensuel(?:le)?s?\b|\bmensuellement\b"),
         ("year", _BY + r"(?:year|yr|annum|jahr|an|année)\b|\bannual(?:ly)?\b|\byearly\b|\bjährlich\b"
                  r"|\bannuel(?:le)?\b|\bannuellement\b"
                  r"|\bp\.?\s?a\.?\b|\bper\s+annum\b|\blpa\b|\bjahresgehalt\b"),
@@ -99,17 +110,28 @@ _ISO = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
 _WORD_CODES = frozenset({"ALL", "TOP", "CUP", "PEN", "BOB", "MOP", "SOS", "MAD", "TRY", "GEL"})
 _WORD_CODE_BY_NUMBER = re.compile(r"(?<![A-Za-z])([A-Z]{3}) ?(?=\d)"
                                   r"|(?<=\d)[kKmM]? ?([A-Z]{3})(?![A-Za-z])(?! [A-Z])")
-_NEGATIVE_BEFORE = re.compile(r"(?:^|[\s:$€£₹(]|[A-Z]{3}\s?)[-\u2212]\s?$")
-# an unknown code written before a number ("XYZ 152,000") is named, not absent (rejected later)
+_NEGATIVE_BEFORE = re.compile(r"^\s*[-\u2212]\s?$|(?:^|[\s:$€£₹(]|[A-Z]{3}\s?)[-\u2212]$")
+# an unknown code written before a number ("XYZ 152,000") is named, not absent (rejected later),
+# but for capital words of job ads ("OTE 150K", "NYC 120,000", "CTC 6,00,000", "MIN 50,000")
 _CODE_BEFORE_NUMBER = re.compile(r"(?<![A-Za-z])([A-Z]{3}) ?(?=\d)")
-_INDIAN_UNIT = re.compile(r"(?i:\b(?:lpa|lakhs?|lacs?|crores?)\b|(?<=\d)\s?cr\b)")
+_NOT_CODES = frozenset({"OTE", "NYC", "CTC", "AND", "MIN", "MAX", "PAY", "DOE", "PER", "TBD", "EST", "YOE", "REF",
+                        "JOB", "REQ", "LPA", "UTC", "GMT", "PST", "CST", "MST", "EOE", "FTE", "APR", "JAN", "FEB",
+                        "MAR", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC", "AGE", "NEW"})
+# an ISO code next to a number, either side ("USD 95,000", "95,000 USD", "150K CAD")
+_CODE_BY_NUMBER = re.compile(r"(?<![A-Za-z])([A-Z]{3}) ?\$? ?(?=\d)|(?<=\d)[kKmM]? ?([A-Z]{3})(?![A-Za-z])")
+_DOLLAR_CODES = frozenset({"USD", "CAD", "AUD", "NZD", "SGD", "HKD", "TWD"})
+# currency words and lower-case codes next to a number
+_CURRENCY_WORDS = {"usd": "USD", "eur": "EUR", "gbp": "GBP", "cad": "CAD", "aud": "AUD", "inr": "INR", "chf": "CHF",
+                   "dollars": "$", "dollar": "$", "euros": "EUR", "euro": "EUR", "teur": "EUR"}
+_CURRENCY_WORD = re.compile(r"(?<=\d)[kKmM]?\s?(?i:(usd|eur|gbp|cad|aud|inr|chf|dollars?|euros?|teur))(?![A-Za-z])")
+_INDIAN_UNIT = re.compile(r"(?i:\b(?:lpa|lakhs?|lacs?|crores?|ctc)\b|(?<=\d)\s?cr\b)|(?<![\d,])\d{1,2},\d\d,\d{3}(?![\d,])")
 _SCI = re.compile(r"\d(?:\.\d+)?[eE][+-]?\d")
 # A number: digits with separators ("25,00,000", "60.000", "1 200", "28.50"), optional k/m suffix.
 # (space-grouped thousands may carry decimals: "2 500,00 €")
 _NUMBER = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d(?:[\d,.'\u2019\u00a0\u202f]*\d)?)\s*([kKmM](?![a-zA-Z]))?")
 # hyphen-minus, hyphen, non-breaking hyphen, figure dash, en dash, em dash, minus sign
 _DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2212"
-_RANGE_SEP = re.compile(rf"^\s*(?:[{_DASHES}]|to|and|~|à|a|bis|et)\s*$", re.IGNORECASE)  # "75 000 $ à 90 000 $"
+_RANGE_SEP = re.compile(rf"^\s*(?:[{_DASHES}]|to|and|~|à|a|bis|und|et)\s*$", re.IGNORECASE)  # "75 000 $ à 90 000 $"
 
 def _iso_codes() -> frozenset[str]:
     import pycountry
@@ -144,18 +166,25 @@ def currency_hint(text: str) -> str | None:
             return code
     if _RS.search(text):
         return "INR"
+    for match in _CODE_BY_NUMBER.finditer(text):  # "95,000 USD", "USD 95,000"
+        code = match.group(1) or match.group(2)
+        if code in _ISO_CODES and code not in _WORD_CODES:
+            return code
+    if "$" in text:  # "Senior PHP Developer - $90,000": the dollar, not the peso; "$28/hour (CAD)": CAD
+        return next((m.group(1) for m in _ISO.finditer(text) if m.group(1) in _DOLLAR_CODES), "$")
     for match in _ISO.finditer(text):
         if match.group(1) in _ISO_CODES and match.group(1) not in _WORD_CODES:
             return match.group(1)
-    if "$" in text:
-        return "$"
+    word = _CURRENCY_WORD.search(text)
+    if word:  # "120k usd", "45 000 euros par an", "65 TEUR"
+        return _CURRENCY_WORDS[word.group(1).lower()]
     for match in _WORD_CODE_BY_NUMBER.finditer(text):
         if (match.group(1) or match.group(2)) in _WORD_CODES:
             return match.group(1) or match.group(2)
     if _INDIAN_UNIT.search(text):
         return "INR"
-    unknown = _CODE_BEFORE_NUMBER.search(text)
-    return unknown.group(1) if unknown else None
+    unknown = next((m.group(1) for m in _CODE_BEFORE_NUMBER.finditer(text) if m.group(1) not in _NOT_CODES), None)
+    return unknown
 
 
 def detect_period(text: str) -> str | None:
@@ -182,12 +211,12 @@ _SIGN_CODES = "|".join(sorted(_ISO_CODES - _WORD_CODES))  # "TOP 10 company" mar
 _SIGN_BEFORE = re.compile(
     "(?:" + "|".join(sorted((re.escape(m) for m, _ in _CURRENCY_MARKERS), key=len, reverse=True))
     + r"|\$|(?i:\b(?:rs\.?|inr))|(?<![A-Za-z])(?:" + _SIGN_CODES + r"))\s*$")
-_SIGN_AFTER = re.compile(
-    r"^\s*(?:" + "|".join(sorted((re.escape(m) for m, _ in _CURRENCY_MARKERS), key=len, reverse=True))
-    + r"|\$|(?:" + _SIGN_CODES + r")(?![A-Za-z]))")
+_SIGN_AFTER = re.compile(  # used with .match(text, pos), which anchors at pos ("^" would not)
+    r"\s*(?:" + "|".join(sorted((re.escape(m) for m, _ in _CURRENCY_MARKERS), key=len, reverse=True))
+    + r"|\$|(?:" + _SIGN_CODES + r")(?![A-Za-z]))(?!\s?\d)")  # "4521 $25": the next number's sign
 # Units after a number: Indian lakh / crore ("12 LPA", "1.2 Cr"; "₹6L" when rupees are shown) and
 # German thousands ("60 T€", "60 Tsd. €"); the multiplier of the number.
-_UNIT_AFTER = re.compile(r"\s*(?:(?i:(lpa|lakhs?|lacs?))|(?i:(crores?|cr))|(T(?=\s?€)|Tsd\b\.?))(?![A-Za-z])")
+_UNIT_AFTER = re.compile(r"\s*(?:(?i:(lpa|lakhs?|lacs?))|(?i:(crores?|cr))|(T(?=\s?€)|Tsd\b\.?|TEUR))(?![A-Za-z])")
 _LAKH_LETTER = re.compile(r"L(?![A-Za-z])")
 _RUPEES = re.compile(r"₹|(?i:\b(?:rs\.?|inr)(?![a-z]))")
 # a period or unit written on the first bound of a range ("$15/hr - $18/hr", "10 LPA - 15 LPA")
@@ -213,11 +242,29 @@ def _is_marked(text: str, m: re.Match) -> bool:
                 or _UNIT_AFTER.match(text, m.end()))
 
 
+# a number that is no pay even with a sign or a suffix: a bonus ("$1,500 Sign-On Bonus | $19.50/hr",
+# "$3,000 sign-on, $25/hr"), months written "6m" ("6m contract - $80/hr", "12m FTC £45k"), a
+# retirement plan ("401(k)", "401k match")
+_ALWAYS_LABEL_AFTER = re.compile(r"(?i:\s*(?:sign[\s-]?on|signing|joining|relocation|retention|referral)\b"
+                                 r"|\s*bonus\b|\(k\))")
+_MONTHS_AFTER = re.compile(r"(?i:\s*(?:contract|ftc|rolling|fixed|project|temp|assignment|extension|initial"
+                           r"|maternity|cover|duration|term)\b)")
+_PLAN_AFTER = re.compile(r"(?i:\s*(?:match|matching|plan|contribution|retirement)\b)")
+
+
+def _is_always_label(text: str, m: re.Match) -> bool:
+    suffix = m.group(2) or ""
+    return bool(_ALWAYS_LABEL_AFTER.match(text, m.end())
+                or (suffix in "mM" and suffix and _MONTHS_AFTER.match(text, m.end())
+                    and not _SIGN_BEFORE.search(text, 0, m.start()))
+                or (suffix in "kK" and suffix and _PLAN_AFTER.match(text, m.end())))
+
+
 def _is_label(text: str, m: re.Match) -> bool:
     return bool(_LABEL_AFTER.match(text, m.end()) or _LABEL_BEFORE.search(text, 0, m.start()))
 
 
-_NO_CENTS = re.compile(r"^,[\-\u2013\u2014]")  # German ",-" / ",–" after a whole amount: no cents
+_NO_CENTS = re.compile(r"^(?:,[\-\u2013\u2014]|/-)")  # German ",-" / ",–" (no cents), Indian "/-" after an amount
 
 
 def _between(text: str, first: re.Match, second: re.Match) -> str:
@@ -226,8 +273,10 @@ def _between(text: str, first: re.Match, second: re.Match) -> str:
     unit = _UNIT_ON_FIRST_BOUND.match(between)
     if unit:
         between = between[unit.end():]
-    between = _BETWEEN_CURRENCY.sub(" ", between)
-    return re.sub(rf"[^\w\s{_DASHES}~]", "", between).strip()
+    between = _BETWEEN_CURRENCY.sub(" ", between).lower()
+    for _, pattern in _PERIOD_PATTERNS:  # "$4,000 monthly - $5,000 monthly", "50 €/Std. - 60 €/Std."
+        between = pattern.sub(" ", between)
+    return re.sub(rf"[^\w\s{_DASHES}~]", "", _NO_CENTS.sub("", between.strip())).strip()
 
 
 def _layout(text: str) -> tuple[list[re.Match], bool, bool]:
@@ -235,18 +284,27 @@ def _layout(text: str) -> tuple[list[re.Match], bool, bool]:
     of the text is a label). Reads positions and characters only, never a digit's value."""
     numbers = list(_NUMBER.finditer(text))
     marked = [_is_marked(text, m) for m in numbers]
-    kept = [i for i, m in enumerate(numbers) if marked[i] or not _is_label(text, m)]
+    kept = [i for i, m in enumerate(numbers)
+            if (marked[i] or not _is_label(text, m)) and not _is_always_label(text, m)]
     if numbers and not kept:
         return [], False, True
     first_marked = next((k for k, i in enumerate(kept) if marked[i]), None)
     if first_marked:  # numbers before the first marked one are no amount, but a lower bound
         start = first_marked
-        if _RANGE_SEP.match(_between(text, numbers[kept[start - 1]], numbers[kept[start]]) or "?"):
-            start -= 1
+        if (_RANGE_SEP.match(_between(text, numbers[kept[start - 1]], numbers[kept[start]]) or "?")
+                and not _SIGN_BEFORE.search(text, 0, numbers[kept[start]].start())):
+            start -= 1  # "60.000 - 70.000 €", "10-12 LPA"; not "Austin, TX 78701 - $90K" (a sign before is on both)
         kept = kept[start:]
     chosen = [numbers[i] for i in kept[:2]]
     is_range = len(chosen) == 2 and bool(_RANGE_SEP.match(_between(text, chosen[0], chosen[1]) or "?"))
     return chosen if is_range else chosen[:1], is_range, False
+
+
+# a period phrase that names a pay schedule or another payment: "paid bi-weekly", "weekly
+# commission", "monthly performance bonus", "hourly overtime", "annual increases", "Hourly equivalent"
+_OTHER_PERIOD_AFTER = re.compile(r"\s*(?:performance\s+|sales\s+)?(?:bonus|bonuses|commissions?|overtime|increases?"
+                                 r"|review|stipends?|allowances?|equivalent|incentives?|raises?|pay\s+schedule)\b")
+_PAID_BEFORE = re.compile(r"\bpaid\s+(?:bi-?|semi-?)?$")
 
 
 def _choose_period(text: str, amounts: list[re.Match]) -> str | None:
@@ -255,8 +313,11 @@ def _choose_period(text: str, amounts: list[re.Match]) -> str | None:
     nearest one before it ("Weekly pay: $1,000"), else the first one further on; a phrase right
     after a label number is the label's ("40 hours per week, $20/hour", "5 days a week")."""
     lowered = text.lower()
-    found = sorted((m.start(), rank, period) for rank, (period, pattern) in enumerate(_PERIOD_PATTERNS)
-                   for m in pattern.finditer(lowered))
+    every = sorted((m.start(), rank, period, bool(_PAID_BEFORE.search(lowered, 0, m.start())))
+                   for rank, (period, pattern) in enumerate(_PERIOD_PATTERNS) for m in pattern.finditer(lowered)
+                   if not _OTHER_PERIOD_AFTER.match(lowered, m.end()))
+    # "paid monthly" is the pay's period only when no other phrase names one ("$3,000. Paid monthly.")
+    found = [p[:3] for p in every if not p[3]] or [p[:3] for p in every]
     if not found:
         return None
     if not amounts:
@@ -269,7 +330,7 @@ def _choose_period(text: str, amounts: list[re.Match]) -> str | None:
         return inside[0][2]
 
     def after_label(position: int) -> bool:
-        before = [m for m in _NUMBER.finditer(text) if m.end() <= position]
+        before = [m for m in _NUMBER.finditer(text) if m.start() < position]
         return bool(before) and not _is_marked(text, before[-1]) and _is_label(text, before[-1])
 
     earlier = [p for p in found if p[0] < first and not after_label(p[0])]

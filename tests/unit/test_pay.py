@@ -371,3 +371,63 @@ def test_a_minus_sign_variant_before_the_first_amount_is_still_a_sign(text):
 def test_period_abbreviations_of_job_boards_are_read(text, period):
     assert _one(text)[3] == period
     _same_as_reference(text)
+
+
+
+# --- second audit (each case: the wrong answer before, in the comment) ---
+@pytest.mark.parametrize(("text", "expected"), [
+    # a sign or code after a number marks it ("^" in a regex used with match(text, pos) never did)
+    ("2 positions, 85,000 - 95,000 USD", (85_000, 95_000, "USD", None, None)),  # 2
+    ("Entgeltgruppe 11, ca. 55.000 € p.a.", (55_000, 55_000, "EUR", "year", None)),  # 11
+    ("Salary range (2025): 100,000 - 130,000 USD", (100_000, 130_000, "USD", None, None)),  # 2025
+    ("Posting #: 4521 $25/hr", (25, 25, "$", "hour", None)),  # the "$" is the next number's
+    # a dash after a word is no minus sign (had been zero_amount)
+    ("London - 55k", (55_000, 55_000, None, None, None)),
+    ("Berlin - 60.000 €", (60_000, 60_000, "EUR", None, None)),
+    ("$-50,000", (None, None, "$", None, "zero_amount")),
+    # a prefixed sign is on both bounds: the number before is no lower bound
+    ("Austin, TX 78701 - $90K", (90_000, 90_000, "$", None, None)),  # 78701-90000
+    ("Zone 2 - $95,000 - $110,000", (95_000, 110_000, "$", None, None)),  # 2000-95000
+    ("60.000 - 70.000 €", (60_000, 70_000, "EUR", None, None)),
+    # bonuses, "6m" months and 401(k) are no pay even with a sign or a suffix
+    ("$1,500 Sign-On Bonus | $19.50/hr", (19.5, 19.5, "$", "hour", None)),  # 1500/hr
+    ("6m contract - $80/hr", (80, 80, "$", "hour", None)),  # 6,000,000/hr
+    ("12m FTC £45k", (45_000, 45_000, "GBP", None, None)),  # 12,000,000
+    ("$90,000 and 401k match", (90_000, 90_000, "$", None, None)),  # 90k-401k
+    ("$1.2M", (1_200_000, 1_200_000, "$", None, None)),
+    # a period of another payment or of the pay schedule is not the pay's
+    ("$45,000 plus weekly commission", (45_000, 45_000, "$", None, None)),  # week
+    ("Yearly: $48,000 paid monthly", (48_000, 48_000, "$", "year", None)),  # month
+    ("Annual Salary: $60,000 (Hourly equivalent: $28.85)", (60_000, 60_000, "$", "year", None)),  # hour
+    ("$3,000. Paid monthly.", (3_000, 3_000, "$", "month", None)),  # the only period phrase
+    ("37.5 hrs pw, £28k", (28_000, 28_000, "GBP", None, None)),  # hour: the label's
+    # monthly and hourly forms that had been read as a year (12x / 2080x low)
+    ("£2,200 pm + bonus", (2_200, 2_200, "GBP", "month", None)),
+    ("£2,500/m", (2_500, 2_500, "GBP", "month", None)),
+    ("$6,000 per calendar month", (6_000, 6_000, "$", "month", None)),
+    ("3.500 € im Monat", (3_500, 3_500, "EUR", "month", None)),
+    ("Monatsbrutto 4.200 €", (4_200, 4_200, "EUR", "month", None)),
+    ("2 000 € bruts mensuels", (2_000, 2_000, "EUR", "month", None)),
+    ("Bruttostundenlohn: 15,50 €", (15.5, 15.5, "EUR", "hour", None)),
+    ("£12.50 p.h.", (12.5, 12.5, "GBP", "hour", None)),
+    ("450 €/j", (450, 450, "EUR", "day", None)),
+    # a period or "/-" on each bound keeps the range (had kept the min alone)
+    ("$4,000 monthly - $5,000 monthly", (4_000, 5_000, "$", "month", None)),
+    ("50 €/Std. - 60 €/Std.", (50, 60, "EUR", "hour", None)),
+    ("2 500 €/mois - 3 000 €/mois", (2_500, 3_000, "EUR", "month", None)),
+    ("Rs. 18,000/- to 22,000/- PM", (18_000, 22_000, "INR", "month", None)),
+    ("zwischen 50.000 und 60.000 €", (50_000, 60_000, "EUR", None, None)),
+    # currency: a code next to a number, then "$" (a dollar code anywhere decides it), then words
+    ("Senior PHP Developer - $90,000 - $110,000", (90_000, 110_000, "$", None, None)),  # PHP
+    ("USD $120,000 - $140,000", (120_000, 140_000, "USD", None, None)),
+    ("$28/hour (CAD)", (28, 28, "CAD", "hour", None)),
+    ("120k usd", (120_000, 120_000, "USD", None, None)),  # no hint: rejected without a currency column
+    ("45 000 euros par an", (45_000, 45_000, "EUR", "year", None)),
+    ("65 TEUR", (65_000, 65_000, "EUR", None, None)),  # 65
+    ("OTE 150K", (150_000, 150_000, None, None, None)),  # "OTE" had been an unknown currency
+    ("CTC 6,00,000 - 8,00,000", (600_000, 800_000, "INR", None, None)),
+    ("XYZ 152,000", (152_000, 152_000, "XYZ", None, None)),  # an unknown code is still named
+])
+def test_second_audit_fixes(text, expected):
+    assert _one(text) == expected
+    _same_as_reference(text)
