@@ -23,19 +23,30 @@ Ontario, California). ISO alpha-3 codes count only in upper case ("PER" is Peru,
 
 Work arrangements ("Hybrid - Toronto, ON", "On-site") and leading prepositions ("Remote in Canada",
 "Based in Berlin") are dropped. So are time zones, upper case only, with their offsets and words ("Remote (EST)",
-"Toronto, ON (EST)", "UTC+1", "EST hours", "Eastern Time": EST had been Estonia); a two-letter zone (PT, ET, CT,
-MT: Portugal, Ethiopia, Malta) only at the end, in parentheses or after a dash, after remote work alone, a
-country or a state code ("Remote (PT)", "San Francisco, CA (PT)", "Remote, US - ET"), so "PT", "Lisbon, PT" and
-"Billings (MT)" keep their codes. A part that is only "or" / "and" ("Toronto, ON, or Remote": not Oregon) and
-the missing-value marker "NA" (not Namibia; "Namibia", "NAM" are) are dropped. A lone upper-case two-letter
-code that is no ISO country is a US state or Canadian province ("Remote, TX", "Remote - BC"; not "Remote OK"),
-one that is both stays the country ("Remote - DE"), as does ISO's reading of a bare code generally.
+"Toronto, ON (EST)", "UTC+1", "EST hours", "Eastern Time": EST had been Estonia); two-letter zones (PT, ET, CT,
+MT: Portugal, Ethiopia, Malta), one or a list ("(ET, CT)", "(ET/PT)", "(CT or ET)"), only at the end, in
+parentheses or after a dash, after remote work alone, a country or a state code ("Remote (PT)", "San Francisco, CA
+(PT)", "Remote, US - ET", "New York, NY (ET, CT)"), or after a comma at the end after a country or a state code
+("Remote, US, ET"; after remote work alone only ET: "Remote, ET" is no Ethiopia, "Remote, PT" stays Portugal), so
+"PT", "Lisbon, PT" and "Billings (MT)" keep their codes. AT (Atlantic Time; Austria) is a zone only after Canada or
+a province of it ("Halifax, NS (AT)"; "Remote (AT)" stays Austria). A code that is a state and a country outside
+North America, left alone before a dropped zone, is the state ("Remote, MT (MT)" is Montana). A part that is only
+"or" / "and" ("Toronto, ON, or Remote": not Oregon), an "or" / "and" between Remote and the value's start or end
+("Portland, OR or Remote", "Remote or Toronto") and the missing-value marker "NA" (not Namibia; "Namibia", "NAM"
+are) are dropped. A lone upper-case two-letter code that is no ISO country is a US state or Canadian province
+("Remote, TX", "Remote - BC"; not "Remote OK"), one that is both stays the country ("Remote - DE"), as does ISO's
+reading of a bare code generally.
 
 Alternatives ("New York, NY; San Francisco, CA", "US/Canada", "Ottawa or Toronto, ON", "Toronto, ON / Montreal,
-QC", split at ";", "|", "/", " or ", ", or", ", and") are read one by one and those that place nothing
-("Remote", "Main" in "Frankfurt/Main") left out: when the others agree on the country it is kept, with the
-subdivision and the city only where they all agree; when they name different countries the location is
-unplaced with "multiple_countries" (normalise rejects it as unknown_country, like any unplaced location).
+QC", split at ";", "|", "/", " or ", ", or", ", and") are read one by one: when they agree on the country it is
+kept, with the subdivision and the city only where they all agree; when they name different countries the
+location is unplaced with "multiple_countries" (normalise rejects it as unknown_country, like any unplaced
+location). Bare two-letter codes all subdivisions of one of the US and Canada, not all ISO countries, name that
+country ("Remote - WA/OR/CA": CA is California; "CA/US", "DE/AT" stay multiple_countries). The rule holds only when
+each alternative places on its own - the last one without the tail after its comma when no other has one
+("Frankfurt/Main, Germany": "Main" does not): otherwise the whole value is read as one ("Minneapolis/St. Paul, MN"
+is Minneapolis, US-MN; "Seattle or Portland" places nothing), unless the alternatives that place name a country
+only, which is kept ("Mexico/LATAM", "Remote (EU/UK)"). "Remote" itself is removed first ("Toronto/Remote").
 
 Filler words are no city: "Hybrid work in Boston, MA", "Temporarily Remote in Vancouver, BC", "Remote
 (Must be based in Canada)", "Remote within the US" ("the" before a country's name), "US only", "Canada-wide",
@@ -111,9 +122,20 @@ _TIMEZONE = re.compile(
 # a two-letter time zone ("PT", "ET", "CT", "MT": Portugal, Ethiopia, -, Malta) at the end, in parentheses or after
 # a dash; dropped only when what precedes it is remote work alone or ends in a country or a state/province code
 # ("Remote (PT)", "San Francisco, CA (PT)", "Remote, US - ET"), not after a city ("Billings (MT)" is Montana)
-_TIMEZONE2 = re.compile(r"(?:\s*\(\s*|\s+[-–—]\s+|\s*,\s*(?=(?:PT|ET|CT|MT)\s*\)))(?:PT|ET|CT|MT)\s*\)?\s*$")
+# A list of them ("(ET, CT)", "(ET/PT)", "(CT or ET)") is dropped whole; "AT" (Atlantic Time, Austria) only after
+# Canada or a Canadian province ("Halifax, NS (AT)"); after a comma at the very end only after a country or a state
+# code ("Remote, US, ET"), or "ET" after remote work alone ("Remote, ET": not Ethiopia; "Remote, PT" stays Portugal)
+_ZONE2 = r"(?:PT|ET|CT|MT|AT)"
+_ZONES2 = _ZONE2 + r"(?:\s*(?:[,/&]|\b(?i:or|and)\b)\s*" + _ZONE2 + r")*"
+_TIMEZONE2 = re.compile(r"(?:\s*\(\s*|\s+[-–—]\s+|(?P<comma>\s*[,:]\s*))(?P<zones>" + _ZONES2
+                        + r")\s*(?P<close>\))?\s*$")
 # alternatives: "New York, NY; San Francisco, CA", "US/Canada", "Ottawa or Toronto", "Toronto, ON, or Remote"
 _ALTERNATIVES = re.compile(r"\s*[;|/]\s*|\s+or\s+|\s*,\s*(?:or|and)\s+")
+# "or" / "and" between Remote and the end or the start of the value: "Portland, OR or Remote" ("OR or" had been no
+# place), "PORTLAND, OR OR REMOTE", "Remote or Toronto"; Remote between alternatives keeps its "or" ("Remote, US or
+# Remote, Canada")
+_REMOTE_CONJUNCTION = re.compile(r"\s+(?:or|and|&)\s+(?:" + _REMOTE.pattern + r")\s*$|^\s*(?:" + _REMOTE.pattern
+                                 + r")\s+(?:or|and|&)\s+", re.IGNORECASE)
 _CONJUNCTION = re.compile(r"^(?:or|and|&)(?:\s+|$)")  # a part "or" / "and Remote"; not "OR" (Oregon), "Or Yehuda"
 _TRAILING_WORDS = re.compile(r"\s+only$|(?:\s+|-)?(?:wide|weit)$", re.IGNORECASE)  # "US only", "Canada-wide"
 _MISSING = frozenset({"na"})  # "NA", "n/a" after "/" is split: a missing value, not Namibia
@@ -299,37 +321,72 @@ def _parse_one(raw: str | None, t: _Tables, *, retry: bool = True
     if raw is None:
         return None, None, None, False, "no_country"
     is_remote = bool(_REMOTE.search(raw))
-    text = _POSTAL.sub(" ", _ARRANGEMENT.sub(" ", _REMOTE.sub(" ", raw)))  # "Hybrid - Toronto, ON": no city "Hybrid"
+    text = _REMOTE_CONJUNCTION.sub(" ", raw)  # "Portland, OR or Remote": "OR or" is no place
+    text = _POSTAL.sub(" ", _ARRANGEMENT.sub(" ", _REMOTE.sub(" ", text)))  # "Hybrid - Toronto, ON": no city "Hybrid"
     text = _TIMEZONE.sub(" ", text)
     two = _TIMEZONE2.search(text)
-    if two is not None and _zone_may_follow(text[:two.start()], t):
+    if two is not None and _zone_may_follow(text[:two.start()], two, t):
         text = text[:two.start()]
+        only = _clean_parts(text)
+        code = only[0].strip() if len(only) == 1 else ""
+        shared = next(((c, t.sub_by_abbrev[(c, _key(code))]) for c in CODE_FIRST_COUNTRIES
+                       if (c, _key(code)) in t.sub_by_abbrev), None) if re.fullmatch(r"[A-Z]{2}", code) else None
+        if shared is not None and code not in CODE_FIRST_COUNTRIES:  # "Remote, MT (MT)": Montana, not Malta
+            return shared[0], shared[1], None, is_remote, None
     alternatives = [a for a in _ALTERNATIVES.split(text) if _key(a)] if retry else []
-    if len(alternatives) > 1:  # "New York, NY; San Francisco, CA": each read alone; unplaced ones ("Remote") left out
-        placed = [a for a in (_parse_text(a, t, is_remote, retry) for a in alternatives) if a[4] is None]
-        if placed:
-            if len({a[0] for a in placed}) > 1:  # "US/Canada": no one market
+    if len(alternatives) > 1:  # "New York, NY; San Francisco, CA": each read alone
+        codes = [p[0].strip() if len(p) == 1 else "" for p in map(_clean_parts, alternatives)]
+        if all(re.fullmatch(r"[A-Z]{2}", c) for c in codes) and not all(c in t.alpha2 for c in codes):
+            states = [s for s in CODE_FIRST_COUNTRIES if all((s, _key(c)) in t.sub_by_abbrev for c in codes)]
+            if len(states) == 1:  # "Remote - WA/OR/CA": states, CA is California
+                subs = {t.sub_by_abbrev[(states[0], _key(c))] for c in codes}
+                return states[0], subs.pop() if len(subs) == 1 else None, None, is_remote, None
+        read = [_parse_text(a, t, is_remote, retry) for a in alternatives]
+        placed = [a for a in read if a[4] is None]
+        # each alternative must place on its own ("Frankfurt/Main, Germany": "Main" does not, ", Germany" is the whole
+        # value's tail); when one does not, the others' subdivision or city is not the value's: read whole
+        # ("Minneapolis/St. Paul, MN" is Minneapolis as before, not St. Paul). Those placing a country only keep it
+        # ("Mexico/LATAM", "Remote (EU/UK)").
+        shared_tail = "," in alternatives[-1] and not any("," in a for a in alternatives[:-1])
+        own = len(placed) == len(read) and (
+            not shared_tail or _parse_text(alternatives[-1].split(",", 1)[0], t, is_remote, retry)[4] is None)
+        if placed and (own or not any(a[1] or a[2] for a in placed)):
+            read = placed
+            if len({a[0] for a in read}) > 1:  # "US/Canada": no one market
                 return None, None, None, is_remote, "multiple_countries"
-            same_sub = len({a[1] for a in placed}) == 1
-            same_city = same_sub and len({a[2] for a in placed}) == 1
-            first = placed[0]
+            same_sub = len({a[1] for a in read}) == 1
+            same_city = same_sub and len({a[2] for a in read}) == 1
+            first = read[0]
             return first[0], first[1] if same_sub else None, first[2] if same_city else None, is_remote, None
     return _parse_text(text, t, is_remote, retry)
 
 
-def _zone_may_follow(before: str, t: _Tables) -> bool:
-    """Whether a two-letter time zone may end `before` + zone: after nothing but remote work, a country, or a
-    state/province code ("Remote (PT)", "Remote, US - PT", "San Francisco, CA (PT)"), not after a city
-    ("Billings (MT)")."""
+def _zone_may_follow(before: str, zone: re.Match, t: _Tables) -> bool:
+    """Whether two-letter time zones (`zone`, a _TIMEZONE2 match) may end `before` + zone: after nothing but remote
+    work, a country, or a state/province code ("Remote (PT)", "Remote, US - PT", "San Francisco, CA (PT)"), not after
+    a city ("Billings (MT)"); "AT" only after Canada or a province of it ("Halifax, NS (AT)", not "Remote (AT)"); after
+    a comma at the end ("Remote, US, ET") not after remote work alone but for "ET" ("Remote, ET"; "Remote, PT" and
+    "Remote, CT" stay Portugal and Connecticut)."""
     parts = [p.strip(" .-–—:(") for p in _SPLIT.split(before)]
     parts = [p for p in parts if p and _key(p)]
+    zones = set(re.findall(_ZONE2, zone.group("zones")))
     if not parts:
-        return True
+        return "AT" not in zones and (not zone.group("comma") or zone.group("close") is not None or zones == {"ET"})
     last = parts[-1]
+    if "AT" in zones:
+        return _country_of(last, t, bare=True) == "CA" or ("CA", _key(last)) in t.sub_names_in
     if _country_of(last, t, bare=True) is not None:
         return True
     return bool(re.fullmatch(r"[A-Z]{2}", last)) and any((c, _key(last)) in t.sub_by_abbrev
                                                          for c in CODE_FIRST_COUNTRIES)
+
+
+def _clean_parts(text: str) -> list[str]:
+    """The comma / bracket / dash parts of `text` without leading prepositions, conjunctions, "only" and "NA"."""
+    parts = [_LEADING_WORDS.sub("", p.strip(" .-–—:")) for p in _SPLIT.split(text)]  # "(Remote) in Canada"
+    parts = [_CONJUNCTION.sub("", p) for p in parts]  # "Toronto, ON, or Remote": no Oregon, no Andorra
+    parts = [_TRAILING_WORDS.sub("", p) for p in parts]
+    return [p for p in parts if p and _key(p) and _key(p) not in _MISSING]
 
 
 def _parse_text(text: str, t: _Tables, is_remote: bool, retry: bool
@@ -337,10 +394,7 @@ def _parse_text(text: str, t: _Tables, is_remote: bool, retry: bool
     whole = t.countries.get(_key(text)) if "," in text else None
     if whole is not None:  # pycountry's "Korea, Republic of", "Moldova, Republic of"
         return whole, None, None, is_remote, None
-    parts = [_LEADING_WORDS.sub("", p.strip(" .-–—:")) for p in _SPLIT.split(text)]  # "(Remote) in Canada"
-    parts = [_CONJUNCTION.sub("", p) for p in parts]  # "Toronto, ON, or Remote": no Oregon, no Andorra
-    parts = [_TRAILING_WORDS.sub("", p) for p in parts]
-    parts = [p for p in parts if p and _key(p) and _key(p) not in _MISSING]
+    parts = _clean_parts(text)
     answer = _parse_parts(parts, t, is_remote)
     if answer[4] is not None and retry:
         for variant in _variants(parts, t):

@@ -477,3 +477,123 @@ def test_country_first_needs_an_unambiguous_code(value):
 )
 def test_zone_names_wide_pycountry_names_and_other_countries_subdivisions(value, expected):
     assert _one(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # a list of two-letter time zones is dropped whole (had been Ethiopia / Portugal / multiple_countries)
+        ("New York, NY (ET, CT)", ("US", "US-NY", "New York", False, None)),  # had been Ethiopia
+        ("Remote - US (ET, CT)", ("US", None, None, True, None)),  # had been Ethiopia, city "US"
+        ("Remote - US (PT, MT)", ("US", None, None, True, None)),  # had been Portugal
+        ("Remote (ET, CT)", (None, None, None, True, "no_country")),  # had been Ethiopia
+        ("Remote (PT, ET)", (None, None, None, True, "no_country")),
+        ("Remote US (ET/CT)", ("US", None, None, True, None)),  # had been multiple_countries
+        ("Remote (ET/PT)", (None, None, None, True, "no_country")),
+        ("Remote (CT or ET)", (None, None, None, True, "no_country")),
+        ("Remote, US (PT/MT/CT/ET)", ("US", None, None, True, None)),
+        ("Remote, US (ET, CT, MT, PT)", ("US", None, None, True, None)),  # had been US-MT, city "US"
+        ("Remote (US: ET, CT)", ("US", None, None, True, None)),
+        ("Remote (US - ET or CT)", ("US", None, None, True, None)),
+        ("Remote, US, ET", ("US", None, None, True, None)),  # after a country, at the end after a comma
+        ("Remote, ET", (None, None, None, True, "no_country")),  # had been Ethiopia
+        # AT is Atlantic Time after Canada or a province of it, else Austria
+        ("Halifax, NS (AT)", ("CA", "CA-NS", "Halifax", False, None)),  # had been Austria
+        ("Remote - Canada (AT)", ("CA", None, None, True, None)),
+        ("Remote (AT)", ("AT", None, None, True, None)),
+        ("Vienna, AT", ("AT", None, "Vienna", False, None)),
+        # a code both a state and a country, followed by a North American time zone: the state
+        ("Remote, MT (MT)", ("US", "US-MT", None, True, None)),  # had been Malta
+        # neighbours unchanged
+        ("Stamford, CT (ET)", ("US", "US-CT", "Stamford", False, None)),
+        ("Billings (MT)", ("US", "US-MT", "Billings", False, None)),
+        ("Billings, MT (MT)", ("US", "US-MT", "Billings", False, None)),
+        ("Lisbon, PT", ("PT", None, "Lisbon", False, None)),
+        ("Addis Ababa, ET", ("ET", None, "Addis Ababa", False, None)),
+        ("Valletta, MT", ("MT", None, "Valletta", False, None)),
+        ("Remote, PT", ("PT", None, None, True, None)),  # a bare code after "Remote," stays the country
+        ("Remote, CT", ("US", "US-CT", None, True, None)),
+        ("Remote - DE", ("DE", None, None, True, None)),
+        ("Remote (NY, NJ, CT)", ("US", "US-NJ", "NY", True, None)),
+        ("ET", ("ET", None, None, False, None)),
+        ("Remote - CA (PT)", ("CA", None, None, True, None)),  # Canada: CA is no state after Remote
+    ],
+)
+def test_time_zone_lists_atlantic_time_and_a_shared_code_before_a_zone(value, expected):
+    assert _one(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # bare codes all states of one country, not all ISO countries: that country (had been multiple_countries)
+        ("Remote - WA/OR/CA", ("US", None, None, True, None)),
+        ("Remote (CA/OR/WA only)", ("US", None, None, True, None)),
+        ("Remote in CA or OR", ("US", None, None, True, None)),
+        ("Remote, TX or Remote, OK", ("US", None, None, True, None)),  # had been US-TX
+        ("NY/NJ/CT", ("US", None, None, False, None)),
+        ("Remote - ON/BC", ("CA", None, None, True, None)),
+        # ... but not when a code is no state or they are all countries
+        ("US/Canada", (None, None, None, False, "multiple_countries")),
+        ("CA/US", (None, None, None, False, "multiple_countries")),
+        ("Remote - CA/US", (None, None, None, True, "multiple_countries")),
+        ("DE/AT", (None, None, None, False, "multiple_countries")),
+        ("CA/DE", (None, None, None, False, "multiple_countries")),
+        ("Remote - BC/WA", (None, None, None, True, "multiple_countries")),
+        ("CA", ("CA", None, None, False, None)),
+    ],
+)
+def test_a_list_of_state_codes_with_ca(value, expected):
+    assert _one(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # an alternative that places nothing on its own: the whole value is read as before the alternatives rule
+        ("Minneapolis/St. Paul, MN", ("US", "US-MN", "Minneapolis", False, None)),  # had been St. Paul
+        ("Raleigh/Durham, NC", ("US", "US-NC", "Raleigh", False, None)),  # had been Durham
+        ("Denver/Boulder, CO", ("US", "US-CO", "Denver", False, None)),  # had been Boulder
+        ("Frankfurt/Main, Germany", ("DE", "DE-HE", "Frankfurt", False, None)),  # had lost DE-HE
+        ("Frankfurt/Main", ("DE", "DE-HE", "Frankfurt", False, None)),
+        ("Seattle or Portland", (None, None, None, False, "no_country")),  # had been US-WA, Seattle
+        # alternatives placing a country only keep it
+        ("Mexico/LATAM", ("MX", None, None, False, None)),
+        ("Remote (EU/UK)", ("GB", None, None, True, None)),
+        ("Remote (US; ET preferred)", ("US", None, None, True, None)),
+        # neighbours unchanged: each alternative places
+        ("Kitchener/Waterloo, ON", ("CA", "CA-ON", None, False, None)),
+        ("Toronto, ON / Montreal, QC", ("CA", None, None, False, None)),
+        ("Ottawa or Toronto, ON", ("CA", "CA-ON", None, False, None)),
+        ("Bengaluru/Bangalore, India", ("IN", "IN-KA", "Bengaluru", False, None)),
+        ("Boston/Cambridge, MA", ("US", "US-MA", None, False, None)),
+        ("Seattle, WA, and Portland, OR", ("US", None, None, False, None)),
+        ("Toronto/Remote", ("CA", "CA-ON", "Toronto", True, None)),
+    ],
+)
+def test_alternatives_need_each_to_place_on_its_own(value, expected):
+    assert _one(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # "or" / "and" left between a place and Remote at the end or the start is dropped
+        ("London, ON or Remote", ("CA", "CA-ON", "London", True, None)),  # had been GB, London
+        ("Portland, OR or Remote", ("US", "US-OR", "Portland", True, None)),  # had been no_country
+        ("PORTLAND, OR OR REMOTE", ("US", "US-OR", "PORTLAND", True, None)),
+        ("Toronto or Remote", ("CA", "CA-ON", "Toronto", True, None)),
+        ("Washington, DC or Remote", ("US", "US-DC", "Washington", True, None)),
+        ("San Francisco and Remote", ("US", "US-CA", "San Francisco", True, None)),
+        ("Remote or Portland, OR", ("US", "US-OR", "Portland", True, None)),
+        # neighbours unchanged
+        ("Portland, OR", ("US", "US-OR", "Portland", False, None)),
+        ("Portland OR", ("US", "US-OR", "Portland", False, None)),
+        ("Remote - Portland OR", ("US", "US-OR", "Portland", True, None)),
+        ("Toronto, ON, or Remote", ("CA", "CA-ON", "Toronto", True, None)),
+        ("Remote, US or Remote, Canada", (None, None, None, True, "multiple_countries")),
+        ("Remote or Hybrid", (None, None, None, True, "no_country")),
+    ],
+)
+def test_a_conjunction_next_to_remote(value, expected):
+    assert _one(value) == expected
