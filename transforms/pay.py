@@ -10,22 +10,31 @@ shape" below), with the same answer as `_parse_one` on every text.
 What `_parse_one` reads, in short (details at each rule):
 - Amounts (`_layout`): the first one or two numbers that are pay. A number is no amount when it is
   a label: a duration or a percentage ("6 month contract", "40 hours per week", "3+ years",
-  "15% bonus"), after a label word ("Level 3", "Band 6", "Job ID 12345", "Class of 2025") or
-  written against capitals ("L5", "IC4", "FY2025"), unless a currency sign / code or a unit stands
-  next to it. Numbers before the first one with a currency sign / code or unit are skipped, save
-  its lower bound when the sign comes after it ("Hiring 3 engineers at $120K", "Austin, TX 78701 -
-  $90K", but "60.000 - 70.000 €"). Bonuses, "6m" months and 401(k) are labels even with a sign or
+  "15% bonus"), a head count ("Hiring 5 nurses"), after a label word ("Level 3", "Band 6", "Job ID
+  12345", "Ref: 2291", "Hours: 40", "Class of 2025", "Step 4 of 10") or written against capitals
+  ("L5", "IC4", "FY2025"), a year by its form (four bare digits before ":" / ";", "2025/26"),
+  unless a currency sign / code or a unit stands next to it. Numbers before the first one with a
+  currency sign / code or unit are skipped, save its lower bound when the sign comes after it
+  ("Hiring 3 engineers at $120K", "Austin, TX 78701 - $90K", but "60.000 - 70.000 €") and it is
+  no postcode: five or six bare digits after a word, before a marked amount written otherwise
+  ("München 80331 – 60.000 €", "Lyon (69003) - 42 000 €", "Mumbai 400001 - 12 LPA"; "Gehalt
+  60000 - 70000 €" is a range). Bonuses, "6m" months and 401(k) are labels even with a sign or
   suffix ("$1,500 Sign-On Bonus | $19.50/hr", "6m contract - $80/hr", "401k match"). A minus sign
   is attached to its number ("$-50,000"; "London - 55k" is a dash). A text whose every number is a
   label names no pay ("no_pay").
-- Ranges: two amounts with a dash (any of - ‐ ‑ ‒ – — −), "to", "and", "~", "à", "bis", "et"
-  between them, also when each bound carries its own unit ("$15/hr - $18/hr", "10 LPA - 15 LPA")
-  or the German no-cents mark ("€ 55.000,- bis € 65.000,-"); space-grouped thousands may carry
-  decimals ("2 500,00 € - 3 000,00 €").
+- Ranges: two amounts with a dash (any of - ‐ ‑ ‒ – — −), "to", "up to", "and", "~", "à", "bis",
+  "et", "max" ("MIN 50,000 MAX 60,000") between them, parenthesised words aside ("From $18/hr
+  (Level 1) to $24/hr (Level 3)"), also when each bound carries its own unit ("$15/hr - $18/hr",
+  "10 LPA - 15 LPA") or the German no-cents mark ("€ 55.000,- bis € 65.000,-"); space-grouped thousands may carry
+  decimals ("2 500,00 € - 3 000,00 €") but are no space group before a comma or dot group ("Band 5
+  120,000" is 5 and 120,000).
   The k / M, thousands ("£45-55,000") or lakh of the max apply to a min under 1,000 unless the min
-  is already in full (within a factor 10 of the max: "£800-1k/day").
+  is already in full (within a factor 10 of the max: "£800-1k/day"); the k / M of the min applies to
+  a bare max under 1,000 when the max then is no lower than the min ("$85K-95", not "$85K-9").
 - Units: k / M, lakh / lac / LPA (1e5), crore / Cr (1e7), "L" after a number where rupees are
-  shown ("₹6L"), German thousands "T€" / "Tsd." (1e3).
+  shown ("₹6L"), German thousands "T€" / "Tsd." (1e3); rupees are shown by "₹",
+  "Rs", "INR", lakh / crore / LPA / CTC, Indian grouping, or "L" on both bounds ("12L - 15L per annum",
+  which also hints INR).
 - Period (`_choose_period`): the phrase written with the first amount, not the highest-ranked one
   anywhere ("$55,000 a year, paid bi-weekly" is yearly); a phrase of another payment or of the
   pay schedule is not it ("weekly commission", "Hourly equivalent", "paid monthly" unless it is the
@@ -128,10 +137,13 @@ _INDIAN_UNIT = re.compile(r"(?i:\b(?:lpa|lakhs?|lacs?|crores?|ctc)\b|(?<=\d)\s?c
 _SCI = re.compile(r"\d(?:\.\d+)?[eE][+-]?\d")
 # A number: digits with separators ("25,00,000", "60.000", "1 200", "28.50"), optional k/m suffix.
 # (space-grouped thousands may carry decimals: "2 500,00 €")
-_NUMBER = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d(?:[\d,.'\u2019\u00a0\u202f]*\d)?)\s*([kKmM](?![a-zA-Z]))?")
+# ("Band 5 120,000": "5 120" followed by ",000" is no space group, so 5 and 120,000)
+_NUMBER = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d{1,2})?(?![\d]|[.,]\d)"
+                     r"|\d(?:[\d,.'\u2019\u00a0\u202f]*\d)?)\s*([kKmM](?![a-zA-Z]))?")
 # hyphen-minus, hyphen, non-breaking hyphen, figure dash, en dash, em dash, minus sign
 _DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2212"
-_RANGE_SEP = re.compile(rf"^\s*(?:[{_DASHES}]|to|and|~|à|a|bis|und|et)\s*$", re.IGNORECASE)  # "75 000 $ à 90 000 $"
+# "75 000 $ à 90 000 $", "from £45,000 up to £55,000", "MIN 50,000 MAX 60,000"
+_RANGE_SEP = re.compile(rf"^\s*(?:[{_DASHES}]|(?:up\s+)?to|and|~|à|a|bis|und|et|max(?:imum)?)\s*$", re.IGNORECASE)
 
 def _iso_codes() -> frozenset[str]:
     import pycountry
@@ -181,7 +193,7 @@ def currency_hint(text: str) -> str | None:
     for match in _WORD_CODE_BY_NUMBER.finditer(text):
         if (match.group(1) or match.group(2)) in _WORD_CODES:
             return match.group(1) or match.group(2)
-    if _INDIAN_UNIT.search(text):
+    if _INDIAN_UNIT.search(text) or _LAKH_LETTER_RANGE.search(text):  # "12L - 15L per annum"
         return "INR"
     unknown = next((m.group(1) for m in _CODE_BEFORE_NUMBER.finditer(text) if m.group(1) not in _NOT_CODES), None)
     return unknown
@@ -205,8 +217,17 @@ def detect_period(text: str) -> str | None:
 _LABEL_AFTER = re.compile(
     rf"(?:\s*(?:[{_DASHES}]|to)\s*\d+)?\s*\+?\s*-?(?:%|(?i:(?:months?|hours?|hrs|days?|years?|yrs?|weeks?|wks"
     r"|h(?=\s*/\s*(?:sem|w))|std\.?|stunden|tage?|wochen|monate?|jahre?|heures?|jours?|ans|mois|semaines?)\b))")
-_LABEL_BEFORE = re.compile(r"(?:(?i:\b(?:level|lvl|band|grade|step|tier|class\s+of|id|req(?:uisition)?|no))\s*[#:.]?"
-                           r"|#|(?<![A-Za-z])[A-Z]{1,2}(?=$))\s*$")
+_LABEL_BEFORE = re.compile(r"(?:(?i:\b(?:level|lvl|band|grade|step|tier|class\s+of|id|req(?:uisition)?|no"
+                           r"|ref(?:erence)?|hours|hrs))\s*[#:.]?"
+                           r"|#|(?<![A-Za-z])[A-Z]{1,2}(?=$)|\d\s+of)\s*$")
+# a year written with ":" / ";" or as "2025/26" ("2025: 100000 - 130000", "2025/26 pay scale", "in 2026;
+# currently 75,000"): a bare four-digit number so followed, and the two digits after its "/"
+_YEAR_AFTER = re.compile(r"\s*[:;]|/\d\d(?![\d.,])")
+_YEAR_BEFORE = re.compile(r"(?<![\d.,])\d{4}/$")
+# a head count ("Hiring 5 nurses 45 - 50 per hour", "3 open positions")
+_HEADCOUNT_AFTER = re.compile(r"(?i:\s*\+?\s*(?:new\s+|open\s+|full[\s-]time\s+)?(?:positions?|openings?"
+                              r"|vacanc(?:y|ies)|roles|hires|nurses|engineers|developers|people|candidates"
+                              r"|employees|workers|seats))\b")
 _SIGN_CODES = "|".join(sorted(_ISO_CODES - _WORD_CODES))  # "TOP 10 company" marks no amount
 _SIGN_BEFORE = re.compile(
     "(?:" + "|".join(sorted((re.escape(m) for m, _ in _CURRENCY_MARKERS), key=len, reverse=True))
@@ -219,6 +240,13 @@ _SIGN_AFTER = re.compile(  # used with .match(text, pos), which anchors at pos (
 _UNIT_AFTER = re.compile(r"\s*(?:(?i:(lpa|lakhs?|lacs?))|(?i:(crores?|cr))|(T(?=\s?€)|Tsd\b\.?|TEUR))(?![A-Za-z])")
 _LAKH_LETTER = re.compile(r"L(?![A-Za-z])")
 _RUPEES = re.compile(r"₹|(?i:\b(?:rs\.?|inr)(?![a-z]))")
+# lakhs written "L" on both bounds of a range ("12L - 15L per annum", "6L - 8L CTC"): rupees
+_LAKH_LETTER_RANGE = re.compile(rf"\d\s?L\s*(?:[{_DASHES}]|to)\s*\d+(?:\.\d+)?\s?L(?![A-Za-z])")
+
+
+def _rupees(text: str) -> bool:
+    """Rupees are shown: "₹", "Rs", "INR", Indian units or grouping, CTC, or "L" on both bounds."""
+    return bool(_RUPEES.search(text) or _INDIAN_UNIT.search(text) or _LAKH_LETTER_RANGE.search(text))
 # a period or unit written on the first bound of a range ("$15/hr - $18/hr", "10 LPA - 15 LPA")
 _UNIT_ON_FIRST_BOUND = re.compile(
     r"^\s*(?:(?:/\s*|(?i:per|an?)\s+|(?i:p)\.?\s?)"
@@ -261,9 +289,14 @@ def _is_always_label(text: str, m: re.Match) -> bool:
 
 
 def _is_label(text: str, m: re.Match) -> bool:
-    return bool(_LABEL_AFTER.match(text, m.end()) or _LABEL_BEFORE.search(text, 0, m.start()))
+    token = m.group(1)
+    return bool(_LABEL_AFTER.match(text, m.end()) or _LABEL_BEFORE.search(text, 0, m.start())
+                or _HEADCOUNT_AFTER.match(text, m.end())
+                or (not m.group(2) and re.fullmatch(r"\d{4}", token) and _YEAR_AFTER.match(text, m.end()))
+                or (re.fullmatch(r"\d\d", token) and _YEAR_BEFORE.search(text, 0, m.start())))
 
 
+_PARENTHESES = re.compile(r"\([^()]*\)")
 _NO_CENTS = re.compile(r"^(?:,[\-\u2013\u2014]|/-)")  # German ",-" / ",–" (no cents), Indian "/-" after an amount
 
 
@@ -273,10 +306,24 @@ def _between(text: str, first: re.Match, second: re.Match) -> str:
     unit = _UNIT_ON_FIRST_BOUND.match(between)
     if unit:
         between = between[unit.end():]
+    between = _PARENTHESES.sub(" ", between)  # "From $18/hr (Level 1) to $24/hr (Level 3)"
     between = _BETWEEN_CURRENCY.sub(" ", between).lower()
     for _, pattern in _PERIOD_PATTERNS:  # "$4,000 monthly - $5,000 monthly", "50 €/Std. - 60 €/Std."
         between = pattern.sub(" ", between)
     return re.sub(rf"[^\w\s{_DASHES}~]", "", _NO_CENTS.sub("", between.strip())).strip()
+
+
+# a postcode after a place name ("München 80331 – 60.000 €", "Lyon (69003) - 42 000 €", "Mumbai 400001 -
+# 12 LPA"): five or six bare digits after a word, before a marked amount written otherwise (grouped, with
+# a unit or suffix, or short); "Gehalt 60000 - 70000 €" stays a range
+_PLACE_BEFORE = re.compile(r"[^\W\d_]{2,}[.,]?(?:\s+|\s*\()$")
+
+
+def _is_postcode(text: str, number: re.Match, marked: re.Match) -> bool:
+    return bool(re.fullmatch(r"\d{5,6}", number.group(1)) and not number.group(2)
+                and _PLACE_BEFORE.search(text, 0, number.start())
+                and not (re.fullmatch(r"\d{5,6}", marked.group(1)) and not marked.group(2)
+                         and not _UNIT_AFTER.match(text, marked.end())))
 
 
 def _layout(text: str) -> tuple[list[re.Match], bool, bool]:
@@ -292,7 +339,8 @@ def _layout(text: str) -> tuple[list[re.Match], bool, bool]:
     if first_marked:  # numbers before the first marked one are no amount, but a lower bound
         start = first_marked
         if (_RANGE_SEP.match(_between(text, numbers[kept[start - 1]], numbers[kept[start]]) or "?")
-                and not _SIGN_BEFORE.search(text, 0, numbers[kept[start]].start())):
+                and not _SIGN_BEFORE.search(text, 0, numbers[kept[start]].start())
+                and not _is_postcode(text, numbers[kept[start - 1]], numbers[kept[start]])):
             start -= 1  # "60.000 - 70.000 €", "10-12 LPA"; not "Austin, TX 78701 - $90K" (a sign before is on both)
         kept = kept[start:]
     chosen = [numbers[i] for i in kept[:2]]
@@ -378,7 +426,7 @@ def _bare_small(token: str) -> bool:
 def _amounts(text: str, matches: list[re.Match], is_range: bool) -> tuple[list[float], str | None]:
     """Values of the amounts `_layout` chose (a single value or a range), or an error code."""
     values, units = [], []
-    rupees = bool(_RUPEES.search(text))
+    rupees = _rupees(text)
     for index, m in enumerate(matches):
         value = parse_number(m.group(1))
         if value is None:
@@ -398,6 +446,10 @@ def _amounts(text: str, matches: list[re.Match], is_range: bool) -> tuple[list[f
               and _is_thousands_grouped(second.group(1)) and values[0] < 1000 <= values[1]
               and values[1] % 1000 == 0 and not values[1] / 10 <= values[0]):
             values[0] *= 1e3  # "£45-55,000"
+        elif (first.group(2) and not second.group(2) and units == [1.0, 1.0] and _bare_small(second.group(1))
+              and values[1] < 1000 <= values[0]
+              and values[1] * (1e3 if first.group(2).lower() == "k" else 1e6) >= values[0]):
+            values[1] *= 1e3 if first.group(2).lower() == "k" else 1e6  # "$85K-95"
         if units[1] > 1 and units[0] == 1 and values[0] < 1000:
             values[0] *= units[1]  # "₹10-15 LPA"
     return values, None
@@ -447,6 +499,7 @@ def parse_pay_text_per_value(values: pl.Series) -> pl.DataFrame:
 # the values are then read with Polars string and float expressions for all texts of the shape.
 # The few decisions that read digit values stay vectorised in the same order as `_amounts`
 # ("$50-60K": the K of the high bound applies to a low bound under 1000; "10-15 LPA" likewise;
+# "$85K-95": the K of the low bound applies to a high bound under 1000 it then does not pass;
 # "0.500" is 0.5 but "1.500" is 1500). Shapes the plan does not cover go through `_parse_one`
 # text by text: a missing marker with a digit ("-1"), digits other than ASCII (float() reads
 # "١٢٣", Polars does not), numbers of more than 300 digits (float overflow).
@@ -492,7 +545,8 @@ PLAN_SCHEMA = {
     "start_1": pl.Int64, "length_1": pl.Int64, "mode_1": pl.String, "suffix_1": pl.Float64, "negative_1": pl.Boolean,
     "unit_1": pl.Float64,
     "start_2": pl.Int64, "length_2": pl.Int64, "mode_2": pl.String, "suffix_2": pl.Float64, "unit_2": pl.Float64,
-    "is_range": pl.Boolean, "k_factor": pl.Float64, "thousands_factor": pl.Float64, "lakh_factor": pl.Float64,
+    "is_range": pl.Boolean, "k_factor": pl.Float64, "max_k_factor": pl.Float64, "thousands_factor": pl.Float64,
+    "lakh_factor": pl.Float64,
 }
 
 
@@ -514,7 +568,7 @@ def _shape_plan(shape: str) -> dict:
     if not matches:
         return {**plan, "parse_error": "no_amount"}
     units = []
-    rupees = bool(_RUPEES.search(shape))
+    rupees = _rupees(shape)
     for index, m in enumerate(matches, start=1):
         token = _SPACING.sub("", m.group(1))
         if not token.isascii() or len(token) > MAX_PLANNED_DIGITS:
@@ -539,6 +593,8 @@ def _shape_plan(shape: str) -> dict:
         elif (not first.group(2) and units == [1.0, 1.0] and _bare_small(first.group(1))
               and _is_thousands_grouped(second.group(1))):
             plan["thousands_factor"] = 1e3
+        elif first.group(2) and not second.group(2) and units == [1.0, 1.0] and _bare_small(second.group(1)):
+            plan["max_k_factor"] = 1e3 if first.group(2).lower() == "k" else 1e6
         if units[1] > 1 and units[0] == 1:
             plan["lakh_factor"] = units[1]
     return plan
@@ -593,6 +649,10 @@ def parse_pay_text(values: pl.Series) -> pl.DataFrame:
         .with_columns(  # "₹10-15 LPA": the high bound's lakh/crore applies to a low bound under 1000
             pl.when(pl.col("lakh_factor").is_not_null() & (pl.col("_low") < 1000))
             .then(pl.col("_low") * pl.col("lakh_factor")).otherwise(pl.col("_low")).alias("_low"))
+        .with_columns(  # "$85K-95": the low bound's K/M applies to a high bound under 1000 it does not pass
+            pl.when(pl.col("max_k_factor").is_not_null() & (pl.col("_high") < 1000) & (1000 <= pl.col("_low"))
+                    & (pl.col("_high") * pl.col("max_k_factor") >= pl.col("_low")))
+            .then(pl.col("_high") * pl.col("max_k_factor")).otherwise(pl.col("_high")).alias("_high"))
         .with_columns(pl.when(pl.col("is_range")).then(pl.col("_high")).otherwise(pl.col("_low")).alias("_high"))
     )
     unread = pl.col("_low").is_null() | pl.col("_high").is_null()  # never expected: read per text

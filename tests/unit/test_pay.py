@@ -431,3 +431,54 @@ def test_period_abbreviations_of_job_boards_are_read(text, period):
 def test_second_audit_fixes(text, expected):
     assert _one(text) == expected
     _same_as_reference(text)
+
+
+# --- third audit (each case: the old wrong answer in the comment; neighbours that must not move) ---
+@pytest.mark.parametrize(("text", "expected"), [
+    # range words: "up to", MIN ... MAX, a parenthesised label between the bounds
+    ("from £45,000 up to £55,000", (45_000, 55_000, "GBP", None, None)),  # 45,000 alone
+    ("From $18/hr (Level 1) to $24/hr (Level 3)", (18, 24, "$", "hour", None)),  # 18 alone
+    ("MIN 50,000 MAX 60,000", (50_000, 60_000, None, None, None)),  # 50,000 alone
+    ("Min $50k, max $70k", (50_000, 70_000, "$", None, None)),
+    ("$50,000 max", (50_000, 50_000, "$", None, None)),
+    ("up to $60k", (60_000, 60_000, "$", None, None)),
+    # the K / M of the min scales a bare max under 1,000 that it does not pass
+    ("$85K-95", (85_000, 95_000, "$", None, None)),  # inverted_range
+    ("$100K-150", (100_000, 150_000, "$", None, None)),  # inverted_range
+    ("$85K-9", (None, None, "$", None, "inverted_range")),
+    ("$50-60K", (50_000, 60_000, "$", None, None)),
+    ("$91K-$53K", (None, None, "$", None, "inverted_range")),
+    # a label number and a space-grouped amount are two numbers
+    ("Band 5 120,000 - 140,000 USD", (120_000, 140_000, "USD", None, None)),  # zero_amount ("5 120" + "000")
+    ("Grade 12 100,000 - 120,000 per year", (100_000, 120_000, None, "year", None)),  # zero_amount
+    ("2 500,00 € - 3 000,00 € par mois", (2_500, 3_000, "EUR", "month", None)),
+    ("1 234,56 €", (1234.56, 1234.56, "EUR", None, None)),
+    ("45 000 euros par an", (45_000, 45_000, "EUR", "year", None)),
+    # label numbers before an unmarked amount: Ref, Hours, a head count, "N of", years, postcodes
+    ("Ref: 2291 - 35,000 GBP", (35_000, 35_000, "GBP", None, None)),  # 2291-35,000
+    ("Hiring 5 nurses 45 - 50 per hour", (45, 50, None, "hour", None)),  # 5
+    ("3 open positions, $50k", (50_000, 50_000, "$", None, None)),
+    ("Hours: 40, Pay: 20/hr", (20, 20, None, "hour", None)),  # 40
+    ("Step 4 of 10", (None, None, None, None, "no_pay")),  # 10
+    ("2025: 100000 - 130000", (100_000, 130_000, None, None, None)),  # 2025
+    ("2025/26 pay scale 30,000-35,000", (30_000, 35_000, None, None, None)),  # 2025
+    ("Salary review in 2026; currently 75,000", (75_000, 75_000, None, None, None)),  # 2026
+    ("2024-25: £30,000", (30_000, 30_000, "GBP", None, None)),
+    ("Salary 60000 - 70000", (60_000, 70_000, None, None, None)),
+    ("Mumbai 400001 - 12 LPA", (1_200_000, 1_200_000, "INR", "year", None)),  # 400,001-1,200,000
+    ("München 80331 – 60.000 €", (60_000, 60_000, "EUR", None, None)),  # inverted_range
+    ("Lyon (69003) - 42 000 € - 48 000 €", (42_000, 48_000, "EUR", None, None)),  # inverted_range
+    ("Paris (75008) - 50 000 € / an", (50_000, 50_000, "EUR", "year", None)),  # inverted_range
+    ("Gehalt 60000 - 70000 €", (60_000, 70_000, "EUR", None, None)),  # same form: still a range
+    ("60.000 - 70.000 €", (60_000, 70_000, "EUR", None, None)),
+    ("10-12 LPA", (1_000_000, 1_200_000, "INR", "year", None)),
+    ("Austin, TX 78701 - $90K", (90_000, 90_000, "$", None, None)),
+    # lakhs written "L" on both bounds are rupees
+    ("12L - 15L per annum", (1_200_000, 1_500_000, "INR", "year", None)),  # 12-15, no currency
+    ("6L - 8L CTC", (600_000, 800_000, "INR", None, None)),  # 6-8
+    ("₹6L - ₹8L", (600_000, 800_000, "INR", None, None)),
+    ("6L", (6, 6, None, None, None)),  # one bound: no rupees shown
+])
+def test_third_audit_fixes(text, expected):
+    assert _one(text) == expected
+    _same_as_reference(text)
