@@ -137,6 +137,12 @@ def load_reference(directory: Path | None = None) -> Reference:
     directory = Path(directory or get_settings().reference_dir)
     roles_doc = _load_yaml(directory / "roles.yaml")
     skills_doc = _load_yaml(directory / "skills.yaml")
+    for key in ("skills", "certifications"):
+        for e in skills_doc.get(key, []) or []:
+            for field_name in ("aliases", "not_before", "not_after", "not_after_in_lower_case", "not_before_in_lower_case"):
+                if any(isinstance(v, bool) for v in e.get(field_name) or ()):
+                    # YAML 1.1 reads unquoted on / no / yes / off as booleans: "on" had become "True"
+                    raise ValueError(f"skills.yaml: {e['skill']}.{field_name} has a boolean; quote the word")
     skills = tuple(
         SkillEntry(skill=e["skill"], kind=kind, aliases=_tuple(e.get("aliases")),
                    case_sensitive=bool(e.get("case_sensitive", False)), ai=bool(e.get("ai", False)),

@@ -159,3 +159,122 @@ def test_certifications_and_skills_in_prose_are_both_found():
 )
 def test_not_after_and_not_before_keep_ordinary_words_out(text, skills):
     assert _one(text)[0] == skills
+
+
+@pytest.mark.parametrize(
+    ("text", "skills"),
+    [
+        # GCP is also Good Clinical Practice (Glassdoor 2020 clinical postings); each had been ["GCP"]
+        ("Ensure compliance with ICH-GCP guidelines.", []),
+        ("Knowledge of ICH, GCP, HIPAA regulations.", []),
+        ("FDA & ICH, GCP, GCDMP", []),
+        ("FDA, EMA, ICH, CIOMS, GCP and other regulatory guidelines", []),
+        ("compliance with FDA regulations, GCP, ICH guidelines", []),
+        ("Good Clinical Practice (GCP) and 21 CFR Part 11", []),
+        ("ICH/GCP training required", []),
+        ("ensure compliance with GCP guidelines and CAP accreditation", []),
+        # neighbours: Google Cloud keeps GCP
+        ("Cloud: AWS, GCP, Azure", ["AWS", "Azure", "GCP"]),
+        ("GCP (Google Cloud Platform) BigQuery experience", ["GCP"]),
+        ("Knowledge of ICH and GCP-based pipelines", ["GCP"]),
+        ("Experience on GCP. Guidelines for the role:", ["GCP"]),
+        ("GCP data engineering", ["GCP"]),
+        # Spark the verb / Spark Capital (Glassdoor 2020: "Google Ventures and Spark Capital"); had been ["Spark"]
+        ("Backed by Google Ventures and Spark Capital.", []),
+        ("Our mission is to spark innovation across the enterprise.", []),
+        ("Spark innovation and curiosity in your team.", []),
+        ("Ignite a spark of curiosity.", []),
+        ("The spark that started it all.", []),
+        ("Help spark a culture of experimentation using Python.", ["Python"]),  # had been ["Python", "Spark"]
+        # neighbours: the engine keeps Spark
+        ("Use the Spark UI to tune jobs.", ["Spark"]),
+        ("Run it on a Spark cluster.", ["Spark"]),
+        ("migrate hive jobs to spark", ["Spark"]),
+        ("spark, hadoop, hive", ["Hadoop", "Spark"]),
+        ("spark innovation; Spark SQL", ["SQL", "Spark"]),
+        # Torch Technologies (an employer in Glassdoor 2020) and the torch one carries; had been ["PyTorch"]
+        ("Torch Technologies is seeking a Junior- to Mid-Level Engineer", []),
+        ("Carry the torch for data quality.", []),
+        ("the PyTorch ecosystem", ["PyTorch"]),
+        ("torch.nn and numpy", ["PyTorch"]),
+        # "Go/No Go", "Go-getter"; had been ["Go"]
+        ("developing milestone criteria (e.g. Go/No Go criteria)", []),
+        ("Lead Go/No-Go decisions", []),
+        ("Lead No-Go decisions", []),
+        ("A self-starter and go-getter; Go-getter attitude", []),
+        # "on" had been read by YAML as true, so "Go on" kept Go
+        ("Go on to lead the team.", []),
+        ("No Go experience needed", ["Go"]),
+        ("Python and Go/Rust services", ["Go", "Python"]),
+        # snowflake schemas are a data model, not the warehouse; had been ["Snowflake"]
+        ("Snowflake schema design and star schemas", []),
+        ("Knowledge of star and snowflake schemas", []),
+        ("Star/snowflake data models", []),
+        ("star schema design on Snowflake", ["Snowflake"]),
+        ("Snowflake, dbt, Fivetran", ["Snowflake", "dbt"]),
+        # airflow in HVAC / data centres; had been ["Airflow"]
+        ("Data centre technician: airflow management, hot aisle containment", []),
+        ("HVAC airflow engineering and CFD analysis", []),
+        ("Airflow pipelines and operators", ["Airflow"]),
+        # DBT the therapy; had been ["dbt"]
+        ("Dialectical Behavior Therapy (DBT) certified therapist", []),
+        ("Therapist: DBT-informed practice", []),
+        ("Strong SQL and dbt skills", ["SQL", "dbt"]),
+        ("dbt models, dbt tests", ["dbt"]),
+        # LLM the law degree; had been ["LLM"]
+        ("Tax associate, JD/LLM preferred", []),
+        ("JD or LLM in Taxation required.", []),
+        ("Candidates with an LLM degree", []),
+        ("LLM and RAG; JD required", ["LLM"]),
+        ("Experience fine-tuning LLMs", ["LLM"]),
+        # French "tableau" (table / dashboard); had been ["Tableau"] (+ the rest)
+        ("Lyon : Vous réaliserez un tableau de bord mensuel sous Excel.", ["Excel"]),
+        ("Reporting: Tableau de bord mensuel, Excel", ["Excel"]),
+        ("présenter les résultats sous forme de tableau de synthèse", []),
+        ("Maîtrise de Tableau et SQL", ["SQL", "Tableau"]),
+        ("Outils: tableau, power bi", ["Power BI", "Tableau"]),
+        # SAS the airline and the French company form; had been ["SAS"]
+        ("Fly with SAS Scandinavian Airlines.", []),
+        ("Capgemini Technology Services SAS au capital de 10 000 €", []),
+        ("SAS Institute tools; SAS Viya", ["SAS"]),
+        # excel the verb after a modal, lower case; had been ["Excel"]
+        ("The candidate should excel.", []),
+        ("Must Excel skills", ["Excel"]),
+        # spellings that had been missed (had been [] / ["Azure"])
+        ("Postgres, MongoDB", ["SQL"]),
+        ("MSSQL, Oracle", ["SQL"]),
+        ("Experience in Data Bricks and Azure ADLS", ["Azure", "Databricks"]),
+        ("Proficiency with Tensor flow", ["TensorFlow"]),
+    ],
+)
+def test_third_audit_ordinary_words_and_spellings(text, skills):
+    assert _one(text)[0] == skills
+
+
+@pytest.mark.parametrize(
+    ("text", "result"),
+    [
+        # had been (["AWS"], [])
+        ("AWS SA Pro certification preferred", ([], ["AWS Solutions Architect"])),
+        ("AWS Certified Machine Learning – Specialty", ([], ["AWS Machine Learning Specialty"])),
+        # neighbours
+        ("AWS Certified Solutions Architect and AWS Lambda", (["AWS"], ["AWS Solutions Architect"])),
+        ("AWS Certified Machine Learning - Specialty", ([], ["AWS Machine Learning Specialty"])),
+    ],
+)
+def test_third_audit_certification_spellings(text, result):
+    assert _one(text) == result
+
+
+def test_unquoted_yaml_booleans_in_skill_words_are_refused(tmp_path):
+    """YAML 1.1 reads `on` / `No` as booleans: Go's `not_before: [..., on, ...]` had been "True"."""
+    import shutil
+    from pathlib import Path
+
+    source = Path(load_reference().directory)
+    for path in source.iterdir():
+        if path.is_file():
+            shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "skills.yaml").write_text("skills:\n  - {skill: Go, case_sensitive: true, not_before: [to, on]}\n")
+    with pytest.raises(ValueError, match="quote the word"):
+        load_reference(tmp_path)
