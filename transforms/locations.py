@@ -16,6 +16,24 @@ list, so "Albuquerque, NM" gives US-NM and city "Albuquerque", "Denver, CO, USA"
 a city is the US state unless the city is the country's ("Atlanta, Georgia"; "Tbilisi, Georgia").
 Postal codes are dropped ("Denver, CO 80202", "Toronto, ON M5V 2T6", "75001 Paris").
 
+Country first ("USA, NY, New York", "United States - New York - New York", "Remote - USA - Texas", "Germany
+(Berlin)", "US-Remote (TX)", "Canada - Toronto, ON"): a first part naming a country, the last not, is read (country,
+subdivision, city) in that order when the second part is a subdivision of it (a fourth part on is dropped:
+"USA-CA-San Francisco-Office" is San Francisco), else the rest as written, then the country, whose part is so no
+city. Not when the rest places another country ("Jersey, NJ", "Mexico, MO", "Peru, IN" stay US; "USA, CA" is
+California), nor for a code shared with a state before neither a subdivision nor a known city ("DE, Leipzig"), nor
+before an unknown upper-case code ("Canada, NAT", Job Bank's national rows, stays unplaced). A list of state codes
+alone is the country ("Remote (NY, NJ, CT)", "Remote: CA, OR, WA": no subdivision, no city). Places excluded in
+brackets are no place ("Remote - US Only (excluding CA, NY)" is the US; "Remote (except NY)" the excluded states'
+country).
+
+A subdivision of a country regions.yaml lists beyond the US and Canada, after a city no other rule placed, names it:
+regions.yaml's names and abbreviations ("Nuremberg, Bayern", "Geelong VIC", `subdivision_abbrevs` gives the German
+Länder English names: "Dresden, Saxony"), pycountry's top-level names ("Cairns, Queensland", "Ahmedabad, Gujarat",
+"Lille, Hauts-de-France") and upper-case codes of three letters or more ("Townsville, QLD"); only a name no other
+country's subdivision has ("Chandigarh, Punjab": India's and Pakistan's, stays unplaced) and never before the US and
+Canadian readings ("Victoria, BC", "Atlanta, Georgia"); counties are no names ("Raleigh, Durham" stays unplaced).
+
 A code shared by a state and a country is the country, too, when the part before it names a subdivision of
 that country and not of the state's ("Kingston, ON, CA", "Alberta, CA" are Canada; "Kochi, Kerala, IN" India by
 pycountry's subdivision names, which decide only this and give no subdivision code; "Ontario, CA" stays
@@ -23,7 +41,8 @@ Ontario, California). ISO alpha-3 codes count only in upper case ("PER" is Peru,
 
 Work arrangements ("Hybrid - Toronto, ON", "On-site") and leading prepositions ("Remote in Canada",
 "Based in Berlin") are dropped. So are time zones, upper case only, with their offsets and words ("Remote (EST)",
-"Toronto, ON (EST)", "UTC+1", "EST hours", "Eastern Time": EST had been Estonia); two-letter zones (PT, ET, CT,
+"Toronto, ON (EST)", "UTC+1", "EST hours", "Eastern Time", "(WET)": EST had been Estonia), and a list of zone names
+at the end ("Remote - US, Eastern or Central"); two-letter zones (PT, ET, CT,
 MT: Portugal, Ethiopia, Malta), one or a list ("(ET, CT)", "(ET/PT)", "(CT or ET)"), only at the end, in
 parentheses or after a dash, after remote work alone, a country or a state code ("Remote (PT)", "San Francisco, CA
 (PT)", "Remote, US - ET", "New York, NY (ET, CT)"), or after a comma at the end after a country or a state code
@@ -38,7 +57,8 @@ are) are dropped. A lone upper-case two-letter code that is no ISO country is a 
 reading of a bare code generally.
 
 Alternatives ("New York, NY; San Francisco, CA", "US/Canada", "Ottawa or Toronto, ON", "Toronto, ON / Montreal,
-QC", split at ";", "|", "/", " or ", ", or", ", and") are read one by one: when they agree on the country it is
+QC", "Seattle, WA and Portland, OR", split at ";", "|", "/", " or ", ", or", ", and", "and" / "&" after a two-letter
+upper-case code) are read one by one: when they agree on the country it is
 kept, with the subdivision and the city only where they all agree; when they name different countries the
 location is unplaced with "multiple_countries" (normalise rejects it as unknown_country, like any unplaced
 location). Bare two-letter codes all subdivisions of one of the US and Canada, not all ISO countries, name that
@@ -46,20 +66,25 @@ country ("Remote - WA/OR/CA": CA is California; "CA/US", "DE/AT" stay multiple_c
 each alternative places on its own - the last one without the tail after its comma when no other has one
 ("Frankfurt/Main, Germany": "Main" does not): otherwise the whole value is read as one ("Minneapolis/St. Paul, MN"
 is Minneapolis, US-MN; "Seattle or Portland" places nothing), unless the alternatives that place name a country
-only, which is kept ("Mexico/LATAM", "Remote (EU/UK)"). "Remote" itself is removed first ("Toronto/Remote").
+only, which is kept ("Mexico/LATAM", "Remote (EU/UK)"), or the whole places nothing and the alternatives that
+place, all by a code or a subdivision rather than a known city alone, agree on a country, which is kept
+("DC/Baltimore", "DC/NoVA"; "Seattle or Portland", "Bath or Bristol" stay unplaced). "Remote" itself is removed
+first ("Toronto/Remote"); so are "possible" / "optional" after it ("Remote possible (Berlin)").
 
 Filler words are no city: "Hybrid work in Boston, MA", "Temporarily Remote in Vancouver, BC", "Remote
 (Must be based in Canada)", "Remote within the US" ("the" before a country's name), "US only", "Canada-wide",
 "Deutschlandweit". Remote work in other languages counts ("100% remoto", "Teletrabajo", "Fernarbeit",
 "Home-Office", "Mobiles Arbeiten", "Thuiswerken", "Praca zdalna", "work remotely"), as do country names
 pycountry lacks ("Holland", "Russia", "Turkey", "UAE", "Korea", "Italia", "Brasil", "Österreich", "Schweiz",
-"Suisse": `_EXTRA_COUNTRY_NAMES`) and pycountry's names with a comma ("Korea, Republic of"). A known city
+"Suisse", "Estados Unidos", "EE.UU.", "Alemania", "Reino Unido", "Sverige", "Danmark", "Irlande", "Japon":
+`_EXTRA_COUNTRY_NAMES`) and pycountry's names with a comma ("Korea, Republic of"). A known city
 named with another country's subdivision ("Hyderabad, Sindh": Pakistan's; "Cambridge, Cambridgeshire")
 names no country rather than the city's usual one.
 
 A value nothing placed is tried once more as a subdivision abbreviation after a space ("Sydney NSW",
 "Washington DC"), a metro name around a known city ("Greater Toronto Area", "Seattle Metro Area"), a
-hyphenated metro's first known city ("Ottawa-Gatineau") or Workday's country first ("US-CA-San Francisco",
+hyphenated metro's first known city ("Ottawa-Gatineau") or first "City ST" ("Washington DC-Baltimore
+Area" is Washington, US-DC), or Workday's country first ("US-CA-San Francisco",
 "CA-ON-Toronto", "USA - Atlanta"; a code shared with a state or province, "CA" / "DE", only before a
 subdivision or a known city of the country: "DE - Leipzig" stays unplaced); what still names no country
 stays unplaced ("Multiple locations").
@@ -88,7 +113,8 @@ OUTPUT_SCHEMA = {
     "is_remote": pl.Boolean,
     "location_error": pl.String,
 }
-_REMOTE = re.compile(r"(?:\b100\s*%\s*)?\b(?:fully\s+)?(?:remote(?:ly)?(?:[\s\-]first)?|anywhere|work\s+from\s+home|wfh"
+_REMOTE = re.compile(r"(?:\b100\s*%\s*)?\b(?:fully\s+)?(?:remote(?:ly)?(?:[\s\-]first|\s+(?:possible|optional))?"
+                     r"|anywhere|work\s+from\s+home|wfh"
                      r"|telecommute|t[ée]l[ée]travail|home[\s\-]?office|[àa]\s+distance|work(?:ing)?\s+remotely"
                      # Spanish, Italian, Portuguese, German, Dutch, Polish: "100% remoto", "Fernarbeit"
                      r"|(?:(?:trabajo|trabalho|lavoro)\s+)?(?:(?:en|da)\s+)?remot[oa]|teletrabajo|tele-?arbeit"
@@ -113,10 +139,13 @@ _SPLIT = re.compile(r"\s*[,;|/]\s*|\s+[-–—]\s+|\s*\(\s*|\s*\)\s*")
 # offset ("UTC+1") and the words around them ("EST hours", "Eastern Time Zone", "+/- 3 hrs EST").
 _TIMEZONE = re.compile(
     r"(?:[+±]\s*/?\s*-?\s*\d{1,2}\s*(?:hrs?|hours)\s+(?:of\s+)?)?"
-    r"\b(?:[ECMPA]K?[SD]T|HST|GMT|UTC|CET|CEST|BST|IST|AEST|AEDT|ACST|ACDT|AWST|NZST|NZDT|SGT|JST|EET|EEST|HKT|KST)"
+    r"\b(?:[ECMPA]K?[SD]T|HST|GMT|UTC|CET|CEST|BST|IST|AEST|AEDT|ACST|ACDT|AWST|NZST|NZDT|SGT|JST|EET|EEST|WET|HKT|KST)"
     r"(?:\s*[+\-−±]\s*\d{1,2}(?::?\d{2})?)?(?![A-Za-z])(?:\s*(?:to|-|–)\s*(?=UTC|GMT))?"
     r"|(?i:\b(?:eastern|central|mountain|pacific|atlantic)(?:\s+(?:standard|daylight))?\s+time(?:\s*zones?)?\b)"
     r"|(?i:\b(?:eastern|central|mountain|pacific)\b(?=[^()]*\)))"  # "Remote - US (Eastern or Central)"
+    # a list of them at the end: "Remote - US, Eastern or Central" (had been city "Eastern or Central")
+    r"|(?i:\b(?:eastern|central|mountain|pacific)"
+    r"(?:\s*(?:,|/|&|\bor\b|\band\b)\s*(?:eastern|central|mountain|pacific))+\s*$)"
     r"|(?i:(?<=[A-Z]{3})\s+(?:time\s*zones?|timezones?|tz|hours|hrs|working\s+hours|business\s+hours"
     r"|preferred|only)\b)")
 # a two-letter time zone ("PT", "ET", "CT", "MT": Portugal, Ethiopia, -, Malta) at the end, in parentheses or after
@@ -130,12 +159,15 @@ _ZONES2 = _ZONE2 + r"(?:\s*(?:[,/&]|\b(?i:or|and)\b)\s*" + _ZONE2 + r")*"
 _TIMEZONE2 = re.compile(r"(?:\s*\(\s*|\s+[-–—]\s+|(?P<comma>\s*[,:]\s*))(?P<zones>" + _ZONES2
                         + r")\s*(?P<close>\))?\s*$")
 # alternatives: "New York, NY; San Francisco, CA", "US/Canada", "Ottawa or Toronto", "Toronto, ON, or Remote"
-_ALTERNATIVES = re.compile(r"\s*[;|/]\s*|\s+or\s+|\s*,\s*(?:or|and)\s+")
+_ALTERNATIVES = re.compile(r"\s*[;|/]\s*|\s+or\s+|\s*,\s*(?:or|and)\s+"
+                           r"|(?<=\b[A-Z]{2})\s+(?:and|&)\s+")  # "Seattle, WA and Portland, OR"
 # "or" / "and" between Remote and the end or the start of the value: "Portland, OR or Remote" ("OR or" had been no
 # place), "PORTLAND, OR OR REMOTE", "Remote or Toronto"; Remote between alternatives keeps its "or" ("Remote, US or
 # Remote, Canada")
 _REMOTE_CONJUNCTION = re.compile(r"\s+(?:or|and|&)\s+(?:" + _REMOTE.pattern + r")\s*$|^\s*(?:" + _REMOTE.pattern
                                  + r")\s+(?:or|and|&)\s+", re.IGNORECASE)
+# places excluded, in brackets: "Remote - US Only (excluding CA, NY)" (had been US-NY, city "US")
+_EXCLUDED = re.compile(r"\(\s*(?:excluding|except|excl\.|not\s+in)\s+(?P<places>[^()]*)\)", re.IGNORECASE)
 _CONJUNCTION = re.compile(r"^(?:or|and|&)(?:\s+|$)")  # a part "or" / "and Remote"; not "OR" (Oregon), "Or Yehuda"
 _TRAILING_WORDS = re.compile(r"\s+only$|(?:\s+|-)?(?:wide|weit)$", re.IGNORECASE)  # "US only", "Canada-wide"
 _MISSING = frozenset({"na"})  # "NA", "n/a" after "/" is split: a missing value, not Namibia
@@ -149,6 +181,11 @@ _EXTRA_COUNTRY_NAMES = {
     "Belgien": "BE", "Polska": "PL", "Polen": "PL", "Pologne": "PL", "Vatican": "VA", "Vatican City": "VA",
     "Ivory Coast": "CI", "Cape Verde": "CV", "Macau": "MO", "Hong Kong SAR": "HK", "Burma": "MM",
     "Swaziland": "SZ", "Palestine": "PS",
+    # Spanish, Portuguese, French, Nordic: "Estados Unidos" and "EE.UU." had placed nothing
+    "Estados Unidos": "US", "EE.UU.": "US", "EE. UU.": "US", "EEUU": "US", "Estados Unidos de América": "US",
+    "Alemania": "DE", "Alemanha": "DE", "Reino Unido": "GB", "Sverige": "SE", "Suecia": "SE", "Suède": "SE",
+    "Schweden": "SE", "Danmark": "DK", "Dinamarca": "DK", "Danemark": "DK", "Dänemark": "DK", "Irlande": "IE",
+    "Irlanda": "IE", "Irland": "IE", "Japon": "JP", "Japão": "JP", "Francia": "FR", "Norge": "NO", "Suomi": "FI",
 }
 CODE_FIRST_COUNTRIES = ("US", "CA")  # "City, XX": XX is read as a state/province of these first
 # cities of a state whose name is also a subdivision of the country sharing the state's code: "Ontario, CA" is
@@ -301,7 +338,10 @@ def _variants(parts: list[str], t: _Tables) -> list[str]:
         if name and (not shared or (code, _key(rest[-1])) in t.cities_in
                      or (len(rest) >= 2 and (_subdivision_of(code, _key(rest[0]), t)
                                               or pycountry.subdivisions.get(code=f"{code}-{rest[0].upper()}")))):
-            out.append(", ".join([*reversed(rest), name]))
+            sub_first = len(rest) >= 2 and (_subdivision_of(code, _key(rest[0]), t)
+                                            or pycountry.subdivisions.get(code=f"{code}-{rest[0].upper()}"))
+            # "USA-CA-San Francisco-Office": the city is the third segment (had been "Office")
+            out.append(", ".join([*((rest[1], rest[0]) if sub_first else reversed(rest)), name]))
     if len(parts) == 1:
         words = parts[0].split()
         if len(words) >= 2 and re.fullmatch(r"[A-Z.]{2,4}", words[-1]):  # decided by parsing it
@@ -310,9 +350,11 @@ def _variants(parts: list[str], t: _Tables) -> list[str]:
         bare = _METRO_WORDS.sub("", part).strip()
         if bare != part and _key(bare) in t.cities:  # a known city only: "Greater Victoria" is not Australia's
             out.append(", ".join(parts[:i] + [bare] + parts[i + 1:]))
-        first = part.split("-")[0].strip()
-        if "-" in part and _key(first) in t.cities:
+        first = bare.split("-")[0].strip()
+        if "-" in bare and _key(first) in t.cities:
             out.append(", ".join(parts[:i] + [first] + parts[i + 1:]))
+        elif "-" in bare and re.fullmatch(r"\S+(?:\s\S+)*\s[A-Z.]{2,4}", first):  # "Washington DC-Baltimore Area"
+            out.append(", ".join(parts[:i] + [first.rsplit(" ", 1)[0], first.rsplit(" ", 1)[1]] + parts[i + 1:]))
     return out
 
 
@@ -321,6 +363,15 @@ def _parse_one(raw: str | None, t: _Tables, *, retry: bool = True
     if raw is None:
         return None, None, None, False, "no_country"
     is_remote = bool(_REMOTE.search(raw))
+    excluded = _EXCLUDED.search(raw) if retry else None
+    if excluded is not None:  # "Remote - US Only (excluding CA, NY)": read without; "Remote (except NY)" is the US
+        answer = _parse_one(raw[:excluded.start()] + " " + raw[excluded.end():], t)
+        codes = _clean_parts(excluded.group("places"))
+        states = [c for c in CODE_FIRST_COUNTRIES if codes and all(
+            re.fullmatch(r"[A-Z]{2}", p) and (c, _key(p)) in t.sub_by_abbrev for p in codes)]  # "CA": California
+        inner = ((states[0], None, None, False, None) if len(states) == 1 else _parse_one(excluded.group("places"), t)
+                 ) if answer[4] == "no_country" else answer
+        return answer if inner is answer or inner[4] is not None else (inner[0], None, None, answer[3], None)
     text = _REMOTE_CONJUNCTION.sub(" ", raw)  # "Portland, OR or Remote": "OR or" is no place
     text = _POSTAL.sub(" ", _ARRANGEMENT.sub(" ", _REMOTE.sub(" ", text)))  # "Hybrid - Toronto, ON": no city "Hybrid"
     text = _TIMEZONE.sub(" ", text)
@@ -358,6 +409,16 @@ def _parse_one(raw: str | None, t: _Tables, *, retry: bool = True
             same_city = same_sub and len({a[2] for a in read}) == 1
             first = read[0]
             return first[0], first[1] if same_sub else None, first[2] if same_city else None, is_remote, None
+        whole = _parse_text(text, t, is_remote, retry)
+        # nothing placed the whole: alternatives that place by a code or a subdivision, not a known city alone, keep
+        # their one country ("DC/Baltimore", "DC/NoVA" had been no_country; "Seattle or Portland", "Bath or Bristol"
+        # stay unplaced)
+        explicit = [r for a, r in zip(alternatives, read) if r[4] is None
+                    and (len(parts := _clean_parts(a)) > 1 or _key(parts[0]) not in t.cities)]
+        if whole[4] == "no_country" and explicit and len(placed) == len(explicit) \
+                and len({r[0] for r in explicit}) == 1:
+            return explicit[0][0], None, None, is_remote, None
+        return whole
     return _parse_text(text, t, is_remote, retry)
 
 
@@ -409,6 +470,15 @@ def _parse_parts(parts: list[str], t: _Tables, is_remote: bool
     if not parts:
         return None, None, None, is_remote, "no_country"
     country = sub = city = None
+    if len(parts) >= 2 and all(re.fullmatch(r"[A-Z]{2}", p.strip()) for p in parts) \
+            and not all(p.strip() in t.alpha2 for p in parts):
+        states = [c for c in CODE_FIRST_COUNTRIES if all((c, _key(p)) in t.sub_by_abbrev for p in parts)]
+        if len(states) == 1:  # "Remote (NY, NJ, CT)": the country ("NY" had been the city of US-NJ)
+            subs = {t.sub_by_abbrev[(states[0], _key(p))] for p in parts}
+            return states[0], subs.pop() if len(subs) == 1 else None, None, is_remote, None
+    first_country = _country_first(parts, t, is_remote)
+    if first_country is not None:
+        parts = first_country
     rest = list(parts)
     if len(parts) == 1:
         only = parts[0]
@@ -460,6 +530,10 @@ def _parse_parts(parts: list[str], t: _Tables, is_remote: bool
             country = next((c for c in CODE_FIRST_COUNTRIES if (c, last_key) in t.sub_by_abbrev), None)
             if country is not None:
                 sub, rest = t.sub_by_abbrev[(country, last_key)], rest[:-1]
+            else:  # "Townsville, QLD", "Dresden, Saxony", "Ahmedabad, Gujarat": another regions.yaml country's
+                other = _regional_subdivision(last, t)
+                if other is not None:
+                    (country, sub), rest = other, rest[:-1]
     if country is None:  # "Toronto, somewhere": a known city anywhere still names the country
         hit = next((t.cities[_key(p)] for p in parts if _key(p) in t.cities), None)
         elsewhere = _subdivision_countries().get(_key(parts[-1]), frozenset())
@@ -482,6 +556,79 @@ def _parse_parts(parts: list[str], t: _Tables, is_remote: bool
         else:
             city = re.sub(r"\s+", " ", rest[0]).strip()
     return country, sub, city, is_remote, None
+
+
+def _country_first(parts: list[str], t: _Tables, is_remote: bool) -> list[str] | None:
+    """`parts` reordered as "City, Subdivision, Country" when the first part names a country and the last does not
+    ("USA, NY, New York", "Remote - USA - Texas", "Germany (Berlin)", "US (TX)", "Canada - Toronto, ON"): (country,
+    subdivision, city) in that order when the second part is a subdivision of the country (a fourth part and on are
+    dropped), else the rest as written before the country. None when the rest places another country ("Jersey, NJ",
+    "Mexico, MO", "Peru, IN" stay US) or the first part is a code shared with a state or province ("CA", "DE") and the
+    second neither a subdivision nor a known city of its country ("DE, Leipzig")."""
+    if len(parts) < 2:
+        return None
+    first = parts[0].strip()
+    if re.fullmatch(r"[A-Za-z]{2,3}", first) and not first.isupper():
+        return None
+    code = _country_of(first, t, bare=True)
+    if code is None:
+        return None
+
+    def is_sub(part: str) -> bool:
+        key = _key(part)
+        return bool(_subdivision_of(code, key, t) or (len(key) <= 3 and part.strip().isupper()
+                                                      and pycountry.subdivisions.get(code=f"{code}-{key.upper()}")))
+
+    def own_code(part: str) -> bool:  # "USA, CA": California, not Canada; "USA - Atlanta - GA": Georgia, not Gabon
+        return bool(re.fullmatch(r"[A-Z]{2}", part.strip())) and (code, _key(part)) in t.sub_names_in
+
+    last = parts[-1].strip()
+    if _country_of(last, t, bare=True) is not None and not own_code(last):
+        return None  # "Berlin, Germany" as usual
+    if re.fullmatch(r"[A-Z]{2,3}", last) and not is_sub(last):
+        return None  # "Canada, NAT" (Job Bank's national rows) stays unplaced
+    second = _key(parts[1])
+    shared = len(first) == 2 and any((c, _key(first)) in t.sub_by_abbrev for c in CODE_FIRST_COUNTRIES)
+    if shared and not is_sub(parts[1]) and (code, second) not in t.cities_in:
+        return None
+    if not (len(parts) == 2 and own_code(parts[1])):
+        tail = _parse_parts(parts[1:], t, is_remote)
+        if tail[4] is None and tail[0] != code:
+            return None
+    if is_sub(parts[1]):
+        return [*([parts[2]] if len(parts) > 2 else []), parts[1], first]
+    return [*parts[1:], first]
+
+
+def _regional_subdivision(part: str, t: _Tables) -> tuple[str, str] | None:
+    """The subdivision named by `part` of a country regions.yaml lists beyond the US and Canada (read before): by
+    regions.yaml's names and abbreviations ("Bayern", "VIC", "Saxony"), pycountry's top-level names ("Queensland",
+    "Gujarat", "Hauts-de-France") and codes of three letters or more, in upper case ("QLD"); only a name no other
+    country's subdivision has ("Punjab" is India's and Pakistan's)."""
+    key = _key(part)
+    found = set()
+    for country in _regional_countries(t):
+        code = t.sub_names_in.get((country, key))
+        if code is None:
+            top = _top_subdivisions(country)
+            code = top.get(key)
+            if code is None and len(key) >= 3 and part.strip().isupper():
+                code = f"{country}-{part.strip()}" if f"{country}-{part.strip()}" in top.values() else None
+        if code is not None:
+            found.add((country, code))
+    elsewhere = _subdivision_countries().get(key, frozenset())
+    if len(found) != 1 or any(c != next(iter(found))[0] for c in elsewhere):
+        return None
+    return found.pop()
+
+
+def _regional_countries(t: _Tables) -> tuple[str, ...]:
+    return tuple(sorted({sub.split("-", 1)[0] for sub in t.sub_names_in.values()} - set(CODE_FIRST_COUNTRIES)))
+
+
+@lru_cache(maxsize=64)
+def _top_subdivisions(country: str) -> dict[str, str]:
+    return {_key(s.name): s.code for s in pycountry.subdivisions.get(country_code=country) or [] if not s.parent_code}
 
 
 def parse_locations(values: pl.Series, ref: Reference) -> pl.DataFrame:

@@ -514,7 +514,7 @@ def test_zone_names_wide_pycountry_names_and_other_countries_subdivisions(value,
         ("Remote, PT", ("PT", None, None, True, None)),  # a bare code after "Remote," stays the country
         ("Remote, CT", ("US", "US-CT", None, True, None)),
         ("Remote - DE", ("DE", None, None, True, None)),
-        ("Remote (NY, NJ, CT)", ("US", "US-NJ", "NY", True, None)),
+        ("Remote (NY, NJ, CT)", ("US", None, None, True, None)),  # a list of states (had been US-NJ, city "NY")
         ("ET", ("ET", None, None, False, None)),
         ("Remote - CA (PT)", ("CA", None, None, True, None)),  # Canada: CA is no state after Remote
     ],
@@ -596,4 +596,134 @@ def test_alternatives_need_each_to_place_on_its_own(value, expected):
     ],
 )
 def test_a_conjunction_next_to_remote(value, expected):
+    assert _one(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # country first: (country, subdivision, city) in that order; a part naming the country is no city
+        ("USA - NY - New York", ("US", "US-NY", "New York", False, None)),  # had been city "USA"
+        ("USA, NY, New York", ("US", "US-NY", "New York", False, None)),  # had been city "USA"
+        ("United States - New York - New York", ("US", "US-NY", "New York", False, None)),  # city "United States"
+        ("Remote - USA - Texas", ("US", "US-TX", None, True, None)),  # had been city "USA"
+        ("Germany (Berlin)", ("DE", "DE-BE", "Berlin", False, None)),  # had been city "Germany"
+        ("Germany - Berlin", ("DE", "DE-BE", "Berlin", False, None)),  # had been city "Germany"
+        ("US-Remote (TX)", ("US", "US-TX", None, True, None)),  # had been city "US"
+        ("USA-CA-San Francisco-Office", ("US", "US-CA", "San Francisco", False, None)),  # had been city "Office"
+        ("Canada - Toronto, ON", ("CA", "CA-ON", "Toronto", False, None)),  # had been city "Canada"
+        ("USA - Atlanta - GA", ("US", "US-GA", "Atlanta", False, None)),  # had been city "USA"
+        ("USA, CA", ("US", "US-CA", None, False, None)),  # had been city "USA"; CA is California, not Canada
+        ("Canada, ON", ("CA", "CA-ON", None, False, None)),  # had been city "Canada"
+        ("DE, Berlin", ("DE", "DE-BE", "Berlin", False, None)),  # had been city "DE"
+        ("Remote possible (Berlin)", ("DE", "DE-BE", "Berlin", True, None)),  # had been city "possible"
+        ("Remote - US, Eastern or Central", ("US", None, None, True, None)),  # had been city "Eastern or Central"
+        ("Remote - US Only (excluding CA, NY)", ("US", None, None, True, None)),  # had been US-NY, city "US"
+        ("Remote (except NY)", ("US", None, None, True, None)),  # had been US-NY, city "except"
+        ("Remote (excluding CA)", ("US", None, None, True, None)),  # California excluded: no Canada
+        ("Remote, Portugal (WET)", ("PT", None, None, True, None)),  # WET is a time zone (had been no_country)
+        # unchanged neighbours: the rest naming another country keeps the usual reading
+        ("Jersey, NJ", ("US", "US-NJ", "Jersey", False, None)),
+        ("Mexico, MO", ("US", "US-MO", "Mexico", False, None)),
+        ("Peru, IN", ("US", "US-IN", "Peru", False, None)),
+        ("Georgia, VT", ("US", "US-VT", "Georgia", False, None)),
+        ("Canada, NAT", (None, None, None, False, "no_country")),  # Job Bank's national rows
+        ("DE, Leipzig", (None, None, None, False, "no_country")),
+        ("DE - Leipzig", (None, None, None, False, "no_country")),
+        ("USA - Atlanta", ("US", None, "Atlanta", False, None)),
+        ("US-CA-San Francisco", ("US", "US-CA", "San Francisco", False, None)),
+        ("CA-ON-Toronto", ("CA", "CA-ON", "Toronto", False, None)),
+        ("India - Bangalore", ("IN", "IN-KA", "Bengaluru", False, None)),
+        ("Singapore, Singapore", ("SG", None, "Singapore", False, None)),
+        ("Berlin (Remote possible)", ("DE", "DE-BE", "Berlin", True, None)),
+        ("Remote (NO)", ("NO", None, None, True, None)),
+    ],
+)
+def test_country_first_forms_read_country_subdivision_city(value, expected):
+    assert _one(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # several state codes: the country, no subdivision, no city
+        ("Remote (NY, NJ, CT)", ("US", None, None, True, None)),  # had been US-NJ, city "NY"
+        ("Remote (OR, WA, CA)", ("US", None, None, True, None)),  # had been US-CA, city "OR"
+        ("Remote (TX, FL, GA)", ("US", None, None, True, None)),  # had been US-GA, city "TX"
+        ("NY, NJ, CT", ("US", None, None, False, None)),  # had been US-NJ, city "NY"
+        ("Remote: CA, OR, WA", ("US", None, None, True, None)),  # had been US-WA, city "CA"
+        ("Seattle, WA and Portland, OR", ("US", None, None, False, None)),  # had been US-OR, city "Seattle"
+        ("Seattle, WA & Portland, OR", ("US", None, None, False, None)),  # had been US-OR, city "Seattle"
+        ("San Francisco, CA and New York, NY", ("US", None, None, False, None)),  # had been US-NY, "San Francisco"
+        ("Remote (WA and OR)", ("US", None, None, True, None)),  # had been US-OR, city "WA and"
+        # unchanged neighbours
+        ("Portland, OR", ("US", "US-OR", "Portland", False, None)),
+        ("Seattle, WA or Portland, OR", ("US", None, None, False, None)),
+        ("Toronto, ON / Montreal, QC", ("CA", None, None, False, None)),
+        ("US/Canada", (None, None, None, False, "multiple_countries")),
+        ("CA/US", (None, None, None, False, "multiple_countries")),
+        ("DE/AT", (None, None, None, False, "multiple_countries")),
+        ("Minneapolis/St. Paul, MN", ("US", "US-MN", "Minneapolis", False, None)),
+        ("Tel Aviv, IL", ("IL", None, "Tel Aviv", False, None)),
+        ("Perth, WA", ("AU", "AU-WA", "Perth", False, None)),
+        ("London, ON", ("CA", "CA-ON", "London", False, None)),
+        ("Remote (NJ)", ("US", "US-NJ", None, True, None)),
+        ("Remote - DE", ("DE", None, None, True, None)),
+        ("Trinidad and Tobago", ("TT", None, None, False, None)),
+        ("St. John's, Newfoundland and Labrador", ("CA", "CA-NL", "St. John's", False, None)),
+        # Washington DC and Baltimore: the US
+        ("DC/Baltimore", ("US", None, None, False, None)),  # had been no_country
+        ("DC/NoVA", ("US", None, None, False, None)),  # had been no_country
+        ("Washington D.C./Baltimore", ("US", None, None, False, None)),  # had been no_country
+        ("Washington DC-Baltimore Area", ("US", "US-DC", "Washington", False, None)),  # had been no_country
+        ("Seattle or Portland", (None, None, None, False, "no_country")),  # known cities alone: unchanged
+        ("Bath or Bristol", (None, None, None, False, "no_country")),
+        ("Washington, DC", ("US", "US-DC", "Washington", False, None)),
+    ],
+)
+def test_state_lists_and_washington_dc(value, expected):
+    assert _one(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # subdivisions of regions.yaml's other countries by name or abbreviation (all had been no_country)
+        ("Townsville, QLD", ("AU", "AU-QLD", "Townsville", False, None)),
+        ("Newcastle, NSW", ("AU", "AU-NSW", "Newcastle", False, None)),
+        ("Geelong VIC", ("AU", "AU-VIC", "Geelong", False, None)),
+        ("Cairns, Queensland", ("AU", "AU-QLD", "Cairns", False, None)),
+        ("Nuremberg, Bayern", ("DE", "DE-BY", "Nuremberg", False, None)),
+        ("Dresden, Saxony", ("DE", "DE-SN", "Dresden", False, None)),
+        ("Dresden, Sachsen", ("DE", "DE-SN", "Dresden", False, None)),
+        ("Dresden, Saxony, DE", ("DE", "DE-SN", "Dresden", False, None)),  # had been US-DE (Delaware)
+        ("Ahmedabad, Gujarat", ("IN", "IN-GJ", "Ahmedabad", False, None)),
+        ("Kochi, Kerala", ("IN", "IN-KL", "Kochi", False, None)),
+        ("Lille, Hauts-de-France", ("FR", "FR-HDF", "Lille", False, None)),
+        # unchanged: US and Canadian readings first, names shared by two countries place nothing
+        ("Victoria, BC", ("CA", "CA-BC", "Victoria", False, None)),
+        ("Victoria, TX", ("US", "US-TX", "Victoria", False, None)),
+        ("Atlanta, Georgia", ("US", "US-GA", "Atlanta", False, None)),
+        ("Tbilisi, Georgia", ("GE", None, "Tbilisi", False, None)),
+        ("Georgia", ("GE", None, None, False, None)),
+        ("Chandigarh, Punjab", (None, None, None, False, "no_country")),  # India's and Pakistan's
+        ("Lahore, Punjab", ("PK", None, "Lahore", False, None)),
+        ("Hyderabad, Sindh", (None, None, None, False, "no_country")),
+        ("Cambridge, Cambridgeshire", (None, None, None, False, "no_country")),  # a county: no top-level name
+        ("Raleigh, Durham", (None, None, None, False, "no_country")),
+        ("Perth, Western Australia", ("AU", "AU-WA", "Perth", False, None)),
+        ("Melbourne, Victoria", ("AU", "AU-VIC", "Melbourne", False, None)),
+        # other-language country names (all had been no_country)
+        ("Estados Unidos", ("US", None, None, False, None)),
+        ("EE.UU.", ("US", None, None, False, None)),
+        ("Remote - Estados Unidos", ("US", None, None, True, None)),
+        ("Alemania", ("DE", None, None, False, None)),
+        ("Reino Unido", ("GB", None, None, False, None)),
+        ("Sverige", ("SE", None, None, False, None)),
+        ("Danmark", ("DK", None, None, False, None)),
+        ("Irlande", ("IE", None, None, False, None)),
+        ("Japon", ("JP", None, None, False, None)),
+    ],
+)
+def test_other_countries_subdivisions_and_country_names(value, expected):
     assert _one(value) == expected
