@@ -70,11 +70,15 @@ _WORDS = {
 }
 
 
+_SDE_LEVEL = re.compile(r"\bsde([1-5])\b")
+
+
 def normalise_title(text: str) -> str:
     """Lower case, accents kept, '&' -> 'and', punctuation folded to single spaces, French and
     German title words in English ("développeur" -> "developer")."""
     text = unicodedata.normalize("NFKC", text).lower().replace("&", " and ")
     text = _NON_WORD.sub(" ", text).strip()
+    text = _SDE_LEVEL.sub(r"sde \1", text)  # "SDE2" is "SDE 2"
     for pattern, english in _PHRASES:
         text = pattern.sub(english, text)
     return " ".join(_WORDS.get(word, word) for word in text.split())
@@ -172,7 +176,11 @@ ROMAN_LEVELS = frozenset({"ii", "iii", "iv"})
 LEVEL_WORDS = frozenset({"level", "lvl", "tier", "grade", "band"})  # "Level 3 Software Developer"
 # words a number or numeral after them is a version or a name of, not a level: "Python 3", "Title I"
 NOT_LEVEL_AFTER = frozenset({"python", "web", "html", "java", "angular", "windows", "php", "type", "title",
-                             "phase", "industry", "block", "mk", "mod"})
+                             "phase", "industry", "block", "mk", "mod",
+                             # versions: "Vue 3", "Spark 3", "Swift 5", "Unreal Engine 5", ".NET 5", "HTTP/2"
+                             "vue", "spark", "swift", "engine", "net", "bootstrap", "http", "soc",
+                             # names and places: "Formula 1", "Channel 4", "Team 3", "Region 1", "Shift 2"
+                             "formula", "channel", "team", "region", "building", "shift"})
 
 
 def _words_and_ends(text: str) -> tuple[list[str], frozenset[int]]:
@@ -190,13 +198,16 @@ def _words_and_ends(text: str) -> tuple[list[str], frozenset[int]]:
 
 def _level_position(words: list[str], i: int, ends: frozenset[int]) -> bool:
     """Whether a level number or numeral ("II", "3", "V") at `i` stands where a level does: after
-    "level"/"tier"/"grade"/"band", or last in its segment after a word ("Data Scientist II",
-    "SDE-2", "Engineer II, Backend"). Not before another word ("3+ yrs exp", "3 Openings",
+    "level"/"tier"/"grade"/"band" starting the title or ending a segment ("Level 3 Software
+    Developer", "Software Engineer Level 2"; not "Tier 1 Bank", "Level 4 Autonomy"), or last in
+    its segment after a word ("Data Scientist II", "SDE-2", "Engineer II, Backend"). Not before
+    another word ("3+ yrs exp", "3 Openings",
     "2 days in office", "1 year contract", "Python 3 Developer"), not after a stopword ("V&V"), a
-    number or a version's name ("Python 3", "HTML 5")."""
+    number or a version's or a name's word ("Python 3", "HTML 5", "Vue 3", "Formula 1", "Team 3":
+    NOT_LEVEL_AFTER)."""
     previous = words[i - 1] if i else None
-    if previous in LEVEL_WORDS:
-        return True
+    if previous in LEVEL_WORDS:  # not "Tier 1 Bank", "Level 4 Autonomy"
+        return i == 1 or i in ends
     after_word = (previous is not None and previous not in STOPWORDS
                   and previous not in NOT_LEVEL_AFTER and not previous.isdigit())
     # "II" / "III" / "IV" after a word are levels wherever the segment goes on ("Software Engineer
@@ -365,11 +376,13 @@ def _match_one(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str | 
     `strip`: `_strip` for this matcher, possibly memoised (title segments repeat across titles).
     The French "stage" makes a title of a specific role without other marker Junior ("Stage Data
     Scientist"); in a title of a generic role or the catch-all it is an English stage ("Stage
-    Manager", "Stage Technician")."""
+    Manager", "Stage Technician"). "Student" likewise ("Student Data Analyst" is Junior; not
+    "Student Success Manager")."""
     role, seniority, method, score = _match_role(title, m, strip)
-    if (seniority is None and role is not None and role.family != GENERIC_FAMILY
-            and "stage" in title.lower() and _french_internship(_tokens(title))):
-        seniority = "Junior"
+    if seniority is None and role is not None and role.family != GENERIC_FAMILY:
+        words = _tokens(title)
+        if ("stage" in words and _french_internship(words)) or "student" in words:
+            seniority = "Junior"
     return role, seniority, method, score
 
 
@@ -381,13 +394,23 @@ def _match_role(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str |
     seniority, _ = _seniority(all_words, m, ends)
     full_core, _, _ = strip(clean)
     is_exec = seniority == "Executive"
+    if (is_exec or "manager" in all_words) and not _field_words(full_core) and clean != title:
+        # a bare manager/exec title with its field in brackets: "Manager (Data Science)" reads
+        # "Manager, Data Science"
+        clean = unicodedata.normalize("NFKC", title).replace("(", ",").replace("[", ",")
+        clean = clean.replace(")", " ").replace("]", " ")
+        full_core, _, _ = strip(clean)
     if not full_core:  # the title is only a marker word: "Associate", "Lead"
         role = m.aliases.get(_core(all_words))
         return (role, None, "alias", 100.0) if role else (None, seniority, "catch_all", 0.0)
     # a non-tech job is named in the head segment ("Technical Recruiter - Machine Learning", "Data
     # Center Engineer"); later segments and brackets name a team or a product ("Software Engineer,
     # Data Center Infrastructure", "Data Engineer (Recruiter Products)")
+    # after a bare manager/exec segment the next one is the head ("Manager, Technical Recruiting
+    # Instructor - AI", "Director, Teaching Assistant Program - Data Science")
     head_segments = _segments(clean)
+    while len(head_segments) > 1 and not _field_words(strip(head_segments[0])[0]):
+        head_segments = head_segments[1:]
     padded = f" {_core(_tokens(head_segments[0]) if head_segments else all_words)} "
     non_tech = [p for p in m.non_tech if p in padded]
 
@@ -408,6 +431,16 @@ def _match_role(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str |
         heads = [core for core, _, exec_ in parts if exec_ or "manager" in core.split()]
         bare = not heads or any(not _field_words(core) for core in heads)
         named_head = bool(parts) and parts[0][0] in heads and not bare
+        named_core = parts[0][0] if named_head else ""
+        if bare and len(parts) > 2 and parts[0][0] in heads and not _field_words(parts[0][0]):
+            # a bare head followed by a segment naming something not a field: that segment is what
+            # is managed, the later ones a team or product ("Director, Sales Engineering - AI",
+            # "Director, Talent Acquisition - Data Science")
+            second = parts[1][0]
+            if (_field_words(second) and second not in heads and second not in m.aliases
+                    and _field(second, m, two="and" in all_words) is None):  # not "Director, Research - AI"
+                heads, bare, named_head = [second], False, True
+                named_core = f"{parts[0][0]} {second}".strip()
         for i, core in enumerate(cores):
             if i and "manager" in core.split():  # "Product Manager, AI": the manager segment names a role of its own
                 role = m.aliases.get(core)
@@ -422,7 +455,7 @@ def _match_role(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str |
     managerial = is_exec or seniority == "Lead" or "manager" in all_words
     whole = full_core
     if named_head and len(segments) > 1:  # the other segments name what is sold, made or managed
-        whole, segments, cores = segments[0], [], [segments[0]]
+        whole, segments, cores = named_core, [], [named_core]
     inverted = _inverted(segments, m)
     if inverted is not None and allowed(inverted[0], f"{segments[1]} {segments[0]}" if inverted[1] == "alias" else None):
         return inverted[0], seniority, inverted[1], 100.0
@@ -439,6 +472,8 @@ def _match_role(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str |
     query = cores[1] if len(cores) > 1 else cores[0]
     for choice, score, index in process.extract(query, m.choices, scorer=fuzz.token_sort_ratio,
                                                 score_cutoff=FUZZY_CUTOFF, limit=FUZZY_CANDIDATES):
+        if m.fields.get(choice) is m.choice_roles[index] and not managerial:
+            continue  # "Engineering Assistant": a field alias names the manager role only in a title that manages
         if _misspelling_of(query.split(), choice.split()) and allowed(m.choice_roles[index], choice):
             return m.choice_roles[index], seniority, "fuzzy", float(score)
     for core in first + [whole] + rest:  # "Spectral Scientist": a generic role is the last resort

@@ -526,3 +526,118 @@ def test_german_words_and_more_english_forms(title, expected):
 )
 def test_round_two_regressions(title, expected):
     assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # after a bare "Director" a segment naming something not a field is what is directed; a
+        # later segment's field does not count (had been data_science_manager / machine_learning_manager)
+        ("Director, Talent Acquisition - Data Science", ("other", "Executive")),
+        ("Director, Sales Engineering - AI", ("solutions_engineer", "Executive")),  # as "Director of Sales Engineering"
+        ("Director of Sales Engineering", ("solutions_engineer", "Executive")),
+        ("Director II, Data Science - GRM Actuarial", ("data_science_manager", "Executive")),
+        ("Director, Research - AI", ("machine_learning_manager", "Executive")),  # "research" is an alias: unchanged
+        ("Manager, Data Platform", ("manager", None)),  # two segments: unchanged
+        ("Talent Acquisition Data Analyst", ("data_analyst", None)),
+        ("Tech Lead, Sales Engineering", ("software_engineer", "Lead")),
+        ("Manager, Recruiter - Machine Learning", ("manager", None)),
+        # had been machine_learning_engineer / Junior, data_scientist / Junior, software_engineer
+        ("Teaching Assistant, Machine Learning", ("other", "Junior")),
+        ("Teaching Assistant - Data Science", ("other", "Junior")),
+        ("eLearning Developer", ("other", None)),
+        ("E-Learning Developer", ("other", None)),
+        ("Developer", ("software_engineer", None)),
+    ],
+)
+def test_round_three_non_tech_leaks(title, expected):
+    assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # analytics fields of the Analytics Manager (had been manager, manager, other, other,
+        # product_manager); a bracketed field after a bare manager word (had been manager)
+        ("Manager, Business Analytics", ("analytics_manager", None)),
+        ("Manager, Product Analytics", ("analytics_manager", None)),
+        ("Director, Marketing Analytics", ("analytics_manager", "Executive")),
+        ("Head of People Analytics", ("analytics_manager", "Executive")),
+        ("Product Analytics Manager", ("analytics_manager", None)),
+        ("Manager (Data Science)", ("data_science_manager", None)),
+        ("Manager [Machine Learning]", ("machine_learning_manager", None)),
+        ("Director (Remote)", ("other", "Executive")),
+        ("Product Analyst", ("business_analyst", None)),
+        ("Product Manager", ("product_manager", None)),
+        ("Marketing Analytics Manager", ("analytics_manager", None)),
+        # no applied-science or research manager role: left as they were
+        ("Manager, Applied Science", ("manager", None)),
+        ("Director, Applied Science", ("other", "Executive")),
+    ],
+)
+def test_round_three_analytics_managers(title, expected):
+    assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # numbers of names and versions are no levels (old answer in the comment)
+        ("Software Engineer - Formula 1", ("software_engineer", None)),  # Junior
+        ("Data Engineer - Channel 4", ("data_engineer", None)),  # Lead
+        ("Software Engineer - Tier 1 Bank", ("software_engineer", None)),  # Junior
+        ("Software Engineer, Level 4 Autonomy", ("software_engineer", None)),  # Lead
+        ("Frontend Developer - Vue 3", ("software_engineer", None)),  # Senior
+        ("Data Engineer - Spark 3", ("data_engineer", None)),  # Senior
+        ("iOS Developer - Swift 5", ("software_engineer", None)),  # Lead
+        ("Software Engineer - Unreal Engine 5", ("software_engineer", None)),  # Lead
+        ("Software Engineer - .NET 5", ("software_engineer", None)),  # Lead
+        ("Frontend Developer - Bootstrap 4", ("software_engineer", None)),  # Lead
+        ("Software Engineer - HTTP/2", ("software_engineer", None)),  # Mid
+        ("Security Engineer - SOC 2", ("security_engineer", None)),  # Mid
+        ("Software Engineer, Team 3", ("software_engineer", None)),  # Senior
+        ("Data Engineer - Region 1", ("data_engineer", None)),  # Junior
+        ("Software Engineer - Building 4", ("software_engineer", None)),  # Lead
+        ("Data Analyst - Shift 2", ("data_analyst", None)),  # Mid
+        # levels still read
+        ("Software Engineer 3", ("software_engineer", "Senior")),
+        ("Engineer 4 - Platform", ("devops_engineer", "Lead")),
+        ("Data Scientist II", ("data_scientist", "Mid")),
+        ("SDE-2", ("software_engineer", "Mid")),
+        ("Level 3 Software Developer", ("software_engineer", "Senior")),
+        ("Software Engineer Level 2", ("software_engineer", "Mid")),
+        ("Software Engineer (Level 3)", ("software_engineer", "Senior")),
+        ("Software Engineer - Tier 2", ("software_engineer", "Mid")),
+        ("Data Scientist - Team Lead", ("data_scientist", "Lead")),
+    ],
+)
+def test_round_three_numbers_of_names_and_versions(title, expected):
+    assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("SDE2", ("software_engineer", "Mid")),  # other / None
+        ("SDE3", ("software_engineer", "Senior")),  # other / None
+        ("SDE", ("software_engineer", None)),
+        # Junior forms (had no seniority)
+        ("Student Data Analyst", ("data_analyst", "Junior")),
+        ("Working Student Data Science", ("data_scientist", "Junior")),
+        ("Campus Hire - Software Engineer", ("software_engineer", "Junior")),
+        ("University Grad Software Engineer", ("software_engineer", "Junior")),
+        ("Year in Industry - Software Engineer", ("software_engineer", "Junior")),
+        ("Praktikum Data Science", ("data_scientist", "Junior")),
+        ("Apprenti Data Analyst", ("data_analyst", "Junior")),
+        ("Becario Data Scientist", ("data_scientist", "Junior")),
+        ("Prácticas Data Analyst", ("data_analyst", "Junior")),
+        ("Student Success Manager", ("manager", None)),  # "student" only in a title of a specific role
+        # had been other / Lead
+        ("Engineering Lead", ("engineering_manager", "Lead")),
+        ("Software Team Lead", ("software_engineer", "Lead")),
+        ("Engineering Assistant", ("other", "Junior")),  # not the Engineering Manager by a fuzzy "engineering"
+        ("Engineering", ("other", None)),
+    ],
+)
+def test_round_three_gaps(title, expected):
+    assert _one(title) == expected
