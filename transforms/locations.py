@@ -335,11 +335,9 @@ def _variants(parts: list[str], t: _Tables) -> list[str]:
                 if not re.fullmatch(r"[A-Za-z]{2,3}", first) or first.isupper() else None)
         shared = len(first) == 2 and any((c, _key(first)) in t.sub_by_abbrev for c in CODE_FIRST_COUNTRIES)
         name = _country_name(code, t) if code and not re.fullmatch(r"[A-Z]{2,3}", rest[-1]) else None  # "Canada, NAT"
-        if name and (not shared or (code, _key(rest[-1])) in t.cities_in
-                     or (len(rest) >= 2 and (_subdivision_of(code, _key(rest[0]), t)
-                                              or pycountry.subdivisions.get(code=f"{code}-{rest[0].upper()}")))):
-            sub_first = len(rest) >= 2 and (_subdivision_of(code, _key(rest[0]), t)
-                                            or pycountry.subdivisions.get(code=f"{code}-{rest[0].upper()}"))
+        sub_first = bool(name) and len(rest) >= 2 and bool(
+            _subdivision_of(code, _key(rest[0]), t) or pycountry.subdivisions.get(code=f"{code}-{rest[0].upper()}"))
+        if name and (not shared or (code, _key(rest[-1])) in t.cities_in or sub_first):
             # "USA-CA-San Francisco-Office": the city is the third segment (had been "Office")
             out.append(", ".join([*((rest[1], rest[0]) if sub_first else reversed(rest)), name]))
     if len(parts) == 1:
