@@ -370,15 +370,15 @@ def _choose_period(text: str, amounts: list[re.Match]) -> str | None:
         return None
     if not amounts:
         return next(period for period, pattern in _PERIOD_PATTERNS if pattern.search(lowered))
-    starts = [m.start() for m in _NUMBER.finditer(text)]
+    numbers = list(_NUMBER.finditer(text))
     first, last = amounts[0].start(), amounts[-1].end()
-    window_end = next((s for s in starts if s >= last), len(text))
+    window_end = next((m.start() for m in numbers if m.start() >= last), len(text))
     inside = [p for p in found if first <= p[0] < window_end]
     if inside:
         return inside[0][2]
 
     def after_label(position: int) -> bool:
-        before = [m for m in _NUMBER.finditer(text) if m.start() < position]
+        before = [m for m in numbers if m.start() < position]
         return bool(before) and not _is_marked(text, before[-1]) and _is_label(text, before[-1])
 
     earlier = [p for p in found if p[0] < first and not after_label(p[0])]
