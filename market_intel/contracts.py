@@ -35,8 +35,9 @@ SLACK = 1e-9
 REGION_LEVELS = ("world", "country", "subdivision", "city")
 RELIABILITY = ("publish", "warn", "suppress")
 SENIORITIES = ("Junior", "Mid", "Senior", "Lead", "Executive")
-PAY_PERIODS = ("hour", "day", "week", "month", "year")
-ANNUALISATION = {"hour": 2080.0, "day": 260.0, "week": 52.0, "month": 12.0, "year": 1.0}
+PAY_PERIODS = ("hour", "day", "week", "fortnight", "half_month", "month", "year")
+ANNUALISATION = {"hour": 2080.0, "day": 260.0, "week": 52.0, "fortnight": 26.0, "half_month": 24.0, "month": 12.0,
+                 "year": 1.0}
 UTC_TIME = pl.Datetime("us", "UTC")
 STRINGS = pl.List(pl.String)
 
@@ -200,8 +201,8 @@ _OBSERVATIONS = TableContract(
         c("pay_min_original", F64, "lower end of a range as given (the amount itself when single)"),
         c("pay_max_original", F64, "upper end of a range as given (the amount itself when single)"),
         c("currency_original", S, "ISO 4217 currency of the amount as given"),
-        c("pay_period", S, "period of the amount: hour / day / week / month / year"),
-        c("annualisation_factor", F64, "periods per year: 2080 / 260 / 52 / 12 / 1"),
+        c("pay_period", S, "period of the amount: hour / day / week / fortnight / half_month / month / year"),
+        c("annualisation_factor", F64, "periods per year: 2080 / 260 / 52 / 26 / 24 / 12 / 1"),
         c("pay_annual_original", F64, "annual pay in currency_original"),
         c("currency_local", S, "ISO 4217 currency of the row's country"),
         c("pay_annual_local", F64, "annual pay in currency_local (null when that currency has no ECB rate)", True),
@@ -234,7 +235,8 @@ _OBSERVATIONS = TableContract(
              pl.when(pl.col("seniority").is_null())
              .then(pl.col("role_label") == pl.col("role_name"))
              .otherwise(pl.col("role_label").str.ends_with(pl.concat_str(pl.lit(" "), pl.col("role_name"))))),
-        rule("annualisation factor", "annualisation_factor must match pay_period (hour 2080, day 260, week 52, month 12, year 1)",
+        rule("annualisation factor", "annualisation_factor must match pay_period (hour 2080, day 260, week 52, fortnight 26, "
+             "half_month 24, month 12, year 1)",
              ("annualisation_factor", "pay_period"),
              pl.col("annualisation_factor") == pl.col("pay_period").replace_strict(ANNUALISATION, default=None, return_dtype=F64)),
         rule("annual = original x factor", "pay_annual_original = pay_original * annualisation_factor",

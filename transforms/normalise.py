@@ -588,7 +588,9 @@ def _detail() -> pl.Expr:
         .then(pl.format("pay={} min={} max={} text={} {}", pl.col("pay").fill_null(""), pl.col("pay_min").fill_null(""),
                         pl.col("pay_max").fill_null(""), pl.col("pay_text").fill_null(""),
                         pl.col("text_error").fill_null("")))
-        .when(reason == "unknown_pay_period").then(pl.format("pay_period={}", pl.col("pay_period_given")))
+        .when(reason == "unknown_pay_period")  # given by the spec, or read from the pay text ("bi-monthly")
+        .then(pl.format("pay_period={}", pl.coalesce(pl.col("pay_period_given"),
+                                                     pl.format("{} (pay text: {})", pl.col("pay_period"), pl.col("pay_text")))))
         .when(reason.is_in(["bad_date", "future_date"])).then(pl.format("date={}", pl.col("date")))
         .when(reason.is_in(["bad_year", "future_year"])).then(pl.format("year={}", pl.col("year").cast(pl.String)))
         .when(reason.is_in(["unknown_currency", "ambiguous_dollar"]))

@@ -40,8 +40,13 @@ What `_parse_one` reads, in short (details at each rule):
   pay schedule is not it ("weekly commission", "Hourly equivalent", "paid monthly" unless it is the
   only one); job-board and German / French forms ("pm", "/m", "im Monat", "Monatsbrutto",
   "mensuels", "p.h.", "Bruttostundenlohn", "taux horaire", "€/j"), abbreviations ("pcm", "p/m",
-  "pw", "pd", "ph", "hr", "hrly", "Std.", "Tagessatz", "TJM", "LPA") are read. Bi-weekly and
-  semi-monthly read as week and month (a convention left as it was).
+  "pw", "pd", "ph", "hr", "hrly", "Std.", "Tagessatz", "TJM", "LPA") are read. Pay every two weeks
+  ("bi-weekly", "fortnightly", "per fortnight", "every two weeks", "par quinzaine"; not "every 2
+  weeks": periods are read on the digit shape, where "2" is any digit) is a fortnight's
+  (26 a year), twice a month ("semi-monthly", "twice a month", "bimensuel") a half month's (24 a
+  year); "bi-monthly" is read as no period we can annualise ("bimonthly": every two months or twice a
+  month, both in use), so such a text is rejected as unknown_pay_period unless the source's spec
+  names the period.
 - Currency (`currency_hint`): a currency sign, then an ISO code next to a number ("95,000 USD",
   "USD $120,000"), then "$" (made USD / CAD / AUD... by such a code anywhere: "$28/hour (CAD)";
   "Senior PHP Developer - $90,000" stays "$"), then a code anywhere, then currency words and
@@ -51,7 +56,8 @@ What `_parse_one` reads, in short (details at each rule):
   unknown code before a number ("XYZ 152,000") is named, so rejected downstream.
 
 Annualisation factors (`ANNUALISATION_FACTORS`) are the conventional full-time equivalents:
-2080 paid hours a year (40 h x 52 weeks), 260 working days (5 x 52), 52 weeks, 12 months.
+2080 paid hours a year (40 h x 52 weeks), 260 working days (5 x 52), 52 weeks, 26 fortnights, 24
+half months, 12 months.
 They are applied to the pay as given; no holiday or overtime adjustment is made.
 """
 from __future__ import annotations
@@ -61,7 +67,11 @@ import re
 
 import polars as pl
 
-ANNUALISATION_FACTORS: dict[str, int] = {"hour": 2080, "day": 260, "week": 52, "month": 12, "year": 1}
+ANNUALISATION_FACTORS: dict[str, int] = {"hour": 2080, "day": 260, "week": 52, "fortnight": 26, "half_month": 24,
+                                          "month": 12, "year": 1}
+# a period named in pay texts that cannot be annualised: "bi-monthly" is every two months or twice a
+# month (both in use); it has no factor, so the row is rejected as unknown_pay_period
+AMBIGUOUS_PERIOD = "bimonthly"
 MAX_AMOUNT = 1e12  # any single amount above this is not a pay figure (e.g. "1e16" test values)
 
 OUTPUT_SCHEMA = {
@@ -90,8 +100,15 @@ _PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                  r"|\btaux\s+horaire\b"),
         ("day", _BY + r"(?:day|diem|tag|jour)\b|\bdaily\b|\bper\s+diem\b|/\s*d\b|(?<![a-z])p\.?d\b"
                 r"|\btagessatz\b|\btjm\b|/\s*j\b"),
-        ("week", _BY + r"(?:week|wk|woche|semaine)\b|\bweekly\b|\bhebdomadaire\b|/\s*w\b|(?<![a-z])p\.?\s?w\b"),
-        ("month", _BY + r"(?:month|mo|mth|monat|mois)\b|\bmonthly\b|\bmonatlich\b|\bmensuel(?:le)?\b"
+        ("week", _BY + r"(?:week|wk|woche|semaine)\b|(?<!bi-)(?<!bi\s)\bweekly\b|\bhebdomadaire\b|/\s*w\b"
+                 r"|(?<![a-z])p\.?\s?w\b"),
+        ("fortnight", _BY + r"(?:fortnight|two\s+weeks)\b|\bbi-?\s?weekly\b|\bfortnightly\b"
+                      r"|\bzweiwöchentlich\b|\b(?:par|la|une)\s+quinzaine\b"),
+        ("half_month", r"\bsemi-?\s?monthly\b|\btwice\s+(?:a|per|each|every)\s+month\b|\btwice\s+monthly\b"
+                       r"|\bhalbmonatlich\b|\bbimensuel(?:le)?s?\b"),
+        (AMBIGUOUS_PERIOD, r"\bbi-?\s?monthly\b"),
+        ("month", _BY + r"(?:month|mo|mth|monat|mois)\b|(?<!semi-)(?<!semi\s)(?<!bi-)(?<!bi\s)\bmonthly\b"
+                  r"|\bmonatlich\b|\bmensuel(?:le)?\b"
                   r"|\bp\.?\s?m\.?$|\bp/m\b|\bpcm\b|monats(?:gehalt|brutto|lohn)\b|(?<=\d\d\d)\s?p\.?\s?m\b|(?<=/-)\s?p\.?\s?m\b"
                   r"|/\s*m\b|\bcalendar\s+month\b|\bim\s+monat\b|\bmtl\b|\bmonatl\b|\bmensuel(?:le)?s?\b|\bmensuellement\b"),
         ("year", _BY + r"(?:year|yr|annum|jahr|an|année)\b|\bannual(?:ly)?\b|\byearly\b|\bjährlich\b"
@@ -690,6 +707,9 @@ _PERIOD_SYNONYMS: dict[str, str] = {
                            "p h", "per hr", "hr rate", "hourly rate")},
     **{k: "day" for k in ("day", "days", "daily", "per day", "a day", "d", "per diem", "day rate", "daily rate")},
     **{k: "week" for k in ("week", "weeks", "weekly", "per week", "a week", "w", "wk", "wks", "pw")},
+    **{k: "fortnight" for k in ("fortnight", "fortnights", "fortnightly", "per fortnight", "a fortnight", "biweekly",
+                                "bi weekly", "every two weeks")},
+    **{k: "half_month" for k in ("half month", "semimonthly", "semi monthly", "twice a month", "twice monthly")},
     **{k: "month" for k in ("month", "months", "monthly", "per month", "a month", "m", "mo", "mon", "mth",
                             "pm", "p m")},
     **{k: "year" for k in ("year", "years", "yearly", "annual", "annually", "per year", "a year", "y", "yr",
@@ -698,7 +718,8 @@ _PERIOD_SYNONYMS: dict[str, str] = {
 
 
 def normalise_period(values: pl.Series) -> pl.Series:
-    """Period words ("hourly", "per hour", "H", "yr", "p.a.") -> hour/day/week/month/year, else null."""
+    """Period words ("hourly", "per hour", "H", "yr", "p.a.", "bi-weekly") -> hour / day / week / fortnight /
+    half_month / month / year, else null ("bimonthly": every two months or twice a month)."""
     cleaned = (
         values.cast(pl.String)
         .str.to_lowercase()

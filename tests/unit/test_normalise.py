@@ -66,6 +66,32 @@ def test_hourly_pay_is_annualised_with_2080_hours():
     assert (row["pay_period"], row["annualisation_factor"], row["pay_annual_usd"]) == ("hour", 2080.0, 104_000.0)
 
 
+@pytest.mark.parametrize(("row", "period", "factor"), [
+    # pay every two weeks is 26 pays a year, twice a month 24 (both had been read as a week / a month)
+    ({"pay": "4000", "pay_period": "bi-weekly"}, "fortnight", 26.0),
+    ({"pay": "4000", "pay_period": "Fortnightly"}, "fortnight", 26.0),
+    ({"pay": "4000", "pay_period": "semi-monthly"}, "half_month", 24.0),
+    ({"pay": None, "pay_text": "$4,000 bi-weekly"}, "fortnight", 26.0),
+    ({"pay": None, "pay_text": "$4,000 per fortnight"}, "fortnight", 26.0),
+    ({"pay": None, "pay_text": "$4,000 semi-monthly"}, "half_month", 24.0),
+    ({"pay": None, "pay_text": "$4,000 twice a month"}, "half_month", 24.0),
+    # the schedule is not the period of the amount
+    ({"pay": None, "pay_text": "$104,000 a year, paid bi-weekly"}, "year", 1.0),
+])
+def test_two_weekly_and_half_monthly_pay_is_annualised_with_26_and_24(row, period, factor):
+    observed = one(row)
+    assert (observed["pay_period"], observed["annualisation_factor"]) == (period, factor)
+    assert observed["pay_annual_usd"] == (104_000.0 if factor == 26.0 else 96_000.0 if factor == 24.0 else 104_000.0)
+
+
+def test_an_ambiguous_bimonthly_period_is_rejected_naming_the_period_and_text():
+    result = run([{**BASE, "pay": None, "pay_text": "$3,000 bi-monthly"}, {**BASE, "pay_period": "Bimonthly"}])
+    assert result.observations.height == 0
+    assert result.rejects["reason"].to_list() == ["unknown_pay_period"] * 2
+    assert result.rejects["detail"].to_list() == ["pay_period=bimonthly (pay text: $3,000 bi-monthly)",
+                                                  "pay_period=Bimonthly"]
+
+
 def test_a_range_uses_its_midpoint_and_keeps_both_ends():
     row = one({"pay": None, "pay_min": "80,000", "pay_max": "120000"})
     assert (row["pay_min_original"], row["pay_max_original"], row["pay_original"]) == (80_000.0, 120_000.0, 100_000.0)
@@ -173,7 +199,8 @@ def test_glassdoor_company_ratings_are_stripped():
         ({"pay": None, "pay_min": "120000", "pay_max": "80000"}, "min_greater_than_max"),
         ({"pay": None, "pay_text": "a great package"}, "non_numeric_pay"),
         ({"pay": None, "pay_text": "Competitive"}, "missing_pay"),
-        ({"pay_period": "fortnightly"}, "unknown_pay_period"),
+        ({"pay_period": "bimonthly"}, "unknown_pay_period"),  # every two months or twice a month?
+        ({"pay": None, "pay_text": "$3,000 bi-monthly"}, "unknown_pay_period"),
         ({"year": None, "date": "31/31/2024"}, "bad_date"),
         ({"year": "20x3"}, "bad_year"),
         ({"year": "2031"}, "future_year"),

@@ -58,16 +58,19 @@ def test_thousands_separators_of_each_convention_are_read(token, value):
 
 
 def test_hourly_pay_is_annualised_with_2080_hours():
-    frame = pl.DataFrame({"period": ["hour", "day", "week", "month", "year", None]})
+    frame = pl.DataFrame({"period": ["hour", "day", "week", "fortnight", "half_month", "month", "year", "bimonthly",
+                                     None]})
     factors = frame.select(annualisation_factor(pl.col("period")).alias("f"))["f"].to_list()
-    assert factors == [2080, 260, 52, 12, 1, None]
+    assert factors == [2080, 260, 52, 26, 24, 12, 1, None, None]
     assert ANNUALISATION_FACTORS["hour"] == 40 * 52 and ANNUALISATION_FACTORS["day"] == 5 * 52
 
 
 def test_period_spellings_are_normalised():
-    raw = pl.Series("p", ["hourly", "per hour", "H", "yr", "p.a.", "Monthly", "WEEK", "daily", "fortnight", None])
+    raw = pl.Series("p", ["hourly", "per hour", "H", "yr", "p.a.", "Monthly", "WEEK", "daily", "fortnight",
+                          "Bi-Weekly", "biweekly", "Semi-Monthly", "twice a month", "bimonthly", "bi-monthly", None])
     assert normalise_period(raw).to_list() == ["hour", "hour", "hour", "year", "year", "month", "week", "day",
-                                               None, None]
+                                               "fortnight", "fortnight", "fortnight", "half_month", "half_month",
+                                               None, None, None]
 
 
 # Every currency marker form, written before BOTH amounts of a range, with each range separator.
@@ -253,8 +256,32 @@ def test_currency_comes_from_signs_and_codes_not_from_capital_words(text, expect
     ("$25/hr (40 hrs/week)", "hour"),
     ("Weekly pay: $1,000", "week"),
     ("$17-$24 Per Hour(Glassdoor est.)", "hour"),
-    ("$1,200 bi-weekly", "week"),  # bi-weekly / semi-monthly conventions left as they were
-    ("$3,000 semi-monthly", "month"),
+    # pay every two weeks / twice a month: 26 / 24 a year (had been week and month: 2x high / low)
+    ("$1,200 bi-weekly", "fortnight"),  # week
+    ("$1,200 bi weekly", "fortnight"),  # week
+    ("$1,200 biweekly", "fortnight"),  # None (then read as a year)
+    ("$1,200 fortnightly", "fortnight"),  # None
+    ("AUD 2,400 per fortnight", "fortnight"),  # None
+    ("$2,400 / fortnight", "fortnight"),  # None
+    ("$1,500 every two weeks", "fortnight"),  # None
+    ("1.800 € zweiwöchentlich", "fortnight"),  # None
+    ("Bi-weekly pay: $2,000", "fortnight"),  # week
+    ("$4,000 paid bi-weekly", "fortnight"),  # week (a schedule phrase, but the only period)
+    ("$3,000 semi-monthly", "half_month"),  # month
+    ("$3,000 semi monthly", "half_month"),  # month
+    ("$3,000 semimonthly", "half_month"),  # None
+    ("$3,000 twice a month", "half_month"),  # month
+    ("2.000 € bimensuel", "half_month"),  # None
+    ("$3,000 bi-monthly", "bimonthly"),  # month: every two months or twice a month, so no factor
+    # neighbours: the schedule is not the amount's period; plain weekly / monthly stay
+    ("$85,000/yr, paid biweekly", "year"),
+    ("$60,000 a year, paid bi-monthly", "year"),
+    ("$60,000 a year, paid semi-monthly", "year"),
+    ("$20/hr, paid weekly", "hour"),
+    ("$1,000 weekly", "week"),
+    ("$5,000 monthly", "month"),
+    ("$5,000 per month", "month"),
+    ("$1,000 per week", "week"),
 ])
 def test_the_period_is_the_one_written_with_the_amount(text, period):
     assert _one(text)[3] == period
