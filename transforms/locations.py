@@ -384,40 +384,48 @@ def _parse_one(raw: str | None, t: _Tables, *, retry: bool = True
             return shared[0], shared[1], None, is_remote, None
     alternatives = [a for a in _ALTERNATIVES.split(text) if _key(a)] if retry else []
     if len(alternatives) > 1:  # "New York, NY; San Francisco, CA": each read alone
-        codes = [p[0].strip() if len(p) == 1 else "" for p in map(_clean_parts, alternatives)]
-        if all(re.fullmatch(r"[A-Z]{2}", c) for c in codes) and not all(c in t.alpha2 for c in codes):
-            states = [s for s in CODE_FIRST_COUNTRIES if all((s, _key(c)) in t.sub_by_abbrev for c in codes)]
-            if len(states) == 1:  # "Remote - WA/OR/CA": states, CA is California
-                subs = {t.sub_by_abbrev[(states[0], _key(c))] for c in codes}
-                return states[0], subs.pop() if len(subs) == 1 else None, None, is_remote, None
-        read = [_parse_text(a, t, is_remote, retry) for a in alternatives]
-        placed = [a for a in read if a[4] is None]
-        # each alternative must place on its own ("Frankfurt/Main, Germany": "Main" does not, ", Germany" is the whole
-        # value's tail); when one does not, the others' subdivision or city is not the value's: read whole
-        # ("Minneapolis/St. Paul, MN" is Minneapolis as before, not St. Paul). Those placing a country only keep it
-        # ("Mexico/LATAM", "Remote (EU/UK)").
-        shared_tail = "," in alternatives[-1] and not any("," in a for a in alternatives[:-1])
-        own = len(placed) == len(read) and (
-            not shared_tail or _parse_text(alternatives[-1].split(",", 1)[0], t, is_remote, retry)[4] is None)
-        if placed and (own or not any(a[1] or a[2] for a in placed)):
-            read = placed
-            if len({a[0] for a in read}) > 1:  # "US/Canada": no one market
-                return None, None, None, is_remote, "multiple_countries"
-            same_sub = len({a[1] for a in read}) == 1
-            same_city = same_sub and len({a[2] for a in read}) == 1
-            first = read[0]
-            return first[0], first[1] if same_sub else None, first[2] if same_city else None, is_remote, None
-        whole = _parse_text(text, t, is_remote, retry)
-        # nothing placed the whole: alternatives that place by a code or a subdivision, not a known city alone, keep
-        # their one country ("DC/Baltimore", "DC/NoVA" had been no_country; "Seattle or Portland", "Bath or Bristol"
-        # stay unplaced)
-        explicit = [r for a, r in zip(alternatives, read) if r[4] is None
-                    and (len(parts := _clean_parts(a)) > 1 or _key(parts[0]) not in t.cities)]
-        if whole[4] == "no_country" and explicit and len(placed) == len(explicit) \
-                and len({r[0] for r in explicit}) == 1:
-            return explicit[0][0], None, None, is_remote, None
-        return whole
+        return _parse_alternatives(text, alternatives, t, is_remote, retry)
     return _parse_text(text, t, is_remote, retry)
+
+
+def _parse_alternatives(text: str, alternatives: list[str], t: _Tables, is_remote: bool, retry: bool
+                        ) -> tuple[str | None, str | None, str | None, bool, str | None]:
+    """A location of two or more alternatives ("New York, NY; San Francisco, CA", "US/Canada", "Remote - WA/OR/CA"):
+    state codes of one country, else each alternative read alone (one country or "multiple_countries"), else the
+    whole `text` (see the module docstring)."""
+    codes = [p[0].strip() if len(p) == 1 else "" for p in map(_clean_parts, alternatives)]
+    if all(re.fullmatch(r"[A-Z]{2}", c) for c in codes) and not all(c in t.alpha2 for c in codes):
+        states = [s for s in CODE_FIRST_COUNTRIES if all((s, _key(c)) in t.sub_by_abbrev for c in codes)]
+        if len(states) == 1:  # "Remote - WA/OR/CA": states, CA is California
+            subs = {t.sub_by_abbrev[(states[0], _key(c))] for c in codes}
+            return states[0], subs.pop() if len(subs) == 1 else None, None, is_remote, None
+    read = [_parse_text(a, t, is_remote, retry) for a in alternatives]
+    placed = [a for a in read if a[4] is None]
+    # each alternative must place on its own ("Frankfurt/Main, Germany": "Main" does not, ", Germany" is the whole
+    # value's tail); when one does not, the others' subdivision or city is not the value's: read whole
+    # ("Minneapolis/St. Paul, MN" is Minneapolis as before, not St. Paul). Those placing a country only keep it
+    # ("Mexico/LATAM", "Remote (EU/UK)").
+    shared_tail = "," in alternatives[-1] and not any("," in a for a in alternatives[:-1])
+    own = len(placed) == len(read) and (
+        not shared_tail or _parse_text(alternatives[-1].split(",", 1)[0], t, is_remote, retry)[4] is None)
+    if placed and (own or not any(a[1] or a[2] for a in placed)):
+        read = placed
+        if len({a[0] for a in read}) > 1:  # "US/Canada": no one market
+            return None, None, None, is_remote, "multiple_countries"
+        same_sub = len({a[1] for a in read}) == 1
+        same_city = same_sub and len({a[2] for a in read}) == 1
+        first = read[0]
+        return first[0], first[1] if same_sub else None, first[2] if same_city else None, is_remote, None
+    whole = _parse_text(text, t, is_remote, retry)
+    # nothing placed the whole: alternatives that place by a code or a subdivision, not a known city alone, keep
+    # their one country ("DC/Baltimore", "DC/NoVA" had been no_country; "Seattle or Portland", "Bath or Bristol"
+    # stay unplaced)
+    explicit = [r for a, r in zip(alternatives, read) if r[4] is None
+                and (len(parts := _clean_parts(a)) > 1 or _key(parts[0]) not in t.cities)]
+    if whole[4] == "no_country" and explicit and len(placed) == len(explicit) \
+            and len({r[0] for r in explicit}) == 1:
+        return explicit[0][0], None, None, is_remote, None
+    return whole
 
 
 def _zone_may_follow(before: str, zone: re.Match, t: _Tables) -> bool:
