@@ -12,8 +12,10 @@ regions.yaml's `subdivision_abbrevs`) name a province too. Countries beyond regi
 pycountry; US and Canadian subdivisions not in regions.yaml come from pycountry's ISO 3166-2
 list, so "Albuquerque, NM" gives US-NM and city "Albuquerque", "Denver, CO, USA" US-CO. regions.yaml's
 `parse_only_cities` adds cities for parsing only, some under a country alone: "Tel Aviv, IL" is Israel
-(not Illinois), "Amsterdam, NL" the Netherlands (not Newfoundland), "Dublin" Ireland. "Georgia" after
-a city is the US state unless the city is the country's ("Atlanta, Georgia"; "Tbilisi, Georgia").
+(not Illinois), "Amsterdam, NL" the Netherlands (not Newfoundland), "Dublin" Ireland; a known city's own
+subdivision code wins ("Perth, WA"; "Recife, PE" is Brazil's Pernambuco, not Prince Edward Island,
+"Belo Horizonte, MG" not Madagascar). "Georgia" after a city is the US state unless the city is the country's
+("Atlanta, Georgia"; "Tbilisi, Georgia").
 Postal codes are dropped ("Denver, CO 80202", "Toronto, ON M5V 2T6", "75001 Paris").
 
 Country first ("USA, NY, New York", "United States - New York - New York", "Remote - USA - Texas", "Germany
@@ -62,7 +64,9 @@ upper-case code) are read one by one: when they agree on the country it is
 kept, with the subdivision and the city only where they all agree; when they name different countries the
 location is unplaced with "multiple_countries" (normalise rejects it as unknown_country, like any unplaced
 location). Bare two-letter codes all subdivisions of one of the US and Canada, not all ISO countries, name that
-country ("Remote - WA/OR/CA": CA is California; "CA/US", "DE/AT" stay multiple_countries). The rule holds only when
+country ("Remote - WA/OR/CA": CA is California; "CA/US", "DE/AT" stay multiple_countries). A bare two-letter code
+that is a known city of a country another alternative names is that city ("SF/NYC/LA": Los Angeles, not Laos).
+The rule holds only when
 each alternative places on its own - the last one without the tail after its comma when no other has one
 ("Frankfurt/Main, Germany": "Main" does not): otherwise the whole value is read as one ("Minneapolis/St. Paul, MN"
 is Minneapolis, US-MN; "Seattle or Portland" places nothing), unless the alternatives that place name a country
@@ -82,7 +86,8 @@ named with another country's subdivision ("Hyderabad, Sindh": Pakistan's; "Cambr
 names no country rather than the city's usual one.
 
 A value nothing placed is tried once more as a subdivision abbreviation after a space ("Sydney NSW",
-"Washington DC"), a metro name around a known city ("Greater Toronto Area", "Seattle Metro Area"), a
+"Washington DC"), a metro name around a known city, by the city's name ("Greater Toronto Area", "Seattle
+Metro Area", "LA Metro": not Laos), a
 hyphenated metro's first known city ("Ottawa-Gatineau") or first "City ST" ("Washington DC-Baltimore
 Area" is Washington, US-DC), or Workday's country first ("US-CA-San Francisco",
 "CA-ON-Toronto", "USA - Atlanta"; a code shared with a state or province, "CA" / "DE", only before a
@@ -347,7 +352,8 @@ def _variants(parts: list[str], t: _Tables) -> list[str]:
     for i, part in enumerate(parts):
         bare = _METRO_WORDS.sub("", part).strip()
         if bare != part and _key(bare) in t.cities:  # a known city only: "Greater Victoria" is not Australia's
-            out.append(", ".join(parts[:i] + [bare] + parts[i + 1:]))
+            # by its canonical name: "LA Metro" is Los Angeles ("LA" alone had been Laos)
+            out.append(", ".join(parts[:i] + [t.cities[_key(bare)][2]] + parts[i + 1:]))
         first = bare.split("-")[0].strip()
         if "-" in bare and _key(first) in t.cities:
             out.append(", ".join(parts[:i] + [first] + parts[i + 1:]))
@@ -410,6 +416,11 @@ def _parse_alternatives(text: str, alternatives: list[str], t: _Tables, is_remot
         not shared_tail or _parse_text(alternatives[-1].split(",", 1)[0], t, is_remote, retry)[4] is None)
     if placed and (own or not any(a[1] or a[2] for a in placed)):
         read = placed
+        if len({a[0] for a in read}) > 1 and own:  # "SF/NYC/LA": a bare code that is a known city of the others'
+            as_city = [t.cities.get(_key(a)) if re.fullmatch(r"\s*[A-Z]{2}\s*", a) else None for a in alternatives]
+            again = [(c[0], c[1], c[2], is_remote, None) if c else r for c, r in zip(as_city, read)]
+            if len({a[0] for a in again}) == 1 and again[0][0] in {a[0] for a in read}:  # country (LA is Laos alone)
+                read = again
         if len({a[0] for a in read}) > 1:  # "US/Canada": no one market
             return None, None, None, is_remote, "multiple_countries"
         same_sub = len({a[1] for a in read}) == 1

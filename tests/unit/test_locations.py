@@ -727,3 +727,34 @@ def test_state_lists_and_washington_dc(value, expected):
 )
 def test_other_countries_subdivisions_and_country_names(value, expected):
     assert _one(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # Brazilian state codes that are also another country's or a US state's code: the state capital's own code
+        ("Belo Horizonte, MG", ("BR", "BR-MG", "Belo Horizonte", False, None)),  # ('MG', None, 'Belo Horizonte')
+        ("Porto Alegre, RS", ("BR", "BR-RS", "Porto Alegre", False, None)),  # ('RS', None, 'Porto Alegre')
+        ("Curitiba, PR", ("BR", "BR-PR", "Curitiba", False, None)),  # ('US', 'US-PR', 'Curitiba')
+        ("Recife, PE", ("BR", "BR-PE", "Recife", False, None)),  # ('CA', 'CA-PE', 'Recife')
+        ("Florianópolis, SC", ("BR", "BR-SC", "Florianópolis", False, None)),  # ('US', 'US-SC', 'Florianópolis')
+        ("Salvador, BA", ("BR", "BR-BA", "Salvador", False, None)),  # ('BA', None, 'Salvador')
+        ("Manaus, AM", ("BR", "BR-AM", "Manaus", False, None)),  # ('AM', None, 'Manaus')
+        ("Maceió, AL", ("BR", "BR-AL", "Maceió", False, None)),  # ('US', 'US-AL', 'Maceió')
+        ("Belém, PA", ("BR", "BR-PA", "Belém", False, None)),  # ('US', 'US-PA', 'Belém')
+        ("Brasília, DF", ("BR", "BR-DF", "Brasília", False, None)),  # no_country
+        # a metro name around a known city's code is the city, not the bare code's country
+        ("LA Metro", ("US", "US-CA", "Los Angeles", False, None)),  # ('LA', None, None): Laos
+        # a bare code among alternatives that is a known city of the others' country
+        ("SF/NYC/LA", ("US", None, None, False, None)),  # multiple_countries
+        ("LA / SF", ("US", "US-CA", None, False, None)),  # multiple_countries
+        # unchanged
+        ("LA", ("LA", None, None, False, None)),
+        ("Lafayette, LA", ("US", "US-LA", "Lafayette", False, None)),
+        ("Jackson, MS", ("US", "US-MS", "Jackson", False, None)),
+        ("CA/US", (None, None, None, False, "multiple_countries")),
+        ("El Salvador", ("SV", None, None, False, None)),
+    ],
+)
+def test_brazilian_state_codes_and_city_codes(value, expected):
+    assert _one(value) == expected
