@@ -59,8 +59,8 @@ are) are dropped. A lone upper-case two-letter code that is no ISO country is a 
 reading of a bare code generally.
 
 Alternatives ("New York, NY; San Francisco, CA", "US/Canada", "Ottawa or Toronto, ON", "Toronto, ON / Montreal,
-QC", "Seattle, WA and Portland, OR", split at ";", "|", "/", " or ", ", or", ", and", "and" / "&" after a two-letter
-upper-case code) are read one by one: when they agree on the country it is
+QC", "Seattle, WA and Portland, OR", "Berlin oder München", split at ";", "|", "/", " or ", ", or", ", and", "and" /
+"&" after a two-letter upper-case code, German and French " oder ", " und ", " ou ") are read one by one: when they agree on the country it is
 kept, with the subdivision and the city only where they all agree; when they name different countries the
 location is unplaced with "multiple_countries" (normalise rejects it as unknown_country, like any unplaced
 location). Bare two-letter codes all subdivisions of one of the US and Canada, not all ISO countries, name that
@@ -77,13 +77,19 @@ first ("Toronto/Remote"); so are "possible" / "optional" after it ("Remote possi
 
 Filler words are no city: "Hybrid work in Boston, MA", "Temporarily Remote in Vancouver, BC", "Remote
 (Must be based in Canada)", "Remote within the US" ("the" before a country's name), "US only", "Canada-wide",
-"Deutschlandweit". Remote work in other languages counts ("100% remoto", "Teletrabajo", "Fernarbeit",
-"Home-Office", "Mobiles Arbeiten", "Thuiswerken", "Praca zdalna", "work remotely"), as do country names
+"Deutschlandweit", "US Nationwide", "Remote within 50 miles of Chicago, IL", and parts that are no place: "Multiple
+Locations, US", "Corporate Office - Chicago, IL", "Field Based - Texas", "Remote (US only) - must reside in PST".
+Remote work in other languages counts ("100% remoto", "Teletrabajo", "Fernarbeit",
+"Home-Office", "Mobiles Arbeiten", "Thuiswerken", "Praca zdalna", "work remotely", "Remote friendly"), as do country names
 pycountry lacks ("Holland", "Russia", "Turkey", "UAE", "Korea", "Italia", "Brasil", "Österreich", "Schweiz",
 "Suisse", "Estados Unidos", "EE.UU.", "Alemania", "Reino Unido", "Sverige", "Danmark", "Irlande", "Japon":
 `_EXTRA_COUNTRY_NAMES`) and pycountry's names with a comma ("Korea, Republic of"). A known city
 named with another country's subdivision ("Hyderabad, Sindh": Pakistan's; "Cambridge, Cambridgeshire")
-names no country rather than the city's usual one.
+names no country rather than the city's usual one. Two or more different known cities are a list, not a city
+("Bangalore, Chennai, Hyderabad", "Berlin, Hamburg": the country, the subdivision only when all share it, "Toronto,
+Ottawa, ON" CA-ON; cities of different countries, "London, Paris", are "multiple_countries"), unless the last names
+the others' subdivision ("Campinas, São Paulo"). A metro name before a country or a subdivision is its known city
+("Greater Toronto Area, Canada", "Greater Manchester, England, United Kingdom").
 
 A value nothing placed is tried once more as a subdivision abbreviation after a space ("Sydney NSW",
 "Washington DC"), a metro name around a known city, by the city's name ("Greater Toronto Area", "Seattle
@@ -118,7 +124,7 @@ OUTPUT_SCHEMA = {
     "is_remote": pl.Boolean,
     "location_error": pl.String,
 }
-_REMOTE = re.compile(r"(?:\b100\s*%\s*)?\b(?:fully\s+)?(?:remote(?:ly)?(?:[\s\-]first|\s+(?:possible|optional))?"
+_REMOTE = re.compile(r"(?:\b100\s*%\s*)?\b(?:fully\s+)?(?:remote(?:ly)?(?:[\s\-](?:first|friendly)|\s+(?:possible|optional))?"
                      r"|anywhere|work\s+from\s+home|wfh"
                      r"|telecommute|t[ée]l[ée]travail|home[\s\-]?office|[àa]\s+distance|work(?:ing)?\s+remotely"
                      # Spanish, Italian, Portuguese, German, Dutch, Polish: "100% remoto", "Fernarbeit"
@@ -130,9 +136,10 @@ _ARRANGEMENT = re.compile(r"\b(?:hybrid|hybride|on[\s\-]?site|in[\s\-]office|in[
 # "Hybrid work in Boston", "Temporarily Remote in Vancouver", "Remote (Must be based in Canada)": no city
 # "work in Boston"
 _LEADING_WORDS = re.compile(r"^(?:(?:must\s+be|based|located|work|working|temporarily|currently)\s+)*"
-                            r"(?:in|within|across|from|throughout|au|aux|en|à|dans)\s+",
+                            r"(?:in|within|across|from|throughout|au|aux|en|à|dans)\s+"
+                            r"(?:\d+\s*(?:miles?|mi|km|kilomet(?:er|re)s?)\s+(?:of|from)\s+)?",  # "within 50 miles of"
                             re.IGNORECASE)
-_METRO_WORDS = re.compile(r"^(?:greater|ville\s+de|city\s+of)\s+|\s+(?:metropolitan\s+area|metro\s+area|metro|area|region)$",
+_METRO_WORDS = re.compile(r"^(?:greater|ville\s+de|city\s+of)\s+|\s+(?:metropolitan(?:\s+(?:area|region))?|metro(?:plex)?(?:\s+area)?|(?:bay\s+)?area|region)$",
                           re.IGNORECASE)
 # postal codes, dropped before parsing: US ZIP ("CO 80202"), Canadian ("ON M5V 2T6"), British ("SW1A 2AA"),
 # Dutch ("1012 AB"), and the 4-6 digit codes of Australia, Germany, France, India ("NSW 2000", "10115 Berlin")
@@ -164,17 +171,24 @@ _ZONES2 = _ZONE2 + r"(?:\s*(?:[,/&]|\b(?i:or|and)\b)\s*" + _ZONE2 + r")*"
 _TIMEZONE2 = re.compile(r"(?:\s*\(\s*|\s+[-–—]\s+|(?P<comma>\s*[,:]\s*))(?P<zones>" + _ZONES2
                         + r")\s*(?P<close>\))?\s*$")
 # alternatives: "New York, NY; San Francisco, CA", "US/Canada", "Ottawa or Toronto", "Toronto, ON, or Remote"
-_ALTERNATIVES = re.compile(r"\s*[;|/]\s*|\s+or\s+|\s*,\s*(?:or|and)\s+"
+_ALTERNATIVES = re.compile(r"\s*[;|/]\s*|\s+(?:or|oder|und|ou)\s+|\s*,\s*(?:or|and)\s+"  # "Berlin oder München"
                            r"|(?<=\b[A-Z]{2})\s+(?:and|&)\s+")  # "Seattle, WA and Portland, OR"
 # "or" / "and" between Remote and the end or the start of the value: "Portland, OR or Remote" ("OR or" had been no
 # place), "PORTLAND, OR OR REMOTE", "Remote or Toronto"; Remote between alternatives keeps its "or" ("Remote, US or
 # Remote, Canada")
-_REMOTE_CONJUNCTION = re.compile(r"\s+(?:or|and|&)\s+(?:" + _REMOTE.pattern + r")\s*$|^\s*(?:" + _REMOTE.pattern
-                                 + r")\s+(?:or|and|&)\s+", re.IGNORECASE)
+_REMOTE_CONJUNCTION = re.compile(r"\s+(?:or|and|&|oder|und|ou)\s+(?:" + _REMOTE.pattern + r")\s*$|^\s*(?:"
+                                 + _REMOTE.pattern + r")\s+(?:or|and|&|oder|und|ou)\s+", re.IGNORECASE)
 # places excluded, in brackets: "Remote - US Only (excluding CA, NY)" (had been US-NY, city "US")
 _EXCLUDED = re.compile(r"\(\s*(?:excluding|except|excl\.|not\s+in)\s+(?P<places>[^()]*)\)", re.IGNORECASE)
 _CONJUNCTION = re.compile(r"^(?:or|and|&)(?:\s+|$)")  # a part "or" / "and Remote"; not "OR" (Oregon), "Or Yehuda"
-_TRAILING_WORDS = re.compile(r"\s+only$|(?:\s+|-)?(?:wide|weit)$", re.IGNORECASE)  # "US only", "Canada-wide"
+_TRAILING_WORDS = re.compile(r"\s+(?:only|nationwide)$|(?:\s+|-)?(?:wide|weit)$", re.IGNORECASE)  # "US only",
+# "Canada-wide", "US Nationwide"
+# parts that are no place and no city: "Multiple Locations, US", "Corporate Office - Chicago, IL", "Field Based -
+# Texas", "Remote (US only) - must reside in PST" (had been cities "Multiple Locations", "Corporate Office", ...)
+_FILLER_PARTS = re.compile(r"(?:multiple|various|several|many|all|other|\d+)\s+locations?|nationwide"
+                           r"|(?:corporate\s+|head\s+|main\s+)?(?:office|headquarters|hq)|field[\s\-]based"
+                           r"|(?:must\s+)?(?:reside|live|be\s+based|be\s+located)\s+in(?:\s+(?:or|and))?",
+                           re.IGNORECASE)
 _MISSING = frozenset({"na"})  # "NA", "n/a" after "/" is split: a missing value, not Namibia
 
 # country names pycountry and regions.yaml lack: common English ones and those in the country's own language
@@ -463,6 +477,7 @@ def _clean_parts(text: str) -> list[str]:
     """The comma / bracket / dash parts of `text` without leading prepositions, conjunctions, "only" and "NA"."""
     parts = [_LEADING_WORDS.sub("", p.strip(" .-–—:")) for p in _SPLIT.split(text)]  # "(Remote) in Canada"
     parts = [_CONJUNCTION.sub("", p) for p in parts]  # "Toronto, ON, or Remote": no Oregon, no Andorra
+    parts = [p for p in parts if not _FILLER_PARTS.fullmatch(p.strip())]  # "Multiple Locations, US"
     parts = [_TRAILING_WORDS.sub("", p) for p in parts]
     return [p for p in parts if p and _key(p) and _key(p) not in _MISSING]
 
@@ -493,6 +508,9 @@ def _parse_parts(parts: list[str], t: _Tables, is_remote: bool
         if len(states) == 1:  # "Remote (NY, NJ, CT)": the country ("NY" had been the city of US-NJ)
             subs = {t.sub_by_abbrev[(states[0], _key(p))] for p in parts}
             return states[0], subs.pop() if len(subs) == 1 else None, None, is_remote, None
+    listed = _city_list(parts, t)
+    if listed is not None:  # "Bangalore, Chennai, Hyderabad", "Berlin, Hamburg": no one city
+        return (*listed[:2], None, is_remote, None) if listed[0] else (None, None, None, is_remote, listed[2])
     first_country = _country_first(parts, t, is_remote)
     if first_country is not None:
         parts = first_country
@@ -568,11 +586,32 @@ def _parse_parts(parts: list[str], t: _Tables, is_remote: bool
             sub, rest = named, []
     if rest:
         known = t.cities_in.get((country, _key(rest[0])))
+        if known is None:  # "Greater Toronto Area, Canada": Toronto (had been city "Greater Toronto Area")
+            known = t.cities_in.get((country, _key(_METRO_WORDS.sub("", rest[0]))))
         if known is not None and (sub is None or known[0] == sub):
             sub, city = known
         else:
             city = re.sub(r"\s+", " ", rest[0]).strip()
     return country, sub, city, is_remote, None
+
+
+def _city_list(parts: list[str], t: _Tables) -> tuple[str | None, str | None, str | None] | None:
+    """(country, subdivision, None) when `parts` name two or more different known cities of one country ("Bangalore,
+    Chennai, Hyderabad", "Berlin, München, Hamburg", "Toronto, Ottawa, ON"), the subdivision only when all are in it;
+    (None, None, "multiple_countries") when of different countries ("London, Paris"); None when fewer than two:
+    "Berlin, Berlin", "Brooklyn, New York" are one city, a last part naming the others' subdivision is no city
+    ("Campinas, São Paulo"), two-letter codes are codes ("Perth, WA")."""
+    found = [t.cities[_key(p)] for p in parts if _key(p) in t.cities and not re.fullmatch(r"[A-Z]{2}", p.strip())]
+    if len({f[2] for f in found}) < 2:
+        return None
+    if _key(parts[-1]) in t.cities:  # "Campinas, São Paulo": the state of São Paulo
+        code = _subdivision_of(found[-1][0], _key(parts[-1]), t)
+        if code is not None and all(f[1] == code for f in found[:-1]):
+            return None
+    if len({f[0] for f in found}) > 1:
+        return None, None, "multiple_countries"
+    subs = {f[1] for f in found}
+    return found[0][0], subs.pop() if len(subs) == 1 else None, None
 
 
 def _country_first(parts: list[str], t: _Tables, is_remote: bool) -> list[str] | None:

@@ -758,3 +758,54 @@ def test_other_countries_subdivisions_and_country_names(value, expected):
 )
 def test_brazilian_state_codes_and_city_codes(value, expected):
     assert _one(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # lists of known cities (Naukri, StepStone): the country, the subdivision only when all share it, no city
+        ("Bangalore, Chennai, Hyderabad", ("IN", None, None, False, None)),  # ('IN', 'IN-KA', 'Bengaluru')
+        ("Chennai, Bangalore", ("IN", None, None, False, None)),  # ('IN', 'IN-TN', 'Chennai')
+        ("Mumbai, Pune", ("IN", "IN-MH", None, False, None)),  # ('IN', 'IN-MH', 'Mumbai')
+        ("Hyderabad/Secunderabad, Chennai, Pune", ("IN", None, None, False, None)),  # ('IN', 'IN-TG', 'Hyderabad')
+        ("Noida, Gurgaon/Gurugram, Delhi / NCR", ("IN", None, None, False, None)),  # ('IN', 'IN-UP', 'Noida')
+        ("Berlin, München, Hamburg", ("DE", None, None, False, None)),  # ('DE', 'DE-HH', 'Berlin')
+        ("Berlin, Hamburg", ("DE", None, None, False, None)),  # ('DE', 'DE-HH', 'Berlin')
+        ("Toronto, Ottawa, ON", ("CA", "CA-ON", None, False, None)),  # ('CA', 'CA-ON', 'Toronto')
+        ("London, Paris", (None, None, None, False, "multiple_countries")),  # ('GB', 'GB-ENG', 'London')
+        # German "oder" / "und" are alternatives
+        ("Berlin, Hamburg oder remote", ("DE", None, None, True, None)),  # ('DE', 'DE-BE', 'Berlin')
+        ("Berlin oder München", ("DE", None, None, False, None)),  # no_country
+        ("Berlin und Hamburg", ("DE", None, None, False, None)),  # no_country
+        ("München oder Remote", ("DE", "DE-BY", "Munich", True, None)),  # no_country
+        # a metro name before a country or subdivision is its known city
+        ("Greater Toronto Area, Canada", ("CA", "CA-ON", "Toronto", False, None)),  # ('CA', None, 'Greater Toronto Area')
+        ("Greater Manchester, England, United Kingdom",
+         ("GB", "GB-ENG", "Manchester", False, None)),  # ('GB', 'GB-ENG', 'Greater Manchester')
+        ("Greater Bristol Area, United Kingdom",
+         ("GB", "GB-ENG", "Bristol", False, None)),  # ('GB', None, 'Greater Bristol Area')
+        ("Greater Paris Metropolitan Region", ("FR", "FR-IDF", "Paris", False, None)),  # no_country
+        ("Mumbai Metropolitan Region", ("IN", "IN-MH", "Mumbai", False, None)),  # no_country
+        ("SF Bay Area", ("US", "US-CA", "San Francisco", False, None)),  # no_country
+        # filler parts are no city
+        ("Multiple Locations, US", ("US", None, None, False, None)),  # ('US', None, 'Multiple Locations')
+        ("Various Locations, UK", ("GB", None, None, False, None)),  # ('GB', None, 'Various Locations')
+        ("Corporate Office - Chicago, IL", ("US", "US-IL", "Chicago", False, None)),  # ('US', 'US-IL', 'Corporate Office')
+        ("Field Based - Texas", ("US", "US-TX", None, False, None)),  # ('US', 'US-TX', 'Field Based')
+        ("US Nationwide", ("US", None, None, False, None)),  # no_country
+        ("Remote (US only) - must reside in PST", ("US", None, None, True, None)),  # ('US', None, 'must reside in')
+        ("Remote within 50 miles of Chicago, IL",
+         ("US", "US-IL", "Chicago", True, None)),  # ('US', 'US-IL', '50 miles of Chicago')
+        ("Remote friendly - Berlin", ("DE", "DE-BE", "Berlin", True, None)),  # ('DE', 'DE-BE', 'friendly')
+        # unchanged: one city named twice, a city and its subdivision
+        ("Brooklyn, New York", ("US", "US-NY", "New York", False, None)),
+        ("New York, New York", ("US", "US-NY", "New York", False, None)),
+        ("Hamburg, Hamburg", ("DE", "DE-HH", "Hamburg", False, None)),
+        ("Campinas, São Paulo", ("BR", "BR-SP", "Campinas", False, None)),
+        ("Perth, WA", ("AU", "AU-WA", "Perth", False, None)),
+        ("Frankfurt am Main", ("DE", "DE-HE", "Frankfurt", False, None)),
+        ("Multiple locations", (None, None, None, False, "no_country")),
+    ],
+)
+def test_city_lists_german_conjunctions_metro_names_and_filler_parts(value, expected):
+    assert _one(value) == expected
