@@ -92,8 +92,8 @@ the others' subdivision ("Campinas, São Paulo"). A metro name before a country 
 ("Greater Toronto Area, Canada", "Greater Manchester, England, United Kingdom").
 
 A value nothing placed is tried once more as a subdivision abbreviation after a space ("Sydney NSW",
-"Washington DC"), a metro name around a known city, by the city's name ("Greater Toronto Area", "Seattle
-Metro Area", "LA Metro": not Laos), a
+"Washington DC", "Surry Hills, Sydney NSW": city Surry Hills), a metro name around a known city, by the city's name
+("Greater Toronto Area", "Seattle Metro Area", "LA Metro": not Laos), a
 hyphenated metro's first known city ("Ottawa-Gatineau") or first "City ST" ("Washington DC-Baltimore
 Area" is Washington, US-DC), or Workday's country first ("US-CA-San Francisco",
 "CA-ON-Toronto", "USA - Atlanta"; a code shared with a state or province, "CA" / "DE", only before a
@@ -359,10 +359,9 @@ def _variants(parts: list[str], t: _Tables) -> list[str]:
         if name and (not shared or (code, _key(rest[-1])) in t.cities_in or sub_first):
             # "USA-CA-San Francisco-Office": the city is the third segment (had been "Office")
             out.append(", ".join([*((rest[1], rest[0]) if sub_first else reversed(rest)), name]))
-    if len(parts) == 1:
-        words = parts[0].split()
-        if len(words) >= 2 and re.fullmatch(r"[A-Z.]{2,4}", words[-1]):  # decided by parsing it
-            out.append(f"{' '.join(words[:-1])}, {words[-1]}")
+    words = parts[-1].split() if parts else []
+    if len(words) >= 2 and re.fullmatch(r"[A-Z.]{2,4}", words[-1]):  # decided by parsing it; Seek's "Surry Hills,
+        out.append(", ".join([*parts[:-1], " ".join(words[:-1]), words[-1]]))  # Sydney NSW" too
     for i, part in enumerate(parts):
         bare = _METRO_WORDS.sub("", part).strip()
         if bare != part and _key(bare) in t.cities:  # a known city only: "Greater Victoria" is not Australia's

@@ -416,7 +416,7 @@ def test_a_capitalised_or_begins_a_name():
         ("DE-Berlin", ("DE", "DE-BE", "Berlin", False)),
         ("United States-California-San Francisco", ("US", "US-CA", "San Francisco", False)),
         ("US, CA, Palo Alto", ("US", "US-CA", "Palo Alto", False)),
-        ("USA - Atlanta", ("US", None, "Atlanta", False)),
+        ("USA - Atlanta", ("US", "US-GA", "Atlanta", False)),  # ('US', None, 'Atlanta'): Atlanta is known now
         ("Germany - Leipzig", ("DE", None, "Leipzig", False)),
         ("Canada - Kelowna", ("CA", None, "Kelowna", False)),
         # country names pycountry lacks
@@ -448,7 +448,6 @@ def test_filler_words_other_languages_country_first_and_country_names(value, exp
     [
         "DE - Leipzig",  # Delaware or Germany, and a city known in neither: left alone
         "CA-San Francisco",  # not Canada
-        "GA - Atlanta",  # not Gabon
         "Remoto",  # remote work, no place
         "Remote OK",
     ],
@@ -630,7 +629,7 @@ def test_a_conjunction_next_to_remote(value, expected):
         ("Canada, NAT", (None, None, None, False, "no_country")),  # Job Bank's national rows
         ("DE, Leipzig", (None, None, None, False, "no_country")),
         ("DE - Leipzig", (None, None, None, False, "no_country")),
-        ("USA - Atlanta", ("US", None, "Atlanta", False, None)),
+        ("USA - Atlanta", ("US", "US-GA", "Atlanta", False, None)),  # ('US', None, 'Atlanta'): a known city now
         ("US-CA-San Francisco", ("US", "US-CA", "San Francisco", False, None)),
         ("CA-ON-Toronto", ("CA", "CA-ON", "Toronto", False, None)),
         ("India - Bangalore", ("IN", "IN-KA", "Bengaluru", False, None)),
@@ -808,4 +807,40 @@ def test_brazilian_state_codes_and_city_codes(value, expected):
     ],
 )
 def test_city_lists_german_conjunctions_metro_names_and_filler_parts(value, expected):
+    assert _one(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # LinkedIn's US metros (parse-only cities; all had been no_country)
+        ("Greater Philadelphia", ("US", "US-PA", "Philadelphia", False, None)),  # no_country
+        ("Atlanta Metropolitan Area", ("US", "US-GA", "Atlanta", False, None)),  # no_country
+        ("Miami-Fort Lauderdale Area", ("US", "US-FL", "Miami", False, None)),  # no_country
+        ("Greater Minneapolis-St. Paul Area", ("US", "US-MN", "Minneapolis", False, None)),  # no_country
+        ("Salt Lake City Metropolitan Area", ("US", "US-UT", "Salt Lake City", False, None)),  # no_country
+        ("Tampa Bay Area", ("US", "US-FL", "Tampa", False, None)),  # no_country
+        ("GA - Atlanta", ("US", "US-GA", "Atlanta", False, None)),  # no_country (not Gabon, as before)
+        # Italian, Polish, New Zealand and Indian cities
+        ("Milano, Lombardia", ("IT", None, "Milan", False, None)),  # no_country
+        ("Smart working - Milano", ("IT", None, "Milan", True, None)),  # no_country
+        ("Roma, Lazio", ("IT", None, "Rome", False, None)),  # no_country
+        ("Firenze, Toscana", ("IT", None, "Florence", False, None)),  # no_country
+        ("Gdańsk, pomorskie", ("PL", None, "Gdańsk", False, None)),  # no_country
+        ("Łódź, łódzkie", ("PL", None, "Łódź", False, None)),  # no_country
+        ("Christchurch, Canterbury", ("NZ", None, "Christchurch", False, None)),  # no_country
+        ("Navi Mumbai", ("IN", "IN-MH", "Navi Mumbai", False, None)),  # no_country
+        # Seek's "Suburb, City ST"
+        ("Surry Hills, Sydney NSW", ("AU", "AU-NSW", "Surry Hills", False, None)),  # no_country
+        ("Richmond, Melbourne VIC", ("AU", "AU-VIC", "Richmond", False, None)),  # no_country
+        # unchanged: same-named US towns keep their state, a name several states share stays unplaced
+        ("Rome, GA", ("US", "US-GA", "Rome", False, None)),
+        ("Naples, FL", ("US", "US-FL", "Naples", False, None)),
+        ("Raleigh, Durham", (None, None, None, False, "no_country")),
+        ("Minneapolis/St. Paul, MN", ("US", "US-MN", "Minneapolis", False, None)),
+        ("Portland Metropolitan Area", (None, None, None, False, "no_country")),
+        ("Hamilton, Waikato", (None, None, None, False, "no_country")),  # Hamilton, Ontario is the known one
+    ],
+)
+def test_more_parse_only_cities_and_seek_suburbs(value, expected):
     assert _one(value) == expected
