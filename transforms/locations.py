@@ -13,9 +13,9 @@ pycountry; US and Canadian subdivisions not in regions.yaml come from pycountry'
 list, so "Albuquerque, NM" gives US-NM and city "Albuquerque", "Denver, CO, USA" US-CO. regions.yaml's
 `parse_only_cities` adds cities for parsing only, some under a country alone: "Tel Aviv, IL" is Israel
 (not Illinois), "Amsterdam, NL" the Netherlands (not Newfoundland), "Dublin" Ireland; a known city's own
-subdivision code wins ("Perth, WA"; "Recife, PE" is Brazil's Pernambuco, not Prince Edward Island,
-"Belo Horizonte, MG" not Madagascar). "Georgia" after a city is the US state unless the city is the country's
-("Atlanta, Georgia"; "Tbilisi, Georgia").
+subdivision code or `subdivision_abbrevs` abbreviation wins ("Perth, WA"; "Recife, PE" is Brazil's Pernambuco, not
+Prince Edward Island, "Belo Horizonte, MG" not Madagascar, "Monterrey, NL" Mexico's Nuevo León, not Newfoundland).
+"Georgia" after a city is the US state unless the city is the country's ("Atlanta, Georgia"; "Tbilisi, Georgia").
 Postal codes are dropped ("Denver, CO 80202", "Toronto, ON M5V 2T6", "75001 Paris").
 
 Country first ("USA, NY, New York", "United States - New York - New York", "Remote - USA - Texas", "Germany
@@ -29,7 +29,8 @@ alone is the country ("Remote (NY, NJ, CT)", "Remote: CA, OR, WA": no subdivisio
 brackets are no place ("Remote - US Only (excluding CA, NY)" is the US; "Remote (except NY)" the excluded states'
 country).
 
-A subdivision of a country regions.yaml lists beyond the US and Canada, after a city no other rule placed, names it:
+A subdivision of a country regions.yaml lists beyond the US and Canada (its hierarchy or `subdivision_abbrevs`: Mexico's
+"Guadalajara, Jalisco"), after a city no other rule placed, names it:
 regions.yaml's names and abbreviations ("Nuremberg, Bayern", "Geelong VIC", `subdivision_abbrevs` gives the German
 Länder English names: "Dresden, Saxony"), pycountry's top-level names ("Cairns, Queensland", "Ahmedabad, Gujarat",
 "Lille, Hauts-de-France") and upper-case codes of three letters or more ("Townsville, QLD"); only a name no other
@@ -60,7 +61,8 @@ reading of a bare code generally.
 
 Alternatives ("New York, NY; San Francisco, CA", "US/Canada", "Ottawa or Toronto, ON", "Toronto, ON / Montreal,
 QC", "Seattle, WA and Portland, OR", "Berlin oder München", split at ";", "|", "/", " or ", ", or", ", and", "and" /
-"&" after a two-letter upper-case code, German and French " oder ", " und ", " ou ") are read one by one: when they agree on the country it is
+"&" after a two-letter upper-case code, German, French and Portuguese " oder ", " und ", " ou ") are read one by one: when they
+agree on the country it is
 kept, with the subdivision and the city only where they all agree; when they name different countries the
 location is unplaced with "multiple_countries" (normalise rejects it as unknown_country, like any unplaced
 location). Bare two-letter codes all subdivisions of one of the US and Canada, not all ISO countries, name that
@@ -80,12 +82,15 @@ Filler words are no city: "Hybrid work in Boston, MA", "Temporarily Remote in Va
 "Deutschlandweit", "US Nationwide", "Remote within 50 miles of Chicago, IL", and parts that are no place: "Multiple
 Locations, US", "Corporate Office - Chicago, IL", "Field Based - Texas", "Remote (US only) - must reside in PST".
 Remote work in other languages counts ("100% remoto", "Teletrabajo", "Fernarbeit",
-"Home-Office", "Mobiles Arbeiten", "Thuiswerken", "Praca zdalna", "work remotely", "Remote friendly"), as do country names
+"Home-Office", "Mobiles Arbeiten", "Thuiswerken", "Praca zdalna", "work remotely", "Remote friendly"), as do country
+names
 pycountry lacks ("Holland", "Russia", "Turkey", "UAE", "Korea", "Italia", "Brasil", "Österreich", "Schweiz",
 "Suisse", "Estados Unidos", "EE.UU.", "Alemania", "Reino Unido", "Sverige", "Danmark", "Irlande", "Japon":
 `_EXTRA_COUNTRY_NAMES`) and pycountry's names with a comma ("Korea, Republic of"). A known city
 named with another country's subdivision ("Hyderabad, Sindh": Pakistan's; "Cambridge, Cambridgeshire")
-names no country rather than the city's usual one. Two or more different known cities are a list, not a city
+names no country rather than the city's usual one; a known city whose name is also its own state's, last after
+an unknown place, is the state ("Santos, São Paulo": city Santos, not São Paulo). Two or more different known
+cities are a list, not a city
 ("Bangalore, Chennai, Hyderabad", "Berlin, Hamburg": the country, the subdivision only when all share it, "Toronto,
 Ottawa, ON" CA-ON; cities of different countries, "London, Paris", are "multiple_countries"), unless the last names
 the others' subdivision ("Campinas, São Paulo"). A metro name before a country or a subdivision is its known city
@@ -529,8 +534,9 @@ def _parse_parts(parts: list[str], t: _Tables, is_remote: bool
     last = rest[-1]
     last_key = _key(last)
     known = t.cities.get(_key(rest[0])) if len(rest) == 2 else None
-    if known is not None and known[1] is not None and known[1].split("-", 1)[1] == last.strip().upper():
-        return known[0], known[1], known[2], is_remote, None  # "Perth, WA": the known city's own code
+    if known is not None and known[1] is not None and (known[1].split("-", 1)[1] == last.strip().upper()
+                                                        or t.sub_by_abbrev.get((known[0], last_key)) == known[1]):
+        return known[0], known[1], known[2], is_remote, None  # "Perth, WA", "Monterrey, NL": the known city's own code
     if len(last.strip()) == 2 and last.strip().isalpha():
         for code_country in CODE_FIRST_COUNTRIES:
             if (code_country, last_key) in t.sub_by_abbrev:
@@ -574,6 +580,9 @@ def _parse_parts(parts: list[str], t: _Tables, is_remote: bool
         if hit is None or (elsewhere and hit[0] not in elsewhere):  # "Hyderabad, Sindh" is not India's
             return None, None, None, is_remote, "no_country"
         country, sub, city = hit
+        if hit is t.cities.get(_key(parts[-1])) and len(parts) >= 2 and _key(parts[0]) not in t.cities \
+                and sub is not None and _pycountry_subdivisions(country).get(_key(parts[-1])) == sub:
+            city = re.sub(r"\s+", " ", parts[0]).strip()  # "Santos, São Paulo": the state (had been city São Paulo)
         return country, sub, city, is_remote, None
     if sub is None and len(rest) >= 2:
         sub = t.sub_names_in.get((country, _key(rest[-1])))

@@ -844,3 +844,25 @@ def test_city_lists_german_conjunctions_metro_names_and_filler_parts(value, expe
 )
 def test_more_parse_only_cities_and_seek_suburbs(value, expected):
     assert _one(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # Nuevo León's "NL" after its known city (regions.yaml's subdivision_abbrevs), not Newfoundland and Labrador
+        ("Monterrey, NL", ("MX", "MX-NLE", "Monterrey", False, None)),  # ('CA', 'CA-NL', 'Monterrey')
+        ("Guadalajara, Jalisco", ("MX", "MX-JAL", "Guadalajara", False, None)),  # no_country
+        # a known city's name that is its own state's after another place: the state ("Santos, São Paulo")
+        ("Santos, São Paulo", ("BR", "BR-SP", "Santos", False, None)),  # ('BR', 'BR-SP', 'São Paulo')
+        ("Niterói, Rio de Janeiro", ("BR", "BR-RJ", "Niterói", False, None)),  # ('BR', 'BR-RJ', 'Rio de Janeiro')
+        # unchanged
+        ("Dwarka, Delhi", ("IN", "IN-DL", "Dwarka", False, None)),
+        ("St. John's, NL", ("CA", "CA-NL", "St. John's", False, None)),
+        ("Amsterdam, NL", ("NL", None, "Amsterdam", False, None)),
+        ("NL", ("NL", None, None, False, None)),
+        ("São Paulo, São Paulo", ("BR", "BR-SP", "São Paulo", False, None)),
+        ("Queens, New York", ("US", "US-NY", "Queens", False, None)),
+    ],
+)
+def test_nuevo_leon_and_a_city_named_as_its_state(value, expected):
+    assert _one(value) == expected
