@@ -31,7 +31,7 @@ What `_parse_one` reads, in short (details at each rule):
   The k / M, thousands ("£45-55,000") or lakh of the max apply to a min under 1,000 unless the min
   is already in full (within a factor 10 of the max: "£800-1k/day"); the k / M of the min applies to
   a bare max under 1,000 when the max then is no lower than the min ("$85K-95", not "$85K-9").
-- Units: k / M, lakh / lac / LPA (1e5), crore / Cr (1e7), "L" after a number where rupees are
+- Units: k / M (not the first letter of a word: "60 000 - 80 000 Kč", "100 000 měsíčně"), lakh / lac / LPA (1e5), crore / Cr (1e7), "L" after a number where rupees are
   shown ("₹6L"), German thousands "T€" / "Tsd." (1e3); rupees are shown by "₹",
   "Rs", "INR", lakh / crore / LPA / CTC, Indian grouping, or "L" on both bounds ("12L - 15L per annum",
   which also hints INR).
@@ -152,11 +152,12 @@ _CURRENCY_WORDS = {"usd": "USD", "eur": "EUR", "gbp": "GBP", "cad": "CAD", "aud"
 _CURRENCY_WORD = re.compile(r"(?<=\d)[kKmM]?\s?(?i:(usd|eur|gbp|cad|aud|inr|chf|dollars?|euros?|teur))(?![A-Za-z])")
 _INDIAN_UNIT = re.compile(r"(?i:\b(?:lpa|lakhs?|lacs?|crores?|ctc)\b|(?<=\d)\s?cr\b)|(?<![\d,])\d{1,2},\d\d,\d{3}(?![\d,])")
 _SCI = re.compile(r"\d(?:\.\d+)?[eE][+-]?\d")
-# A number: digits with separators ("25,00,000", "60.000", "1 200", "28.50"), optional k/m suffix.
+# A number: digits with separators ("25,00,000", "60.000", "1 200", "28.50"), optional k/m suffix,
+# not the first letter of a (Latin-script) word ("60 000 - 80 000 Kč", "100 000 měsíčně": no thousands).
 # (space-grouped thousands may carry decimals: "2 500,00 €")
 # ("Band 5 120,000": "5 120" followed by ",000" is no space group, so 5 and 120,000)
 _NUMBER = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d{1,2})?(?![\d]|[.,]\d)"
-                     r"|\d(?:[\d,.'\u2019\u00a0\u202f]*\d)?)\s*([kKmM](?![a-zA-Z]))?")
+                     r"|\d(?:[\d,.'\u2019\u00a0\u202f]*\d)?)\s*([kKmM](?![A-Za-z\u00c0-\u024f]))?")
 # hyphen-minus, hyphen, non-breaking hyphen, figure dash, en dash, em dash, minus sign
 _DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2212"
 # "75 000 $ à 90 000 $", "from £45,000 up to £55,000", "MIN 50,000 MAX 60,000"

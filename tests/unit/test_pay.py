@@ -509,3 +509,16 @@ def test_second_audit_fixes(text, expected):
 def test_third_audit_fixes(text, expected):
     assert _one(text) == expected
     _same_as_reference(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # a K / M that starts a word is no thousands / millions suffix
+    ("60 000 - 80 000 Kč", (60_000, 80_000, "CZK", None, None)),  # 60,000-80,000,000
+    ("CZK 80 000 - 100 000 měsíčně", (80_000, 100_000, "CZK", None, None)),  # 80,000-100,000,000,000
+    ("50 000 Kč", (50_000, 50_000, "CZK", None, None)),  # 50,000,000
+    ("$50K", (50_000, 50_000, "$", None, None)),
+    ("15-25K·13薪", (15_000, 25_000, None, None, None)),
+])
+def test_fourth_audit_a_k_or_m_starting_a_word_is_no_suffix(text, expected):
+    assert _one(text) == expected
+    _same_as_reference(text)
