@@ -22,7 +22,7 @@ What `_parse_one` reads, in short (details at each rule):
   suffix ("$1,500 Sign-On Bonus | $19.50/hr", "6m contract - $80/hr", "401k match"). A minus sign
   is attached to its number ("$-50,000"; "London - 55k" is a dash). A text whose every number is a
   label names no pay ("no_pay").
-- Ranges: two amounts with a dash (any of - ‐ ‑ ‒ – — −), "to", "up to", "and", "~", "à", "bis",
+- Ranges: two amounts with a dash (any of - ‐ ‑ ‒ – — −, and the ～ 〜 of Japanese / Chinese ranges), "to", "up to", "and", "~", "à", "bis",
   "et", "max" ("MIN 50,000 MAX 60,000") between them, parenthesised words aside ("From $18/hr
   (Level 1) to $24/hr (Level 3)"), also when each bound carries its own unit ("$15/hr - $18/hr",
   "10 LPA - 15 LPA") or the German no-cents mark ("€ 55.000,- bis € 65.000,-"); space-grouped thousands may carry
@@ -32,7 +32,9 @@ What `_parse_one` reads, in short (details at each rule):
   is already in full (within a factor 10 of the max: "£800-1k/day"); the k / M of the min applies to
   a bare max under 1,000 when the max then is no lower than the min ("$85K-95", not "$85K-9").
 - Units: k / M (not the first letter of a word: "60 000 - 80 000 Kč", "100 000 měsíčně"), lakh / lac / LPA (1e5), crore / Cr (1e7), "L" after a number where rupees are
-  shown ("₹6L"), German thousands "T€" / "Tsd." (1e3); rupees are shown by "₹",
+  shown ("₹6L"), German thousands "T€" / "Tsd." (1e3), Japanese / Chinese / Korean 万 / 만 (1e4) and 億 / 억
+  (1e8) ("年収600万円～800万円", "연봉 5,000만원"; the 万 of the max applies to a bare min it then does not lift
+  above the max: "年薪30-50万", "연봉 4000~6000만원", but "300000-50万" is in full); rupees are shown by "₹",
   "Rs", "INR", lakh / crore / LPA / CTC, Indian grouping, or "L" on both bounds ("12L - 15L per annum",
   which also hints INR).
 - Period (`_choose_period`): the phrase written with the first amount, not the highest-ranked one
@@ -40,14 +42,16 @@ What `_parse_one` reads, in short (details at each rule):
   pay schedule is not it ("weekly commission", "Hourly equivalent", "paid monthly" unless it is the
   only one); job-board and German / French forms ("pm", "/m", "im Monat", "Monatsbrutto",
   "mensuels", "p.h.", "Bruttostundenlohn", "taux horaire", "€/j"), abbreviations ("pcm", "p/m",
-  "pw", "pd", "ph", "hr", "hrly", "Std.", "Tagessatz", "TJM", "LPA") are read. Pay every two weeks
+  "pw", "pd", "ph", "hr", "hrly", "Std.", "Tagessatz", "TJM", "LPA") are read, and the Japanese / Chinese /
+  Korean ones (年収 / 年俸 / 年薪 / 연봉 year, 月給 / 月薪 / "/月" / 월 month, 日給 / "/天" day, 時給 / 시급 hour;
+  "15-25K·13薪", thirteen monthly pays a year, is monthly). Pay every two weeks
   ("bi-weekly", "fortnightly", "per fortnight", "every two weeks", "par quinzaine"; not "every 2
   weeks": periods are read on the digit shape, where "2" is any digit) is a fortnight's
   (26 a year), twice a month ("semi-monthly", "twice a month", "bimensuel") a half month's (24 a
   year); "bi-monthly" is read as no period we can annualise ("bimonthly": every two months or twice a
   month, both in use), so such a text is rejected as unknown_pay_period unless the source's spec
   names the period.
-- Currency (`currency_hint`): a currency sign, then an ISO code next to a number ("95,000 USD",
+- Currency (`currency_hint`): a currency sign (also 円 / ￥ JPY, 원 KRW, 元 CNY), then an ISO code next to a number ("95,000 USD",
   "USD $120,000"), then "$" (made USD / CAD / AUD... by such a code anywhere: "$28/hour (CAD)";
   "Senior PHP Developer - $90,000" stays "$"), then a code anywhere, then currency words and
   lower-case codes next to a number ("120k usd", "45 000 euros", "65 TEUR"); capital words are no currency
@@ -97,9 +101,9 @@ _PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for period, pattern in (
         ("hour", _BY + r"(?:hour|hr|stunde|std|heure)\b|\bhourly\b|\bhrly\b|\bstündlich\b|\bl['’]heure\b|/\s*h\b"
                  r"|(?<![a-z])p/?h\b|(?<![a-z])p\.h\b|(?<=[\d$€£k])\s*hrs?\b|stunden(?:satz|lohn)\b|\b(?:die|je)\s+stunde\b"
-                 r"|\btaux\s+horaire\b"),
+                 r"|\btaux\s+horaire\b|時給|时薪|時間給|시급|/\s*(?:時間?|小时|시간)"),
         ("day", _BY + r"(?:day|diem|tag|jour)\b|\bdaily\b|\bper\s+diem\b|/\s*d\b|(?<![a-z])p\.?d\b"
-                r"|\btagessatz\b|\btjm\b|/\s*j\b"),
+                r"|\btagessatz\b|\btjm\b|/\s*j\b|日給|日薪|일급|/\s*(?:日|天|일)"),
         ("week", _BY + r"(?:week|wk|woche|semaine)\b|(?<!bi-)(?<!bi\s)\bweekly\b|\bhebdomadaire\b|/\s*w\b"
                  r"|(?<![a-z])p\.?\s?w\b"),
         ("fortnight", _BY + r"(?:fortnight|two\s+weeks)\b|\bbi-?\s?weekly\b|\bfortnightly\b"
@@ -110,10 +114,11 @@ _PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("month", _BY + r"(?:month|mo|mth|monat|mois)\b|(?<!semi-)(?<!semi\s)(?<!bi-)(?<!bi\s)\bmonthly\b"
                   r"|\bmonatlich\b|\bmensuel(?:le)?\b"
                   r"|\bp\.?\s?m\.?$|\bp/m\b|\bpcm\b|monats(?:gehalt|brutto|lohn)\b|(?<=\d\d\d)\s?p\.?\s?m\b|(?<=/-)\s?p\.?\s?m\b"
-                  r"|/\s*m\b|\bcalendar\s+month\b|\bim\s+monat\b|\bmtl\b|\bmonatl\b|\bmensuel(?:le)?s?\b|\bmensuellement\b"),
+                  r"|/\s*m\b|\bcalendar\s+month\b|\bim\s+monat\b|\bmtl\b|\bmonatl\b|\bmensuel(?:le)?s?\b|\bmensuellement\b"
+                  r"|月給|月薪|月给|月収|월급|/\s*(?:月|월)|(?<!\S)월(?=\s*\d)|(?<=\d)\s*薪"),
         ("year", _BY + r"(?:year|yr|annum|jahr|an|année)\b|\bannual(?:ly)?\b|\byearly\b|\bjährlich\b"
                  r"|\bannuel(?:le)?\b|\bannuellement\b"
-                 r"|\bp\.?\s?a\.?\b|\bper\s+annum\b|\blpa\b|\bjahresgehalt\b"),
+                 r"|\bp\.?\s?a\.?\b|\bper\s+annum\b|\blpa\b|\bjahresgehalt\b|年収|年俸|年薪|연봉|/\s*(?:年|년)"),
     )
 )
 
@@ -124,7 +129,7 @@ _CURRENCY_MARKERS: tuple[tuple[str, str], ...] = (
     ("AU$", "AUD"), ("A$", "AUD"), ("NZ$", "NZD"), ("SG$", "SGD"), ("S$", "SGD"), ("HK$", "HKD"),
     ("MX$", "MXN"), ("R$", "BRL"), ("NT$", "TWD"), ("CN¥", "CNY"), ("RMB", "CNY"), ("£", "GBP"), ("€", "EUR"),
     ("₹", "INR"), ("¥", "JPY"), ("₩", "KRW"), ("₽", "RUB"), ("₺", "TRY"), ("₱", "PHP"), ("₪", "ILS"),
-    ("zł", "PLN"), ("Kč", "CZK"), ("₦", "NGN"),
+    ("zł", "PLN"), ("Kč", "CZK"), ("₦", "NGN"), ("￥", "JPY"), ("円", "JPY"), ("원", "KRW"), ("元", "CNY"),
 )
 _MARKER_PATTERNS = tuple((re.compile(("(?<![A-Za-z])" if m[0].isalpha() else "") + re.escape(m)), code)
                          for m, code in _CURRENCY_MARKERS)
@@ -158,8 +163,9 @@ _SCI = re.compile(r"\d(?:\.\d+)?[eE][+-]?\d")
 # ("Band 5 120,000": "5 120" followed by ",000" is no space group, so 5 and 120,000)
 _NUMBER = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d{1,2})?(?![\d]|[.,]\d)"
                      r"|\d(?:[\d,.'\u2019\u00a0\u202f]*\d)?)\s*([kKmM](?![A-Za-z\u00c0-\u024f]))?")
-# hyphen-minus, hyphen, non-breaking hyphen, figure dash, en dash, em dash, minus sign
-_DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2212"
+# hyphen-minus, hyphen, non-breaking hyphen, figure dash, en dash, em dash, minus sign, wave dash and
+# fullwidth tilde of Japanese / Chinese ranges ("600万円～800万円")
+_DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2212\u301c\uff5e"
 # "75 000 $ à 90 000 $", "from £45,000 up to £55,000", "MIN 50,000 MAX 60,000"
 _RANGE_SEP = re.compile(rf"^\s*(?:[{_DASHES}]|(?:up\s+)?to|and|~|à|a|bis|und|et|max(?:imum)?)\s*$", re.IGNORECASE)
 
@@ -254,8 +260,10 @@ _SIGN_AFTER = re.compile(  # used with .match(text, pos), which anchors at pos (
     r"\s*(?:" + "|".join(sorted((re.escape(m) for m, _ in _CURRENCY_MARKERS), key=len, reverse=True))
     + r"|\$|(?:" + _SIGN_CODES + r")(?![A-Za-z]))(?!\s?\d)")  # "4521 $25": the next number's sign
 # Units after a number: Indian lakh / crore ("12 LPA", "1.2 Cr"; "₹6L" when rupees are shown) and
-# German thousands ("60 T€", "60 Tsd. €"); the multiplier of the number.
-_UNIT_AFTER = re.compile(r"\s*(?:(?i:(lpa|lakhs?|lacs?))|(?i:(crores?|cr))|(T(?=\s?€)|Tsd\b\.?|TEUR))(?![A-Za-z])")
+# German thousands ("60 T€", "60 Tsd. €"), the Japanese / Chinese / Korean 万 / 만 (1e4) and 億 / 억 (1e8)
+# ("年収600万円", "연봉 5,000만원", "1억"); the multiplier of the number.
+_UNIT_AFTER = re.compile(r"\s*(?:(?i:(lpa|lakhs?|lacs?))|(?i:(crores?|cr))|(T(?=\s?€)|Tsd\b\.?|TEUR)|([万만])|([億억]))"
+                         r"(?![A-Za-z])")
 _LAKH_LETTER = re.compile(r"L(?![A-Za-z])")
 _RUPEES = re.compile(r"₹|(?i:\b(?:rs\.?|inr)(?![a-z]))")
 # lakhs written "L" on both bounds of a range ("12L - 15L per annum", "6L - 8L CTC"): rupees
@@ -269,14 +277,17 @@ def _rupees(text: str) -> bool:
 _UNIT_ON_FIRST_BOUND = re.compile(
     r"^\s*(?:(?:/\s*|(?i:per|an?)\s+|(?i:p)\.?\s?)"
     r"(?i:hours?|hr|h|years?|yr|annum|months?|mo|mth|weeks?|wk|days?|d|a|m|w)\b\.?"
-    r"|(?i:lpa|lakhs?|lacs?|crores?|cr)\b|L(?![A-Za-z])|T(?=\s?€)|Tsd\b\.?)")
+    r"|(?i:lpa|lakhs?|lacs?|crores?|cr)\b|L(?![A-Za-z])|T(?=\s?€)|Tsd\b\.?|[万만億억])")
+
+
+_MYRIAD_UNITS = (1e4, 1e8)  # 万 / 億: the max's unit scales a min that it then does not lift above the max
 
 
 def _unit(text: str, end: int, rupees: bool) -> float:
     """Multiplier of the unit written after the number that ends at `end` (1.0 for none)."""
     m = _UNIT_AFTER.match(text, end)
     if m:
-        return 1e5 if m.group(1) else 1e7 if m.group(2) else 1e3
+        return 1e5 if m.group(1) else 1e7 if m.group(2) else 1e3 if m.group(3) else 1e4 if m.group(4) else 1e8
     if rupees and _LAKH_LETTER.match(text, end):  # "₹6L - ₹8L"
         return 1e5
     return 1.0
@@ -468,7 +479,9 @@ def _amounts(text: str, matches: list[re.Match], is_range: bool) -> tuple[list[f
               and values[1] < 1000 <= values[0]
               and values[1] * (1e3 if first.group(2).lower() == "k" else 1e6) >= values[0]):
             values[1] *= 1e3 if first.group(2).lower() == "k" else 1e6  # "$85K-95"
-        if units[1] > 1 and units[0] == 1 and values[0] < 1000:
+        if units[1] in _MYRIAD_UNITS and units[0] == 1 and values[0] * units[1] <= values[1]:
+            values[0] *= units[1]  # "年薪30-50万", "연봉 4000~6000만원" (but "300000-50万": in full)
+        elif units[1] > 1 and units[0] == 1 and values[0] < 1000:
             values[0] *= units[1]  # "₹10-15 LPA"
     return values, None
 
@@ -564,7 +577,7 @@ PLAN_SCHEMA = {
     "unit_1": pl.Float64,
     "start_2": pl.Int64, "length_2": pl.Int64, "mode_2": pl.String, "suffix_2": pl.Float64, "unit_2": pl.Float64,
     "is_range": pl.Boolean, "k_factor": pl.Float64, "max_k_factor": pl.Float64, "thousands_factor": pl.Float64,
-    "lakh_factor": pl.Float64,
+    "lakh_factor": pl.Float64, "myriad_factor": pl.Float64,
 }
 
 
@@ -613,7 +626,9 @@ def _shape_plan(shape: str) -> dict:
             plan["thousands_factor"] = 1e3
         elif first.group(2) and not second.group(2) and units == [1.0, 1.0] and _bare_small(second.group(1)):
             plan["max_k_factor"] = 1e3 if first.group(2).lower() == "k" else 1e6
-        if units[1] > 1 and units[0] == 1:
+        if units[1] in _MYRIAD_UNITS and units[0] == 1:
+            plan["myriad_factor"] = units[1]
+        elif units[1] > 1 and units[0] == 1:
             plan["lakh_factor"] = units[1]
     return plan
 
@@ -666,7 +681,11 @@ def parse_pay_text(values: pl.Series) -> pl.DataFrame:
             .otherwise(pl.col("_low")).alias("_low"))
         .with_columns(  # "₹10-15 LPA": the high bound's lakh/crore applies to a low bound under 1000
             pl.when(pl.col("lakh_factor").is_not_null() & (pl.col("_low") < 1000))
-            .then(pl.col("_low") * pl.col("lakh_factor")).otherwise(pl.col("_low")).alias("_low"))
+            .then(pl.col("_low") * pl.col("lakh_factor"))
+            # "年薪30-50万": the max's 万 / 億 applies to a bare min it then does not lift above the max
+            .when(pl.col("myriad_factor").is_not_null() & (pl.col("_low") * pl.col("myriad_factor") <= pl.col("_high")))
+            .then(pl.col("_low") * pl.col("myriad_factor"))
+            .otherwise(pl.col("_low")).alias("_low"))
         .with_columns(  # "$85K-95": the low bound's K/M applies to a high bound under 1000 it does not pass
             pl.when(pl.col("max_k_factor").is_not_null() & (pl.col("_high") < 1000) & (1000 <= pl.col("_low"))
                     & (pl.col("_high") * pl.col("max_k_factor") >= pl.col("_low")))

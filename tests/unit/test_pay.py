@@ -517,8 +517,34 @@ def test_third_audit_fixes(text, expected):
     ("CZK 80 000 - 100 000 měsíčně", (80_000, 100_000, "CZK", None, None)),  # 80,000-100,000,000,000
     ("50 000 Kč", (50_000, 50_000, "CZK", None, None)),  # 50,000,000
     ("$50K", (50_000, 50_000, "$", None, None)),
-    ("15-25K·13薪", (15_000, 25_000, None, None, None)),
+    ("15K以上", (15_000, 15_000, None, None, None)),  # a K before a Chinese word is still thousands
 ])
 def test_fourth_audit_a_k_or_m_starting_a_word_is_no_suffix(text, expected):
+    assert _one(text) == expected
+    _same_as_reference(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # 万 / 만 (1e4) and 億 / 억 (1e8), 円 / 원 / 元, ～ 〜 ranges, Japanese / Chinese / Korean periods
+    ("年収600万円～800万円", (6_000_000, 8_000_000, "JPY", "year", None)),  # 600, no currency
+    ("年収 450万円〜700万円", (4_500_000, 7_000_000, "JPY", "year", None)),  # 450
+    ("月給30万円", (300_000, 300_000, "JPY", "month", None)),  # 30, no period
+    ("時給1500円～2000円", (1_500, 2_000, "JPY", "hour", None)),  # 1500, no currency, no period
+    ("日給12,000円", (12_000, 12_000, "JPY", "day", None)),  # no currency, no period
+    ("6,000,000円～8,000,000円", (6_000_000, 8_000_000, "JPY", None, None)),  # 6,000,000
+    ("月薪2万-4万", (20_000, 40_000, None, "month", None)),  # 2
+    ("年薪30-50万", (300_000, 500_000, None, "year", None)),  # 30-50
+    ("1-2万/月", (10_000, 20_000, None, "month", None)),  # 1-2
+    ("300000-50万", (300_000, 500_000, None, None, None)),  # the min in full
+    ("20k-40k/月", (20_000, 40_000, None, "month", None)),  # no period
+    ("15-25K·13薪", (15_000, 25_000, None, "month", None)),  # no period
+    ("200-300元/天", (200, 300, "CNY", "day", None)),  # no currency, no period
+    ("연봉 5,000만원", (50_000_000, 50_000_000, "KRW", "year", None)),  # 5,000
+    ("연봉 4000~6000만원", (40_000_000, 60_000_000, "KRW", "year", None)),  # 4000-6000
+    ("연봉 8000만원~1억", (80_000_000, 100_000_000, "KRW", "year", None)),  # 8000-1
+    ("월 300만원", (3_000_000, 3_000_000, "KRW", "month", None)),  # 300
+    ("시급 10,000원", (10_000, 10_000, "KRW", "hour", None)),  # no currency, no period
+])
+def test_fourth_audit_japanese_chinese_and_korean_pay(text, expected):
     assert _one(text) == expected
     _same_as_reference(text)
