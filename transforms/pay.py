@@ -22,42 +22,47 @@ What `_parse_one` reads, in short (details at each rule):
   suffix ("$1,500 Sign-On Bonus | $19.50/hr", "6m contract - $80/hr", "401k match"). A minus sign
   is attached to its number ("$-50,000"; "London - 55k" is a dash). A text whose every number is a
   label names no pay ("no_pay").
-- Ranges: two amounts with a dash (any of - ‐ ‑ ‒ – — −, and the ～ 〜 of Japanese / Chinese ranges), "to", "up to", "and", "~", "à", "bis",
-  "et", "max" ("MIN 50,000 MAX 60,000") between them, parenthesised words aside ("From $18/hr
-  (Level 1) to $24/hr (Level 3)"), also when each bound carries its own unit ("$15/hr - $18/hr",
-  "10 LPA - 15 LPA") or the German no-cents mark ("€ 55.000,- bis € 65.000,-"); space-grouped thousands may carry
-  decimals ("2 500,00 € - 3 000,00 €") but are no space group before a comma or dot group ("Band 5
-  120,000" is 5 and 120,000).
-  The k / M, thousands ("£45-55,000") or lakh of the max apply to a min under 1,000 unless the min
-  is already in full (within a factor 10 of the max: "£800-1k/day"); the k / M of the min applies to
-  a bare max under 1,000 when the max then is no lower than the min ("$85K-95", not "$85K-9").
-- Units: k / M (not the first letter of a word: "60 000 - 80 000 Kč", "100 000 měsíčně"), lakh / lac / LPA (1e5), crore / Cr (1e7), "L" after a number where rupees are
-  shown ("₹6L"), German thousands "T€" / "Tsd." (1e3), Japanese / Chinese / Korean 万 / 만 (1e4) and 億 / 억
-  (1e8) ("年収600万円～800万円", "연봉 5,000만원"; the 万 of the max applies to a bare min it then does not lift
-  above the max: "年薪30-50万", "연봉 4000~6000만원", but "300000-50万" is in full); rupees are shown by "₹",
-  "Rs", "INR", lakh / crore / LPA / CTC, Indian grouping, or "L" on both bounds ("12L - 15L per annum",
-  which also hints INR).
+- Ranges: two amounts with a dash (any of - ‐ ‑ ‒ – — −, and the ～ 〜 of Japanese / Chinese ranges), "to",
+  "up to", "and", "~", "à", "bis", "et", "max" ("MIN 50,000 MAX 60,000"), "y", "e", "tot", "till", "do",
+  "hasta", "até" ("Entre 30.000 y 40.000 €") between them, parenthesised words aside ("From $18/hr (Level 1)
+  to $24/hr (Level 3)"), also when each bound carries its own unit ("$15/hr - $18/hr", "10 LPA - 15 LPA") or
+  the German / Swiss no-cents mark ("€ 55.000,- bis € 65.000,-", "Fr. 100'000.- bis 120'000.-");
+  space-grouped thousands may carry decimals ("2 500,00 € - 3 000,00 €") but are no space group before a
+  comma or dot group ("Band 5 120,000" is 5 and 120,000).
+  The k / M, thousands ("£45-55,000") or lakh of the max apply to a min under 1,000 unless the min is
+  already in full (within a factor 10 of the max: "£800-1k/day"); the k / M of the min applies to a bare max
+  under 1,000 when the max then is no lower than the min ("$85K-95", not "$85K-9").
+- Units: k / M (not the first letter of a word: "60 000 - 80 000 Kč", "100 000 měsíčně"), lakh / lac / LPA
+  (1e5), crore / Cr (1e7), "L" after a number where rupees are shown ("₹6L"), German thousands "T€" / "Tsd."
+  (1e3), Japanese / Chinese / Korean 万 / 만 (1e4) and 億 / 억 (1e8) ("年収600万円～800万円", "연봉 5,000만원"; the 万 of
+  the max applies to a bare min it then does not lift above the max: "年薪30-50万", "연봉 4000~6000만원", but
+  "300000-50万" is in full); rupees are shown by "₹", "Rs", "INR", lakh / crore / LPA / CTC, Indian grouping,
+  or "L" on both bounds ("12L - 15L per annum", which also hints INR).
 - Period (`_choose_period`): the phrase written with the first amount, not the highest-ranked one
   anywhere ("$55,000 a year, paid bi-weekly" is yearly); a phrase of another payment or of the
   pay schedule is not it ("weekly commission", "Hourly equivalent", "paid monthly" unless it is the
   only one); job-board and German / French forms ("pm", "/m", "im Monat", "Monatsbrutto",
   "mensuels", "p.h.", "Bruttostundenlohn", "taux horaire", "€/j"), abbreviations ("pcm", "p/m",
-  "pw", "pd", "ph", "hr", "hrly", "Std.", "Tagessatz", "TJM", "LPA") are read, and the Japanese / Chinese /
-  Korean ones (年収 / 年俸 / 年薪 / 연봉 year, 月給 / 月薪 / "/月" / 월 month, 日給 / "/天" day, 時給 / 시급 hour;
-  "15-25K·13薪", thirteen monthly pays a year, is monthly). Pay every two weeks
+  "pw", "pd", "ph", "hr", "hrly", "Std.", "Tagessatz", "TJM", "LPA") are read, and the Japanese /
+  Chinese / Korean ones (年収 / 年俸 / 年薪 / 연봉 year, 月給 / 月薪 / "/月" / 월 month, 日給 / "/天" day, 時給 / 시급 hour;
+  "15-25K·13薪", thirteen monthly pays a year, is monthly). Spanish, Portuguese, Italian, Dutch, Nordic, Polish,
+  Turkish and Indonesian words after a spaced "per" / "por" / "al" / "pr." or a slash ("por hora", "al mes",
+  "/año", "per maand", "per uur", "kr/mån", "pr. måned", "PLN/mies.", "per bulan") and their adjectives
+  ("mensal", "mensuales", "anuales", "lordi annui", "maandelijks", "miesięcznie", "aylık") are read;
+  "quincenal" is a half month's pay (Mexico pays on the 15th and the last day). Pay every two weeks
   ("bi-weekly", "fortnightly", "per fortnight", "every two weeks", "par quinzaine"; not "every 2
   weeks": periods are read on the digit shape, where "2" is any digit) is a fortnight's
   (26 a year), twice a month ("semi-monthly", "twice a month", "bimensuel") a half month's (24 a
   year); "bi-monthly" is read as no period we can annualise ("bimonthly": every two months or twice a
   month, both in use), so such a text is rejected as unknown_pay_period unless the source's spec
   names the period.
-- Currency (`currency_hint`): a currency sign (also 円 / ￥ JPY, 원 KRW, 元 CNY), then an ISO code next to a number ("95,000 USD",
-  "USD $120,000"), then "$" (made USD / CAD / AUD... by such a code anywhere: "$28/hour (CAD)";
-  "Senior PHP Developer - $90,000" stays "$"), then a code anywhere, then currency words and
-  lower-case codes next to a number ("120k usd", "45 000 euros", "65 TEUR"); capital words are no currency
-  ("DOE", "OTE", "PER", "NYC", "LPA"), nor are ISO codes that are English words ("$120K ALL IN")
-  unless they stand alone next to a number ("ALL 120,000"); lakh / crore / LPA texts hint INR; an
-  unknown code before a number ("XYZ 152,000") is named, so rejected downstream.
+- Currency (`currency_hint`): a currency sign (also 円 / ￥ JPY, 원 KRW, 元 CNY), then an ISO code next to a
+  number ("95,000 USD", "USD $120,000"), then "$" (made USD / CAD / AUD... by such a code anywhere:
+  "$28/hour (CAD)"; "Senior PHP Developer - $90,000" stays "$"), then a code anywhere, then currency words
+  and lower-case codes next to a number ("120k usd", "45 000 euros", "65 TEUR"); capital words are no
+  currency ("DOE", "OTE", "PER", "NYC", "LPA", Italian "RAL"), nor are ISO codes that are English words
+  ("$120K ALL IN") unless they stand alone next to a number ("ALL 120,000"); lakh / crore / LPA texts hint
+  INR; an unknown code before a number ("XYZ 152,000") is named, so rejected downstream.
 
 Annualisation factors (`ANNUALISATION_FACTORS`) are the conventional full-time equivalents:
 2080 paid hours a year (40 h x 52 weeks), 260 working days (5 x 52), 52 weeks, 26 fortnights, 24
@@ -96,29 +101,41 @@ MISSING_MARKERS = frozenset({"", "-1", "na", "n/a", "nan", "none", "null", "-", 
 # abbreviations of job boards ("p/m", "pcm", "pw", "p.w.", "pd", "ph", "12.50ph", "$22.50 hr",
 # "hrly", "LPA" = lakhs per annum). Which phrase is the period of the pay: see `_choose_period`.
 _BY = r"(?:(?<![^\W\d_])(?:(?:per|an|a|every)\s*|(?:pro|par)\s+)|/\s*)"
+# the period words of Spanish, Portuguese, Italian, Dutch, Nordic, Polish and Indonesian postings take a
+# spaced word ("por hora", "al mes", "per maand", "pr. måned") or a slash ("€/hora", "kr/mån", "PLN/mies.")
+# ("ahora" is no "a hora")
+_BY_WORD = r"(?:(?<![^\W\d_])(?:per|por|pro|par|al|pr\.?)\s+|/\s*)"
 _PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (period, re.compile(pattern))
     for period, pattern in (
         ("hour", _BY + r"(?:hour|hr|stunde|std|heure)\b|\bhourly\b|\bhrly\b|\bstündlich\b|\bl['’]heure\b|/\s*h\b"
                  r"|(?<![a-z])p/?h\b|(?<![a-z])p\.h\b|(?<=[\d$€£k])\s*hrs?\b|stunden(?:satz|lohn)\b|\b(?:die|je)\s+stunde\b"
-                 r"|\btaux\s+horaire\b|時給|时薪|時間給|시급|/\s*(?:時間?|小时|시간)"),
+                 r"|\btaux\s+horaire\b|時給|时薪|時間給|시급|/\s*(?:時間?|小时|시간)"
+                 r"|" + _BY_WORD + r"(?:hora|uur|timme|godz)\b"),
         ("day", _BY + r"(?:day|diem|tag|jour)\b|\bdaily\b|\bper\s+diem\b|/\s*d\b|(?<![a-z])p\.?d\b"
-                r"|\btagessatz\b|\btjm\b|/\s*j\b|日給|日薪|일급|/\s*(?:日|天|일)"),
+                r"|\btagessatz\b|\btjm\b|/\s*j\b|日給|日薪|일급|/\s*(?:日|天|일)"
+                r"|" + _BY_WORD + r"(?:d[ií]a|dag|giorno)\b|\bal\s+giorno\b"),
         ("week", _BY + r"(?:week|wk|woche|semaine)\b|(?<!bi-)(?<!bi\s)\bweekly\b|\bhebdomadaire\b|/\s*w\b"
-                 r"|(?<![a-z])p\.?\s?w\b"),
+                 r"|(?<![a-z])p\.?\s?w\b|" + _BY_WORD + r"(?:semana|settimana|vecka)\b|\bsemanal(?:es)?\b"),
         ("fortnight", _BY + r"(?:fortnight|two\s+weeks)\b|\bbi-?\s?weekly\b|\bfortnightly\b"
                       r"|\bzweiwöchentlich\b|\b(?:par|la|une)\s+quinzaine\b"),
         ("half_month", r"\bsemi-?\s?monthly\b|\btwice\s+(?:a|per|each|every)\s+month\b|\btwice\s+monthly\b"
-                       r"|\bhalbmonatlich\b|\bbimensuel(?:le)?s?\b"),
+                       r"|\bhalbmonatlich\b|\bbimensuel(?:le)?s?\b"
+                       r"|\bquincenal(?:es)?\b|\b(?:por|cada|la|una)\s+quincena\b"),
         (AMBIGUOUS_PERIOD, r"\bbi-?\s?monthly\b"),
         ("month", _BY + r"(?:month|mo|mth|monat|mois)\b|(?<!semi-)(?<!semi\s)(?<!bi-)(?<!bi\s)\bmonthly\b"
                   r"|\bmonatlich\b|\bmensuel(?:le)?\b"
                   r"|\bp\.?\s?m\.?$|\bp/m\b|\bpcm\b|monats(?:gehalt|brutto|lohn)\b|(?<=\d\d\d)\s?p\.?\s?m\b|(?<=/-)\s?p\.?\s?m\b"
                   r"|/\s*m\b|\bcalendar\s+month\b|\bim\s+monat\b|\bmtl\b|\bmonatl\b|\bmensuel(?:le)?s?\b|\bmensuellement\b"
-                  r"|月給|月薪|月给|月収|월급|/\s*(?:月|월)|(?<!\S)월(?=\s*\d)|(?<=\d)\s*薪"),
+                  r"|月給|月薪|月给|月収|월급|/\s*(?:月|월)|(?<!\S)월(?=\s*\d)|(?<=\d)\s*薪"
+                  r"|" + _BY_WORD + r"(?:mes|mês|mese|maand|månad|måned|mån|mnd|md|mies|miesiąc|bulan|kuukausi|kk)\b"
+                  r"|\bmensal(?:is)?\b|\bmensual(?:es)?\b|\bmensil[ei]\b|\bal\s+mese\b|\bmaandelijks\b|\bmaandsalaris\b"
+                  r"|\bmånadslön\b|\bmånedsløn\b|\bmiesięcznie\b|\bměsíčně\b|\bbulanan\b|\baylık\b"),
         ("year", _BY + r"(?:year|yr|annum|jahr|an|année)\b|\bannual(?:ly)?\b|\byearly\b|\bjährlich\b"
                  r"|\bannuel(?:le)?\b|\bannuellement\b"
-                 r"|\bp\.?\s?a\.?\b|\bper\s+annum\b|\blpa\b|\bjahresgehalt\b|年収|年俸|年薪|연봉|/\s*(?:年|년)"),
+                 r"|\bp\.?\s?a\.?\b|\bper\s+annum\b|\blpa\b|\bjahresgehalt\b|年収|年俸|年薪|연봉|/\s*(?:年|년)"
+                 r"|" + _BY_WORD + r"(?:año|ano|anno|jaar|år|rok|tahun)\b|\ball['’]anno\b|\banual(?:es)?\b"
+                 r"|\bannu[oiae]\b|\bjaarlijks\b|\bjaarsalaris\b|\bårslön\b|\bårsløn\b|\brocznie\b"),
     )
 )
 
@@ -147,7 +164,8 @@ _NEGATIVE_BEFORE = re.compile(r"^\s*[-\u2212]\s?$|(?:^|[\s:$€£₹(]|[A-Z]{3}\
 _CODE_BEFORE_NUMBER = re.compile(r"(?<![A-Za-z])([A-Z]{3}) ?(?=\d)")
 _NOT_CODES = frozenset({"OTE", "NYC", "CTC", "AND", "MIN", "MAX", "PAY", "DOE", "PER", "TBD", "EST", "YOE", "REF",
                         "JOB", "REQ", "LPA", "UTC", "GMT", "PST", "CST", "MST", "EOE", "FTE", "APR", "JAN", "FEB",
-                        "MAR", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC", "AGE", "NEW"})
+                        "MAR", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC", "AGE", "NEW",
+                        "RAL"})  # Italian "RAL 40k": retribuzione annua lorda, the gross yearly pay
 # an ISO code next to a number, either side ("USD 95,000", "95,000 USD", "150K CAD")
 _CODE_BY_NUMBER = re.compile(r"(?<![A-Za-z])([A-Z]{3}) ?\$? ?(?=\d)|(?<=\d)[kKmM]? ?([A-Z]{3})(?![A-Za-z])")
 _DOLLAR_CODES = frozenset({"USD", "CAD", "AUD", "NZD", "SGD", "HKD", "TWD"})
@@ -166,8 +184,10 @@ _NUMBER = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d{1,2})?(?![\d]|
 # hyphen-minus, hyphen, non-breaking hyphen, figure dash, en dash, em dash, minus sign, wave dash and
 # fullwidth tilde of Japanese / Chinese ranges ("600万円～800万円")
 _DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2212\u301c\uff5e"
-# "75 000 $ à 90 000 $", "from £45,000 up to £55,000", "MIN 50,000 MAX 60,000"
-_RANGE_SEP = re.compile(rf"^\s*(?:[{_DASHES}]|(?:up\s+)?to|and|~|à|a|bis|und|et|max(?:imum)?)\s*$", re.IGNORECASE)
+# "75 000 $ à 90 000 $", "from £45,000 up to £55,000", "MIN 50,000 MAX 60,000", "Entre 30.000 y 40.000 €",
+# "€4.000 tot €5.500", "od 15 000 do 20 000 zł"
+_RANGE_SEP = re.compile(rf"^\s*(?:[{_DASHES}]|(?:up\s+)?to|and|~|à|a|bis|und|et|max(?:imum)?"
+                        r"|y|e|tot|till|do|hasta|até)\s*$", re.IGNORECASE)
 
 def _iso_codes() -> frozenset[str]:
     import pycountry
@@ -326,7 +346,8 @@ def _is_label(text: str, m: re.Match) -> bool:
 
 
 _PARENTHESES = re.compile(r"\([^()]*\)")
-_NO_CENTS = re.compile(r"^(?:,[\-\u2013\u2014]|/-)")  # German ",-" / ",–" (no cents), Indian "/-" after an amount
+# German ",-" / ",–" and Swiss ".-" (no cents: "Fr. 100'000.- bis 120'000.-"), Indian "/-" after an amount
+_NO_CENTS = re.compile(r"^(?:,[\-\u2013\u2014]|/-|\.-(?!\d))")
 
 
 def _between(text: str, first: re.Match, second: re.Match) -> str:

@@ -514,7 +514,7 @@ def test_third_audit_fixes(text, expected):
 @pytest.mark.parametrize(("text", "expected"), [
     # a K / M that starts a word is no thousands / millions suffix
     ("60 000 - 80 000 Kč", (60_000, 80_000, "CZK", None, None)),  # 60,000-80,000,000
-    ("CZK 80 000 - 100 000 měsíčně", (80_000, 100_000, "CZK", None, None)),  # 80,000-100,000,000,000
+    ("CZK 80 000 - 100 000 měsíčně", (80_000, 100_000, "CZK", "month", None)),  # 80,000-100,000,000,000
     ("50 000 Kč", (50_000, 50_000, "CZK", None, None)),  # 50,000,000
     ("$50K", (50_000, 50_000, "$", None, None)),
     ("15K以上", (15_000, 15_000, None, None, None)),  # a K before a Chinese word is still thousands
@@ -546,5 +546,39 @@ def test_fourth_audit_a_k_or_m_starting_a_word_is_no_suffix(text, expected):
     ("시급 10,000원", (10_000, 10_000, "KRW", "hour", None)),  # no currency, no period
 ])
 def test_fourth_audit_japanese_chinese_and_korean_pay(text, expected):
+    assert _one(text) == expected
+    _same_as_reference(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # period words of Spanish, Portuguese, Italian, Dutch, Nordic, Polish, Turkish and Indonesian postings
+    ("30.000 - 40.000 € brutos/año", (30_000, 40_000, "EUR", "year", None)),
+    ("2.000 € al mes", (2_000, 2_000, "EUR", "month", None)),  # no period (a year)
+    ("$25,000 MXN mensuales", (25_000, 25_000, "MXN", "month", None)),  # no period
+    ("R$ 8.000 a R$ 12.000 mensal", (8_000, 12_000, "BRL", "month", None)),  # no period
+    ("R$ 5.000,00 por mês", (5_000, 5_000, "BRL", "month", None)),  # no period
+    ("25 € por hora", (25, 25, "EUR", "hour", None)),  # no period
+    ("R$ 120/hora", (120, 120, "BRL", "hour", None)),  # no period
+    ("1.800 € netti al mese", (1_800, 1_800, "EUR", "month", None)),  # no period
+    ("€4.000 - €5.500 bruto per maand", (4_000, 5_500, "EUR", "month", None)),  # no period
+    ("€ 85 - € 95 per uur excl. btw", (85, 95, "EUR", "hour", None)),  # no period
+    ("€ 500 per dag", (500, 500, "EUR", "day", None)),  # no period
+    ("45 000 - 55 000 kr/mån", (45_000, 55_000, None, "month", None)),  # no period
+    ("DKK 50.000 - 60.000 pr. måned", (50_000, 60_000, "DKK", "month", None)),  # no period
+    ("Månadslön 45 000 kr", (45_000, 45_000, None, "month", None)),  # no period
+    ("250 kr/timme", (250, 250, None, "hour", None)),  # no period
+    ("15 000 - 20 000 PLN brutto/mies.", (15_000, 20_000, "PLN", "month", None)),  # no period
+    ("TRY 60.000 - 80.000 aylık", (60_000, 80_000, "TRY", "month", None)),  # no period
+    ("IDR 15.000.000 - 20.000.000 per bulan", (15_000_000, 20_000_000, "IDR", "month", None)),  # no period
+    ("$8,000 quincenales", (8_000, 8_000, "$", "half_month", None)),  # no period
+    ("Aplica ahora: $25,000 MXN", (25_000, 25_000, "MXN", None, None)),  # "ahora" is no "a hora"
+    # range words, the Swiss no-cents mark, Italian RAL
+    ("Entre 30.000 y 40.000 €", (30_000, 40_000, "EUR", None, None)),  # 40,000
+    ("€4.000 tot €5.500 per maand", (4_000, 5_500, "EUR", "month", None)),  # 4,000 no period
+    ("od 15 000 do 20 000 zł", (15_000, 20_000, "PLN", None, None)),  # 20,000
+    ("Fr. 100'000.- bis 120'000.-", (100_000, 120_000, None, None, None)),  # 100,000
+    ("RAL 40k", (40_000, 40_000, None, None, None)),  # currency RAL
+])
+def test_fourth_audit_period_and_range_words_of_other_languages(text, expected):
     assert _one(text) == expected
     _same_as_reference(text)
