@@ -11,15 +11,19 @@ What `_parse_one` reads, in short (details at each rule):
 - Amounts (`_layout`): the first one or two numbers that are pay. A number is no amount when it is
   a label: a duration or a percentage ("6 month contract", "40 hours per week", "3+ years",
   "15% bonus"), a head count ("Hiring 5 nurses"), after a label word ("Level 3", "Band 6", "Job ID
-  12345", "Ref: 2291", "Hours: 40", "Class of 2025", "Step 4 of 10") or written against capitals
-  ("L5", "IC4", "FY2025"), a year by its form (four bare digits before ":" / ";", "2025/26"),
-  unless a currency sign / code or a unit stands next to it. Numbers before the first one with a
+  12345", "Ref: 2291", "Hours: 40", "Class of 2025", "Step 4 of 10"; but a pay scale's word before a
+  number grouped in thousands is none: "band: 90,000-110,000") or written against capitals ("L5", "IC4",
+  "FY2025"), a year by its form (four bare digits before ":" / ";" / "):" or a pay range word, "2025/26",
+  "2025 salary band 90,000-110,000", "For 2025, the range is ...", "In 2025 the salary is ..."), unless a
+  currency sign / code or a unit stands next to it. Numbers before the first one with a
   currency sign / code or unit are skipped, save its lower bound when the sign comes after it
   ("Hiring 3 engineers at $120K", "Austin, TX 78701 - $90K", but "60.000 - 70.000 €") and it is
   no postcode: five or six bare digits after a word, before a marked amount written otherwise
   ("München 80331 – 60.000 €", "Lyon (69003) - 42 000 €", "Mumbai 400001 - 12 LPA"; "Gehalt
   60000 - 70000 €" is a range). Bonuses, "6m" months and 401(k) are labels even with a sign or
-  suffix ("$1,500 Sign-On Bonus | $19.50/hr", "6m contract - $80/hr", "401k match"). A minus sign
+  suffix ("$1,500 Sign-On Bonus | $19.50/hr", "6m contract - $80/hr", "401k match"), and so is a three-digit
+  K with no sign in a list of benefits of a text that shows a currency elsewhere ("401K, dental, vision;
+  $85K", "Medical, 401K; $85K - $95K"; digit values are not read: "150K, medical" alone stays pay). A minus sign
   is attached to its number ("$-50,000"; "London - 55k" is a dash). A text whose every number is a
   label names no pay ("no_pay").
 - Ranges: two amounts with a dash (any of - ‐ ‑ ‒ – — −, and the ～ 〜 of Japanese / Chinese ranges), "to",
@@ -264,9 +268,16 @@ _LABEL_AFTER = re.compile(
 _LABEL_BEFORE = re.compile(r"(?:(?i:\b(?:level|lvl|band|grade|step|tier|class\s+of|id|req(?:uisition)?|no"
                            r"|ref(?:erence)?|hours|hrs))\s*[#:.]?"
                            r"|#|(?<![A-Za-z])[A-Z]{1,2}(?=$)|\d\s+of)\s*$")
+_SCALE_WORD_BEFORE = re.compile(r"(?i:\b(?:level|lvl|band|grade|step|tier)\s*[#:.]?\s*)$")
 # a year written with ":" / ";" or as "2025/26" ("2025: 100000 - 130000", "2025/26 pay scale", "in 2026;
-# currently 75,000"): a bare four-digit number so followed, and the two digits after its "/"
-_YEAR_AFTER = re.compile(r"\s*[:;]|/\d\d(?![\d.,])")
+# currently 75,000", "Salary (2025): 90,000"), before a pay range word ("2025 salary band 90,000-110,000",
+# "2025 pay scale", "2025 salary:"; not "2000 base + commission") or after
+# "in" / "for" / "since" with a comma or "the" after it ("For 2025, the range is 90,000-110,000"): a bare
+# four-digit number so written, and the two digits after its "/"
+_YEAR_AFTER = re.compile(r"\)?\s*[:;]|/\d\d(?![\d.,])|(?i:\s*(?:(?:base\s+)?(?:salary|pay|compensation|comp|wage)\s*)?"
+                         r"(?:range|band|budget|scale|structure|grid|[:;]))")
+_YEAR_BEFORE_WORD = re.compile(r"(?i:\b(?:in|for|since|as\s+of|effective)\s+)$")
+_YEAR_AFTER_WORD = re.compile(r"(?i:,|\s*the\b)")  # (a number match ends after its spaces)
 _YEAR_BEFORE = re.compile(r"(?<![\d.,])\d{4}/$")
 # a head count ("Hiring 5 nurses 45 - 50 per hour", "3 open positions")
 _HEADCOUNT_AFTER = re.compile(r"(?i:\s*\+?\s*(?:new\s+|open\s+|full[\s-]time\s+)?(?:positions?|openings?"
@@ -327,6 +338,12 @@ _ALWAYS_LABEL_AFTER = re.compile(r"(?i:\s*(?:sign[\s-]?on|signing|joining|reloca
 _MONTHS_AFTER = re.compile(r"(?i:\s*(?:contract|ftc|rolling|fixed|project|temp|assignment|extension|initial"
                            r"|maternity|cover|duration|term)\b)")
 _PLAN_AFTER = re.compile(r"(?i:\s*(?:match|matching|plan|contribution|retirement)\b)")
+# "401K, dental, vision; $85K", "Medical, 401K; $85K": a three-digit K with no sign, in a list of benefits,
+# in a text that shows a currency elsewhere ("150K, medical, dental" alone stays pay)
+_BENEFIT_AFTER = re.compile(r"(?i:\s*[,;/&+]?\s*(?:and\s+)?(?:dental|vision|medical|health|pto|insurance|hsa|fsa"
+                            r"|pension|life\s+insurance)\b)")
+_BENEFIT_BEFORE = re.compile(r"(?i:\b(?:dental|vision|medical|health|pto|insurance|hsa|fsa|pension)\s*[:,;/&+]?\s*"
+                             r"(?:and\s+)?)$")
 
 
 def _is_always_label(text: str, m: re.Match) -> bool:
@@ -334,14 +351,23 @@ def _is_always_label(text: str, m: re.Match) -> bool:
     return bool(_ALWAYS_LABEL_AFTER.match(text, m.end())
                 or (suffix in "mM" and suffix and _MONTHS_AFTER.match(text, m.end())
                     and not _SIGN_BEFORE.search(text, 0, m.start()))
-                or (suffix in "kK" and suffix and _PLAN_AFTER.match(text, m.end())))
+                or (suffix in "kK" and suffix and _PLAN_AFTER.match(text, m.end()))
+                or (suffix in "kK" and suffix and re.fullmatch(r"\d{3}", m.group(1))
+                    and not _SIGN_BEFORE.search(text, 0, m.start()) and _BETWEEN_CURRENCY.search(text)
+                    and (_BENEFIT_AFTER.match(text, m.end()) or _BENEFIT_BEFORE.search(text, 0, m.start()))))
 
 
 def _is_label(text: str, m: re.Match) -> bool:
     token = m.group(1)
-    return bool(_LABEL_AFTER.match(text, m.end()) or _LABEL_BEFORE.search(text, 0, m.start())
+    return bool(_LABEL_AFTER.match(text, m.end())
+                # "Band 6", but "band: 90,000-110,000": a number grouped in thousands is no pay scale's
+                # label number ("Job ID 12,345", "R600 000" still are labels)
+                or (_LABEL_BEFORE.search(text, 0, m.start())
+                    and not (_is_thousands_grouped(token) and _SCALE_WORD_BEFORE.search(text, 0, m.start())))
                 or _HEADCOUNT_AFTER.match(text, m.end())
-                or (not m.group(2) and re.fullmatch(r"\d{4}", token) and _YEAR_AFTER.match(text, m.end()))
+                or (not m.group(2) and re.fullmatch(r"\d{4}", token)
+                    and (_YEAR_AFTER.match(text, m.end())
+                         or (_YEAR_BEFORE_WORD.search(text, 0, m.start()) and _YEAR_AFTER_WORD.match(text, m.end()))))
                 or (re.fullmatch(r"\d\d", token) and _YEAR_BEFORE.search(text, 0, m.start())))
 
 

@@ -582,3 +582,31 @@ def test_fourth_audit_japanese_chinese_and_korean_pay(text, expected):
 def test_fourth_audit_period_and_range_words_of_other_languages(text, expected):
     assert _one(text) == expected
     _same_as_reference(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # 401(k) in a list of benefits (a three-digit K with no sign, when a currency is shown elsewhere)
+    ("401K, dental, vision; $85K", (85_000, 85_000, "$", None, None)),  # 401,000
+    ("Medical, 401K; $85K - $95K", (85_000, 95_000, "$", None, None)),  # 401,000
+    ("Benefits: 401K, PTO. Salary $85,000", (85_000, 85_000, "$", None, None)),  # 401,000
+    ("$85K, dental, vision", (85_000, 85_000, "$", None, None)),
+    ("150K, medical, dental", (150_000, 150_000, None, None, None)),  # no currency shown: still pay
+    # a bare year before a pay range word, or after "in" / "for" with a comma or "the"
+    ("2025 salary band: 90,000-110,000", (90_000, 110_000, None, None, None)),  # 2025
+    ("2025 salary band 90,000-110,000", (90_000, 110_000, None, None, None)),  # 2025
+    ("2025 pay scale 30,000-35,000", (30_000, 35_000, None, None, None)),  # 2025
+    ("Salary (2025): 90,000 - 110,000", (90_000, 110_000, None, None, None)),  # 2025
+    ("For 2025, the range is 90,000-110,000", (90_000, 110_000, None, None, None)),  # 2025
+    ("In 2025 the salary is 90,000", (90_000, 90_000, None, None, None)),  # 2025
+    ("2000 base + commission", (2_000, 2_000, None, None, None)),
+    ("Salary 2000 per month", (2_000, 2_000, None, "month", None)),
+    # a pay scale's word before a number grouped in thousands: no label
+    ("FY2025 band: 90,000-110,000 USD", (90_000, 110_000, "USD", None, None)),  # 110,000
+    ("Level 3: 85,000", (85_000, 85_000, None, None, None)),
+    ("Pay band: 90,000 - 110,000", (90_000, 110_000, None, None, None)),  # 110,000
+    ("Job ID 12,345", (None, None, None, None, "no_pay")),
+    ("Band 6", (None, None, None, None, "no_pay")),
+])
+def test_fourth_audit_401k_in_benefits_years_and_pay_scale_words(text, expected):
+    assert _one(text) == expected
+    _same_as_reference(text)
