@@ -8,24 +8,24 @@ in `_parse_one` (regular expressions in Python); since posting pay texts are nea
 shape" below), with the same answer as `_parse_one` on every text.
 
 What `_parse_one` reads, in short (details at each rule):
-- Amounts (`_layout`): the first one or two numbers that are pay. A number is no amount when it is
-  a label: a duration or a percentage ("6 month contract", "40 hours per week", "3+ years",
-  "15% bonus"), a head count ("Hiring 5 nurses"), after a label word ("Level 3", "Band 6", "Job ID
-  12345", "Ref: 2291", "Hours: 40", "Class of 2025", "Step 4 of 10"; but a pay scale's word before a
-  number grouped in thousands is none: "band: 90,000-110,000") or written against capitals ("L5", "IC4",
-  "FY2025"), a year by its form (four bare digits before ":" / ";" / "):" or a pay range word, "2025/26",
-  "2025 salary band 90,000-110,000", "For 2025, the range is ...", "In 2025 the salary is ..."), unless a
-  currency sign / code or a unit stands next to it. Numbers before the first one with a
-  currency sign / code or unit are skipped, save its lower bound when the sign comes after it
-  ("Hiring 3 engineers at $120K", "Austin, TX 78701 - $90K", but "60.000 - 70.000 €") and it is
-  no postcode: five or six bare digits after a word, before a marked amount written otherwise
-  ("München 80331 – 60.000 €", "Lyon (69003) - 42 000 €", "Mumbai 400001 - 12 LPA"; "Gehalt
-  60000 - 70000 €" is a range). Bonuses, "6m" months and 401(k) are labels even with a sign or
-  suffix ("$1,500 Sign-On Bonus | $19.50/hr", "6m contract - $80/hr", "401k match"), and so is a three-digit
-  K with no sign in a list of benefits of a text that shows a currency elsewhere ("401K, dental, vision;
-  $85K", "Medical, 401K; $85K - $95K"; digit values are not read: "150K, medical" alone stays pay). A minus sign
-  is attached to its number ("$-50,000"; "London - 55k" is a dash). A text whose every number is a
-  label names no pay ("no_pay").
+- Amounts (`_layout`): the first one or two numbers that are pay. A number is no amount when it is a label:
+  a duration or a percentage ("6 month contract", "40 hours per week", "3+ years", "15% bonus"), a head
+  count ("Hiring 5 nurses"), after a label word ("Level 3", "Band 6", "Job ID 12345", "Ref: 2291", "Hours:
+  40", "Class of 2025", "Step 4 of 10"; but a pay scale's word before a number grouped in thousands is none:
+  "band: 90,000-110,000") or written against capitals ("L5", "IC4", "FY2025"), a year by its form (four bare
+  digits before ":" / ";" / "):" or a pay range word, "2025/26", "2025 salary band 90,000-110,000", "For
+  2025, the range is ...", "In 2025 the salary is ...", "2024-25 pay scale"; not the max of a range:
+  "1500-2000 pay range"), unless a currency sign / code or a unit stands next to it. Numbers before the
+  first one with a currency sign / code or unit are skipped, save its lower bound when the sign comes after
+  it ("Hiring 3 engineers at $120K", "Austin, TX 78701 - $90K", but "60.000 - 70.000 €") and it is no
+  postcode: five or six bare digits after a word, before a marked amount written otherwise ("München 80331 –
+  60.000 €", "Lyon (69003) - 42 000 €", "Mumbai 400001 - 12 LPA"; "Gehalt 60000 - 70000 €" is a range).
+  Bonuses, "6m" months and 401(k) are labels even with a sign or suffix ("$1,500 Sign-On Bonus | $19.50/hr",
+  "6m contract - $80/hr", "401k match"), and so is a three-digit K with no sign in a list of benefits of a
+  text that shows a currency elsewhere ("401K, dental, vision; $85K", "Medical, 401K; $85K - $95K"; digit
+  values are not read: "150K, medical" alone and "$150K-200K, medical" stay pay). A minus sign is attached
+  to its number ("$-50,000"; "London - 55k" is a dash). A text whose every number is a label names no pay
+  ("no_pay").
 - Ranges: two amounts with a dash (any of - ‐ ‑ ‒ – — −, and the ～ 〜 of Japanese / Chinese ranges), "to",
   "up to", "and", "~", "à", "bis", "et", "max" ("MIN 50,000 MAX 60,000"), "y", "e", "tot", "till", "do",
   "hasta", "até" ("Entre 30.000 y 40.000 €") between them, parenthesised words aside ("From $18/hr (Level 1)
@@ -273,12 +273,16 @@ _SCALE_WORD_BEFORE = re.compile(r"(?i:\b(?:level|lvl|band|grade|step|tier)\s*[#:
 # currently 75,000", "Salary (2025): 90,000"), before a pay range word ("2025 salary band 90,000-110,000",
 # "2025 pay scale", "2025 salary:"; not "2000 base + commission") or after
 # "in" / "for" / "since" with a comma or "the" after it ("For 2025, the range is 90,000-110,000"): a bare
-# four-digit number so written, and the two digits after its "/"
-_YEAR_AFTER = re.compile(r"\)?\s*[:;]|/\d\d(?![\d.,])|(?i:\s*(?:(?:base\s+)?(?:salary|pay|compensation|comp|wage)\s*)?"
+# four-digit number so written, and the two digits after its "/" or dash ("2024-25 pay scale"; not a date)
+_YEAR_AFTER = re.compile(rf"\)?\s*[:;]|[/{_DASHES}]\d\d(?![\d.,kKmM]|[/{_DASHES}]\d)|"
+                         r"(?i:\s*(?:(?:base\s+)?(?:salary|pay|compensation|comp|wage)\s*)?"
                          r"(?:range|band|budget|scale|structure|grid|[:;]))")
+# the max of a range is no year nor 401(k) ("1500-2000 pay range", "$150K-200K, medical, dental")
+_RANGE_MAX_BEFORE = re.compile(rf"\d\s*[kKmM]?\s*(?:[{_DASHES}~]|(?i:to))\s*$")
 _YEAR_BEFORE_WORD = re.compile(r"(?i:\b(?:in|for|since|as\s+of|effective)\s+)$")
 _YEAR_AFTER_WORD = re.compile(r"(?i:,|\s*the\b)")  # (a number match ends after its spaces)
-_YEAR_BEFORE = re.compile(r"(?<![\d.,])\d{4}/$")
+_YEAR_BEFORE = re.compile(rf"(?<![\d.,])\d{{4}}[/{_DASHES}]$")
+_DATE_AFTER = re.compile(rf"[/{_DASHES}]\d")  # "2024-05-01" is a date, no year and amounts
 # a head count ("Hiring 5 nurses 45 - 50 per hour", "3 open positions")
 _HEADCOUNT_AFTER = re.compile(r"(?i:\s*\+?\s*(?:new\s+|open\s+|full[\s-]time\s+)?(?:positions?|openings?"
                               r"|vacanc(?:y|ies)|roles|hires|nurses|engineers|developers|people|candidates"
@@ -354,6 +358,7 @@ def _is_always_label(text: str, m: re.Match) -> bool:
                 or (suffix in "kK" and suffix and _PLAN_AFTER.match(text, m.end()))
                 or (suffix in "kK" and suffix and re.fullmatch(r"\d{3}", m.group(1))
                     and not _SIGN_BEFORE.search(text, 0, m.start()) and _BETWEEN_CURRENCY.search(text)
+                    and not _RANGE_MAX_BEFORE.search(text, 0, m.start())
                     and (_BENEFIT_AFTER.match(text, m.end()) or _BENEFIT_BEFORE.search(text, 0, m.start()))))
 
 
@@ -366,9 +371,10 @@ def _is_label(text: str, m: re.Match) -> bool:
                     and not (_is_thousands_grouped(token) and _SCALE_WORD_BEFORE.search(text, 0, m.start())))
                 or _HEADCOUNT_AFTER.match(text, m.end())
                 or (not m.group(2) and re.fullmatch(r"\d{4}", token)
-                    and (_YEAR_AFTER.match(text, m.end())
+                    and (_YEAR_AFTER.match(text, m.end()) and not _RANGE_MAX_BEFORE.search(text, 0, m.start())
                          or (_YEAR_BEFORE_WORD.search(text, 0, m.start()) and _YEAR_AFTER_WORD.match(text, m.end()))))
-                or (re.fullmatch(r"\d\d", token) and _YEAR_BEFORE.search(text, 0, m.start())))
+                or (re.fullmatch(r"\d\d", token) and _YEAR_BEFORE.search(text, 0, m.start())
+                    and not _DATE_AFTER.match(text, m.end())))
 
 
 _PARENTHESES = re.compile(r"\([^()]*\)")

@@ -606,6 +606,12 @@ def test_fourth_audit_period_and_range_words_of_other_languages(text, expected):
     ("Pay band: 90,000 - 110,000", (90_000, 110_000, None, None, None)),  # 110,000
     ("Job ID 12,345", (None, None, None, None, "no_pay")),
     ("Band 6", (None, None, None, None, "no_pay")),
+    # the max of a range is no year nor 401(k); a year written "2024-25"; a date is no year
+    ("$150K-200K, medical, dental", (150_000, 200_000, "$", None, None)),  # 150,000
+    ("1500-2000 pay range", (1_500, 2_000, None, None, None)),  # 1,500
+    ("$1500-2000 pay range", (1_500, 2_000, "$", None, None)),  # 1,500
+    ("2024-25 pay scale 30,000-35,000", (30_000, 35_000, None, None, None)),  # inverted_range
+    ("Apply by 2024-05-01", (None, None, None, None, "inverted_range")),
 ])
 def test_fourth_audit_401k_in_benefits_years_and_pay_scale_words(text, expected):
     assert _one(text) == expected
