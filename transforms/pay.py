@@ -38,28 +38,27 @@ What `_parse_one` reads, in short (details at each rule):
   under 1,000 when the max then is no lower than the min ("$85K-95", not "$85K-9").
 - Units: k / M (not the first letter of a word: "60 000 - 80 000 Kč", "100 000 měsíčně"), lakh / lac / LPA
   (1e5), crore / Cr (1e7), "L" after a number where rupees are shown ("₹6L"), German thousands "T€" / "Tsd."
-  (1e3), Japanese / Chinese / Korean 万 / 만 (1e4) and 億 / 억 (1e8) ("年収600万円～800万円", "연봉 5,000만원"; the 万 of
-  the max applies to a bare min it then does not lift above the max: "年薪30-50万", "연봉 4000~6000만원", but
-  "300000-50万" is in full); rupees are shown by "₹", "Rs", "INR", lakh / crore / LPA / CTC, Indian grouping,
-  or "L" on both bounds ("12L - 15L per annum", which also hints INR).
-- Period (`_choose_period`): the phrase written with the first amount, not the highest-ranked one
-  anywhere ("$55,000 a year, paid bi-weekly" is yearly); a phrase of another payment or of the
-  pay schedule is not it ("weekly commission", "Hourly equivalent", "paid monthly" unless it is the
-  only one); job-board and German / French forms ("pm", "/m", "im Monat", "Monatsbrutto",
-  "mensuels", "p.h.", "Bruttostundenlohn", "taux horaire", "€/j"), abbreviations ("pcm", "p/m",
-  "pw", "pd", "ph", "hr", "hrly", "Std.", "Tagessatz", "TJM", "LPA") are read, and the Japanese /
-  Chinese / Korean ones (年収 / 年俸 / 年薪 / 연봉 year, 月給 / 月薪 / "/月" / 월 month, 日給 / "/天" day, 時給 / 시급 hour;
-  "15-25K·13薪", thirteen monthly pays a year, is monthly). Spanish, Portuguese, Italian, Dutch, Nordic, Polish,
-  Turkish and Indonesian words after a spaced "per" / "por" / "al" / "pr." or a slash ("por hora", "al mes",
-  "/año", "per maand", "per uur", "kr/mån", "pr. måned", "PLN/mies.", "per bulan") and their adjectives
-  ("mensal", "mensuales", "anuales", "lordi annui", "maandelijks", "miesięcznie", "aylık") are read;
-  "quincenal" is a half month's pay (Mexico pays on the 15th and the last day). Pay every two weeks
-  ("bi-weekly", "fortnightly", "per fortnight", "every two weeks", "par quinzaine"; not "every 2
-  weeks": periods are read on the digit shape, where "2" is any digit) is a fortnight's
-  (26 a year), twice a month ("semi-monthly", "twice a month", "bimensuel") a half month's (24 a
-  year); "bi-monthly" is read as no period we can annualise ("bimonthly": every two months or twice a
-  month, both in use), so such a text is rejected as unknown_pay_period unless the source's spec
-  names the period.
+  and Chinese 千 (1e3), Japanese / Chinese / Korean 万 / 만 (1e4) and 億 / 억 (1e8) ("年収600万円～800万円", "연봉
+  5,000만원"; the 万 of the max applies to a bare min it then does not lift above the max: "年薪30-50万", "연봉
+  4000~6000만원", but "300000-50万" is in full); rupees are shown by "₹", "Rs", "INR", lakh / crore / LPA /
+  CTC, Indian grouping, or "L" on both bounds ("12L - 15L per annum", which also hints INR).
+- Period (`_choose_period`): the phrase written with the first amount, not the highest-ranked one anywhere
+  ("$55,000 a year, paid bi-weekly" is yearly); a phrase of another payment or of the pay schedule is not it
+  ("weekly commission", "Hourly equivalent", "paid monthly" unless it is the only one); job-board and German
+  / French forms ("pm", "/m", "im Monat", "Monatsbrutto", "mensuels", "p.h.", "Bruttostundenlohn", "taux
+  horaire", "€/j"), abbreviations ("pcm", "p/m", "pw", "pd", "ph", "hr", "hrly", "Std.", "Tagessatz", "TJM",
+  "LPA") are read, and the Japanese / Chinese / Korean ones (年収 / 年俸 / 年薪 / 연봉 year, 月給 / 月薪 / "/月" / 월
+  month, 日給 / "/天" day, 時給 / 시급 hour; "15-25K·13薪", thirteen monthly pays a year, is monthly). Spanish,
+  Portuguese, Italian, Dutch, Nordic, Polish, Turkish and Indonesian words after a spaced "per" / "por" /
+  "al" / "pr." or a slash ("por hora", "al mes", "/año", "per maand", "per uur", "kr/mån", "pr. måned",
+  "PLN/mies.", "per bulan") and their adjectives ("mensal", "mensuales", "anuales", "lordi annui",
+  "maandelijks", "miesięcznie", "aylık") are read; "quincenal" is a half month's pay (Mexico pays on the
+  15th and the last day). Pay every two weeks ("bi-weekly", "fortnightly", "per fortnight", "every two
+  weeks", "every other week", "par quinzaine"; not "every 2 weeks": periods are read on the digit shape,
+  where "2" is any digit) is a fortnight's (26 a year), twice a month ("semi-monthly", "twice a month",
+  "bimensuel") a half month's (24 a year); "bi-monthly" is read as no period we can annualise ("bimonthly":
+  every two months or twice a month, both in use), so such a text is rejected as unknown_pay_period unless
+  the source's spec names the period.
 - Currency (`currency_hint`): a currency sign (also 円 / ￥ JPY, 원 KRW, 元 CNY), then an ISO code next to a
   number ("95,000 USD", "USD $120,000"), then "$" (made USD / CAD / AUD... by such a code anywhere:
   "$28/hour (CAD)"; "Senior PHP Developer - $90,000" stays "$"), then a code anywhere, then currency words
@@ -114,14 +113,14 @@ _PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for period, pattern in (
         ("hour", _BY + r"(?:hour|hr|stunde|std|heure)\b|\bhourly\b|\bhrly\b|\bstündlich\b|\bl['’]heure\b|/\s*h\b"
                  r"|(?<![a-z])p/?h\b|(?<![a-z])p\.h\b|(?<=[\d$€£k])\s*hrs?\b|stunden(?:satz|lohn)\b|\b(?:die|je)\s+stunde\b"
-                 r"|\btaux\s+horaire\b|時給|时薪|時間給|시급|/\s*(?:時間?|小时|시간)"
+                 r"|\btaux\s+horaire\b|時給|时薪|時間給|시급|/\s*(?:時間?|小?时|시간)"
                  r"|" + _BY_WORD + r"(?:hora|uur|timme|godz)\b"),
         ("day", _BY + r"(?:day|diem|tag|jour)\b|\bdaily\b|\bper\s+diem\b|/\s*d\b|(?<![a-z])p\.?d\b"
                 r"|\btagessatz\b|\btjm\b|/\s*j\b|日給|日薪|일급|/\s*(?:日|天|일)"
                 r"|" + _BY_WORD + r"(?:d[ií]a|dag|giorno)\b|\bal\s+giorno\b"),
         ("week", _BY + r"(?:week|wk|woche|semaine)\b|(?<!bi-)(?<!bi\s)\bweekly\b|\bhebdomadaire\b|/\s*w\b"
                  r"|(?<![a-z])p\.?\s?w\b|" + _BY_WORD + r"(?:semana|settimana|vecka)\b|\bsemanal(?:es)?\b"),
-        ("fortnight", _BY + r"(?:fortnight|two\s+weeks)\b|\bbi-?\s?weekly\b|\bfortnightly\b"
+        ("fortnight", _BY + r"(?:fortnight|two\s+weeks|other\s+week)\b|\bbi-?\s?weekly\b|\bfortnightly\b"
                       r"|\bzweiwöchentlich\b|\b(?:par|la|une)\s+quinzaine\b"),
         ("half_month", r"\bsemi-?\s?monthly\b|\btwice\s+(?:a|per|each|every)\s+month\b|\btwice\s+monthly\b"
                        r"|\bhalbmonatlich\b|\bbimensuel(?:le)?s?\b"
@@ -295,9 +294,10 @@ _SIGN_AFTER = re.compile(  # used with .match(text, pos), which anchors at pos (
     r"\s*(?:" + "|".join(sorted((re.escape(m) for m, _ in _CURRENCY_MARKERS), key=len, reverse=True))
     + r"|\$|(?:" + _SIGN_CODES + r")(?![A-Za-z]))(?!\s?\d)")  # "4521 $25": the next number's sign
 # Units after a number: Indian lakh / crore ("12 LPA", "1.2 Cr"; "₹6L" when rupees are shown) and
-# German thousands ("60 T€", "60 Tsd. €"), the Japanese / Chinese / Korean 万 / 만 (1e4) and 億 / 억 (1e8)
+# German thousands ("60 T€", "60 Tsd. €") and the Chinese 千 ("8千-1.2万"), the Japanese / Chinese / Korean
+# 万 / 만 (1e4) and 億 / 억 (1e8)
 # ("年収600万円", "연봉 5,000만원", "1억"); the multiplier of the number.
-_UNIT_AFTER = re.compile(r"\s*(?:(?i:(lpa|lakhs?|lacs?))|(?i:(crores?|cr))|(T(?=\s?€)|Tsd\b\.?|TEUR)|([万만])|([億억]))"
+_UNIT_AFTER = re.compile(r"\s*(?:(?i:(lpa|lakhs?|lacs?))|(?i:(crores?|cr))|(T(?=\s?€)|Tsd\b\.?|TEUR|千)|([万만])|([億억]))"
                          r"(?![A-Za-z])")
 _LAKH_LETTER = re.compile(r"L(?![A-Za-z])")
 _RUPEES = re.compile(r"₹|(?i:\b(?:rs\.?|inr)(?![a-z]))")
@@ -312,7 +312,7 @@ def _rupees(text: str) -> bool:
 _UNIT_ON_FIRST_BOUND = re.compile(
     r"^\s*(?:(?:/\s*|(?i:per|an?)\s+|(?i:p)\.?\s?)"
     r"(?i:hours?|hr|h|years?|yr|annum|months?|mo|mth|weeks?|wk|days?|d|a|m|w)\b\.?"
-    r"|(?i:lpa|lakhs?|lacs?|crores?|cr)\b|L(?![A-Za-z])|T(?=\s?€)|Tsd\b\.?|[万만億억])")
+    r"|(?i:lpa|lakhs?|lacs?|crores?|cr)\b|L(?![A-Za-z])|T(?=\s?€)|Tsd\b\.?|[千万만億억])")
 
 
 _MYRIAD_UNITS = (1e4, 1e8)  # 万 / 億: the max's unit scales a min that it then does not lift above the max
@@ -378,8 +378,8 @@ def _is_label(text: str, m: re.Match) -> bool:
 
 
 _PARENTHESES = re.compile(r"\([^()]*\)")
-# German ",-" / ",–" and Swiss ".-" (no cents: "Fr. 100'000.- bis 120'000.-"), Indian "/-" after an amount
-_NO_CENTS = re.compile(r"^(?:,[\-\u2013\u2014]|/-|\.-(?!\d))")
+# German ",-" / ",–" and Swiss ".-" / ".–" (no cents: "Fr. 100'000.- bis 120'000.-"), Indian "/-" after an amount
+_NO_CENTS = re.compile(r"^(?:,[\-\u2013\u2014]|/-|\.[\-\u2013\u2014](?!\d))")
 
 
 def _between(text: str, first: re.Match, second: re.Match) -> str:

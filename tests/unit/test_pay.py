@@ -616,3 +616,15 @@ def test_fourth_audit_period_and_range_words_of_other_languages(text, expected):
 def test_fourth_audit_401k_in_benefits_years_and_pay_scale_words(text, expected):
     assert _one(text) == expected
     _same_as_reference(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("$2,000 every other week", (2_000, 2_000, "$", "fortnight", None)),  # no period
+    ("CHF 110'000.– bis 130'000.–", (110_000, 130_000, "CHF", None, None)),  # 110,000
+    ("100-150元/时", (100, 150, "CNY", "hour", None)),  # no period
+    ("8千-1.2万", (8_000, 12_000, None, None, None)),  # 12,000
+    ("5千/月", (5_000, 5_000, None, "month", None)),  # 5
+])
+def test_fourth_audit_every_other_week_swiss_dash_and_chinese_thousands(text, expected):
+    assert _one(text) == expected
+    _same_as_reference(text)
