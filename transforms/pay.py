@@ -59,13 +59,14 @@ What `_parse_one` reads, in short (details at each rule):
   "bimensuel") a half month's (24 a year); "bi-monthly" is read as no period we can annualise ("bimonthly":
   every two months or twice a month, both in use), so such a text is rejected as unknown_pay_period unless
   the source's spec names the period.
-- Currency (`currency_hint`): a currency sign (also 円 / ￥ JPY, 원 KRW, 元 CNY), then an ISO code next to a
-  number ("95,000 USD", "USD $120,000"), then "$" (made USD / CAD / AUD... by such a code anywhere:
-  "$28/hour (CAD)"; "Senior PHP Developer - $90,000" stays "$"), then a code anywhere, then currency words
-  and lower-case codes next to a number ("120k usd", "45 000 euros", "65 TEUR"); capital words are no
-  currency ("DOE", "OTE", "PER", "NYC", "LPA", Italian "RAL"), nor are ISO codes that are English words
-  ("$120K ALL IN") unless they stand alone next to a number ("ALL 120,000"); lakh / crore / LPA texts hint
-  INR; an unknown code before a number ("XYZ 152,000") is named, so rejected downstream.
+- Currency (`currency_hint`): a currency sign (also 円 / ￥ JPY, 원 KRW, 元 CNY; "RM" MYR and "S/" PEN as a
+  whole word before a number), then an ISO code next to a number ("95,000 USD", "USD $120,000"), then "$"
+  (made USD / CAD / AUD... by such a code anywhere: "$28/hour (CAD)"; "Senior PHP Developer - $90,000" stays
+  "$"), then a code anywhere, then currency words and lower-case codes next to a number ("120k usd", "45 000
+  euros", "65 TEUR"); capital words are no currency ("DOE", "OTE", "PER", "NYC", "LPA", Italian "RAL"), nor
+  are ISO codes that are English words ("$120K ALL IN") unless they stand alone next to a number ("ALL
+  120,000"); lakh / crore / LPA texts hint INR; an unknown code before a number ("XYZ 152,000") is named, so
+  rejected downstream.
 
 Annualisation factors (`ANNUALISATION_FACTORS`) are the conventional full-time equivalents:
 2080 paid hours a year (40 h x 52 weeks), 260 working days (5 x 52), 52 weeks, 26 fortnights, 24
@@ -153,6 +154,13 @@ _CURRENCY_MARKERS: tuple[tuple[str, str], ...] = (
 )
 _MARKER_PATTERNS = tuple((re.compile(("(?<![A-Za-z])" if m[0].isalpha() else "") + re.escape(m)), code)
                          for m, code in _CURRENCY_MARKERS)
+# currency signs that are letters of words elsewhere, so read only as a whole word before a number: Malaysian
+# "RM 8,000" (not "RMB", "CRM 5"), Peruvian "S/ 5,000" / "S/. 5,000"
+_WORD_MARKERS: tuple[tuple[str, str], ...] = ((r"(?<![A-Za-z])RM(?=\s?\d)", "MYR"),
+                                              (r"(?<![A-Za-z/])S/\.?(?=\s?\d)", "PEN"))
+_WORD_MARKER_PATTERNS = tuple((re.compile(pattern), code) for pattern, code in _WORD_MARKERS)
+# the same between the amounts of a range ("RM 8,000 - RM 10,000") and just before an amount
+_WORD_MARKER_ALTERNATION = r"(?<![A-Za-z])RM(?![A-Za-z])|(?<![A-Za-z/])S/\.?"
 _RS = re.compile(r"\b(?:rs\.?|inr)\s*\d", re.IGNORECASE)
 _ISO = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
 # ISO 4217 codes that are also English words written in capitals next to pay ("$120K ALL IN",
@@ -206,7 +214,7 @@ _ISO_ALTERNATION = "|".join(sorted(_ISO_CODES))
 # matched upper-case only, so that separator words ("to", "and") are never taken for codes.
 _BETWEEN_CURRENCY = re.compile(
     "|".join(sorted((re.escape(m) for m, _ in _CURRENCY_MARKERS), key=len, reverse=True))
-    + r"|\$|(?i:\b(?:rs\.?|inr)(?![a-z]))|\b(?:" + _ISO_ALTERNATION + r")\b"
+    + r"|\$|(?i:\b(?:rs\.?|inr)(?![a-z]))|\b(?:" + _ISO_ALTERNATION + r")\b|" + _WORD_MARKER_ALTERNATION
 )
 
 
@@ -220,7 +228,7 @@ def currency_hint(text: str) -> str | None:
     an unknown capital code written before a number ("XYZ 152,000": named, so rejected later as
     unknown_currency). Other capital words ("DOE", "OTE", "PER", "NYC", "MAX", "10-12 LPA") are no hint.
     """
-    for pattern, code in _MARKER_PATTERNS:
+    for pattern, code in _MARKER_PATTERNS + _WORD_MARKER_PATTERNS:
         if pattern.search(text):
             return code
     if _RS.search(text):
@@ -289,7 +297,8 @@ _HEADCOUNT_AFTER = re.compile(r"(?i:\s*\+?\s*(?:new\s+|open\s+|full[\s-]time\s+)
 _SIGN_CODES = "|".join(sorted(_ISO_CODES - _WORD_CODES))  # "TOP 10 company" marks no amount
 _SIGN_BEFORE = re.compile(
     "(?:" + "|".join(sorted((re.escape(m) for m, _ in _CURRENCY_MARKERS), key=len, reverse=True))
-    + r"|\$|(?i:\b(?:rs\.?|inr))|(?<![A-Za-z])(?:" + _SIGN_CODES + r"))\s*$")
+    + r"|\$|(?i:\b(?:rs\.?|inr))|(?<![A-Za-z])(?:" + _SIGN_CODES + r")|" + _WORD_MARKER_ALTERNATION
+    + r")\s*$")
 _SIGN_AFTER = re.compile(  # used with .match(text, pos), which anchors at pos ("^" would not)
     r"\s*(?:" + "|".join(sorted((re.escape(m) for m, _ in _CURRENCY_MARKERS), key=len, reverse=True))
     + r"|\$|(?:" + _SIGN_CODES + r")(?![A-Za-z]))(?!\s?\d)")  # "4521 $25": the next number's sign

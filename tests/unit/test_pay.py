@@ -628,3 +628,17 @@ def test_fourth_audit_401k_in_benefits_years_and_pay_scale_words(text, expected)
 def test_fourth_audit_every_other_week_swiss_dash_and_chinese_thousands(text, expected):
     assert _one(text) == expected
     _same_as_reference(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # "RM" (ringgit) and "S/" (sol) as whole words before a number, also between the bounds of a range
+    ("RM 8,000 - RM 10,000 per month", (8_000, 10_000, "MYR", "month", None)),  # 8,000, no currency
+    ("RM8k-RM10k", (8_000, 10_000, "MYR", None, None)),  # 8,000, no currency
+    ("S/ 5,000 - S/ 7,000 mensuales", (5_000, 7_000, "PEN", "month", None)),  # 5,000, no currency
+    ("S/. 3500", (3_500, 3_500, "PEN", None, None)),  # no currency
+    ("RMB 30,000", (30_000, 30_000, "CNY", None, None)),
+    ("CRM 5 years, $90K", (90_000, 90_000, "$", None, None)),
+])
+def test_fourth_audit_ringgit_and_sol_signs(text, expected):
+    assert _one(text) == expected
+    _same_as_reference(text)
