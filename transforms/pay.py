@@ -38,27 +38,28 @@ What `_parse_one` reads, in short (details at each rule):
   under 1,000 when the max then is no lower than the min ("$85K-95", not "$85K-9").
 - Units: k / M (not the first letter of a word: "60 000 - 80 000 Kč", "100 000 měsíčně"), lakh / lac / LPA
   (1e5), crore / Cr (1e7), "L" after a number where rupees are shown ("₹6L"), German thousands "T€" / "Tsd."
-  and Chinese 千 (1e3), Japanese / Chinese / Korean 万 / 만 (1e4) and 億 / 억 (1e8) ("年収600万円～800万円", "연봉
+  / "TSD" and Chinese 千 (1e3), Japanese / Chinese / Korean 万 / 만 (1e4) and 億 / 억 (1e8) ("年収600万円～800万円", "연봉
   5,000만원"; the 万 of the max applies to a bare min it then does not lift above the max: "年薪30-50万", "연봉
   4000~6000만원", but "300000-50万" is in full); rupees are shown by "₹", "Rs", "INR", lakh / crore / LPA /
-  CTC, Indian grouping, or "L" on both bounds ("12L - 15L per annum", which also hints INR).
+  CTC, Indian grouping, or "L" on both bounds ("12L - 15L per annum", which also hints INR); "LPA" after a
+  number written in full is "per annum" ("₹12,00,000 - 15,00,000 LPA").
 - Period (`_choose_period`): the phrase written with the first amount, not the highest-ranked one anywhere
   ("$55,000 a year, paid bi-weekly" is yearly); a phrase of another payment or of the pay schedule is not it
   ("weekly commission", "Hourly equivalent", "paid monthly" unless it is the only one); job-board and German
   / French forms ("pm", "/m", "im Monat", "Monatsbrutto", "mensuels", "p.h.", "Bruttostundenlohn", "taux
   horaire", "€/j"), abbreviations ("pcm", "p/m", "pw", "pd", "ph", "hr", "hrly", "Std.", "Tagessatz", "TJM",
   "LPA") are read, and the Japanese / Chinese / Korean ones (年収 / 年俸 / 年薪 / 연봉 year, 月給 / 月薪 / "/月" / 월
-  month, 日給 / "/天" day, 時給 / 시급 hour; "15-25K·13薪", thirteen monthly pays a year, is monthly). Spanish,
-  Portuguese, Italian, Dutch, Nordic, Polish, Turkish and Indonesian words after a spaced "per" / "por" /
-  "al" / "pr." or a slash ("por hora", "al mes", "/año", "per maand", "per uur", "kr/mån", "pr. måned",
-  "PLN/mies.", "per bulan") and their adjectives ("mensal", "mensuales", "anuales", "lordi annui",
-  "maandelijks", "miesięcznie", "aylık") are read; "quincenal" is a half month's pay (Mexico pays on the
-  15th and the last day). Pay every two weeks ("bi-weekly", "fortnightly", "per fortnight", "every two
-  weeks", "every other week", "par quinzaine"; not "every 2 weeks": periods are read on the digit shape,
-  where "2" is any digit) is a fortnight's (26 a year), twice a month ("semi-monthly", "twice a month",
-  "bimensuel") a half month's (24 a year); "bi-monthly" is read as no period we can annualise ("bimonthly":
-  every two months or twice a month, both in use), so such a text is rejected as unknown_pay_period unless
-  the source's spec names the period.
+  month, 日給 / "/天" day, 時給 / 시급 hour; "15-25K·13薪", thirteen monthly pays a year, is monthly, and so is "2
+  000 € brut x 13 mois"; "4.000 € p.M." is monthly). Spanish, Portuguese, Italian, Dutch, Nordic, Polish,
+  Turkish and Indonesian words after a spaced "per" / "por" / "al" / "pr." or a slash ("por hora", "al mes",
+  "/año", "per maand", "per uur", "kr/mån", "pr. måned", "PLN/mies.", "per bulan") and their adjectives
+  ("mensal", "mensuales", "anuales", "lordi annui", "maandelijks", "miesięcznie", "aylık") are read;
+  "quincenal" is a half month's pay (Mexico pays on the 15th and the last day). Pay every two weeks
+  ("bi-weekly", "fortnightly", "per fortnight", "every two weeks", "every other week", "par quinzaine"; not
+  "every 2 weeks": periods are read on the digit shape, where "2" is any digit) is a fortnight's (26 a
+  year), twice a month ("semi-monthly", "twice a month", "bimensuel") a half month's (24 a year);
+  "bi-monthly" is read as no period we can annualise ("bimonthly": every two months or twice a month, both
+  in use), so such a text is rejected as unknown_pay_period unless the source's spec names the period.
 - Currency (`currency_hint`): a currency sign (also 円 / ￥ JPY, 원 KRW, 元 CNY; "RM" MYR and "S/" PEN as a
   whole word before a number), then an ISO code next to a number ("95,000 USD", "USD $120,000"), then "$"
   (made USD / CAD / AUD... by such a code anywhere: "$28/hour (CAD)"; "Senior PHP Developer - $90,000" stays
@@ -129,7 +130,7 @@ _PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (AMBIGUOUS_PERIOD, r"\bbi-?\s?monthly\b"),
         ("month", _BY + r"(?:month|mo|mth|monat|mois)\b|(?<!semi-)(?<!semi\s)(?<!bi-)(?<!bi\s)\bmonthly\b"
                   r"|\bmonatlich\b|\bmensuel(?:le)?\b"
-                  r"|\bp\.?\s?m\.?$|\bp/m\b|\bpcm\b|monats(?:gehalt|brutto|lohn)\b|(?<=\d\d\d)\s?p\.?\s?m\b|(?<=/-)\s?p\.?\s?m\b"
+                  r"|\bp\.?\s?m\.?$|(?<=€)\s?p\.?\s?m\b|\bx\s?\d\d?\s?(?:mois|months|salaires|gehälter)\b|\bp/m\b|\bpcm\b|monats(?:gehalt|brutto|lohn)\b|(?<=\d\d\d)\s?p\.?\s?m\b|(?<=/-)\s?p\.?\s?m\b"
                   r"|/\s*m\b|\bcalendar\s+month\b|\bim\s+monat\b|\bmtl\b|\bmonatl\b|\bmensuel(?:le)?s?\b|\bmensuellement\b"
                   r"|月給|月薪|月给|月収|월급|/\s*(?:月|월)|(?<!\S)월(?=\s*\d)|(?<=\d)\s*薪"
                   r"|" + _BY_WORD + r"(?:mes|mês|mese|maand|månad|måned|mån|mnd|md|mies|miesiąc|bulan|kuukausi|kk)\b"
@@ -306,7 +307,7 @@ _SIGN_AFTER = re.compile(  # used with .match(text, pos), which anchors at pos (
 # German thousands ("60 T€", "60 Tsd. €") and the Chinese 千 ("8千-1.2万"), the Japanese / Chinese / Korean
 # 万 / 만 (1e4) and 億 / 억 (1e8)
 # ("年収600万円", "연봉 5,000만원", "1억"); the multiplier of the number.
-_UNIT_AFTER = re.compile(r"\s*(?:(?i:(lpa|lakhs?|lacs?))|(?i:(crores?|cr))|(T(?=\s?€)|Tsd\b\.?|TEUR|千)|([万만])|([億억]))"
+_UNIT_AFTER = re.compile(r"\s*(?:(?i:(lpa|lakhs?|lacs?))|(?i:(crores?|cr))|(T(?=\s?€)|Tsd\b\.?|TSD\b|TEUR|千)|([万만])|([億억]))"
                          r"(?![A-Za-z])")
 _LAKH_LETTER = re.compile(r"L(?![A-Za-z])")
 _RUPEES = re.compile(r"₹|(?i:\b(?:rs\.?|inr)(?![a-z]))")
@@ -327,9 +328,12 @@ _UNIT_ON_FIRST_BOUND = re.compile(
 _MYRIAD_UNITS = (1e4, 1e8)  # 万 / 億: the max's unit scales a min that it then does not lift above the max
 
 
-def _unit(text: str, end: int, rupees: bool) -> float:
-    """Multiplier of the unit written after the number that ends at `end` (1.0 for none)."""
+def _unit(text: str, number: re.Match, rupees: bool) -> float:
+    """Multiplier of the unit written after the number (1.0 for none)."""
+    end = number.end()
     m = _UNIT_AFTER.match(text, end)
+    if m and (m.group(1) or m.group(2)) and re.search(r",\d{3}$", number.group(1)):
+        return 1.0  # "₹12,00,000 - 15,00,000 LPA": written in full, the LPA is "per annum"
     if m:
         return 1e5 if m.group(1) else 1e7 if m.group(2) else 1e3 if m.group(3) else 1e4 if m.group(4) else 1e8
     if rupees and _LAKH_LETTER.match(text, end):  # "₹6L - ₹8L"
@@ -526,7 +530,7 @@ def _amounts(text: str, matches: list[re.Match], is_range: bool) -> tuple[list[f
         value *= 1e3 if suffix == "k" else 1e6 if suffix == "m" else 1
         if index == 0 and _NEGATIVE_BEFORE.search(text[:m.start()]):
             value = -value  # "$-50,000", "-50000": a sign, not a range separator
-        unit = _unit(text, m.end(), rupees)
+        unit = _unit(text, m, rupees)
         values.append(value * unit)  # Indian units: "12 LPA", "12 lakh", "1.2 crore"; "60 Tsd. €"
         units.append(unit)
     if is_range:
@@ -672,7 +676,7 @@ def _shape_plan(shape: str) -> dict:
         except ValueError:
             return {**plan, "parse_error": "unparseable"}
         suffix = (m.group(2) or "").lower()
-        unit = _unit(shape, m.end(), rupees)
+        unit = _unit(shape, m, rupees)
         units.append(unit)
         plan.update({f"start_{index}": m.start(1), f"length_{index}": m.end(1) - m.start(1), f"mode_{index}": mode,
                      f"suffix_{index}": 1e3 if suffix == "k" else 1e6 if suffix == "m" else 1.0,

@@ -642,3 +642,18 @@ def test_fourth_audit_every_other_week_swiss_dash_and_chinese_thousands(text, ex
 def test_fourth_audit_ringgit_and_sol_signs(text, expected):
     assert _one(text) == expected
     _same_as_reference(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # found again in the earlier rounds' probes
+    ("₹12,00,000 - 15,00,000 LPA", (1_200_000, 1_500_000, "INR", "year", None)),  # max 150,000,000,000
+    ("₹12,00,000 LPA", (1_200_000, 1_200_000, "INR", "year", None)),  # 120,000,000,000
+    ("12 LPA", (1_200_000, 1_200_000, "INR", "year", None)),
+    ("60 - 70 TSD EUR", (60_000, 70_000, "EUR", None, None)),  # 60-70
+    ("4.000 € p.M. brutto", (4_000, 4_000, "EUR", "month", None)),  # no period
+    ("2 000 € brut x 13 mois", (2_000, 2_000, "EUR", "month", None)),  # no period
+    ("HKD 40K - 50K x 13 months", (40_000, 50_000, "HKD", "month", None)),  # no period
+])
+def test_fourth_audit_lpa_after_a_full_amount_tsd_and_monthly_forms(text, expected):
+    assert _one(text) == expected
+    _same_as_reference(text)
