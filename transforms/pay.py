@@ -42,7 +42,8 @@ What `_parse_one` reads, in short (details at each rule):
   5,000만원"; the 万 of the max applies to a bare min it then does not lift above the max: "年薪30-50万", "연봉
   4000~6000만원", but "300000-50万" is in full); rupees are shown by "₹", "Rs", "INR", lakh / crore / LPA /
   CTC, Indian grouping, or "L" on both bounds ("12L - 15L per annum", which also hints INR); "LPA" after a
-  number written in full is "per annum" ("₹12,00,000 - 15,00,000 LPA").
+  number written in full is "per annum" ("₹12,00,000 - 15,00,000 LPA"); "mil" is a thousand where reais or
+  pesos are shown ("R$ 12 mil - R$ 15 mil"; elsewhere it may be a million: "$1.5 mil" is 1.5).
 - Period (`_choose_period`): the phrase written with the first amount, not the highest-ranked one anywhere
   ("$55,000 a year, paid bi-weekly" is yearly); a phrase of another payment or of the pay schedule is not it
   ("weekly commission", "Hourly equivalent", "paid monthly" unless it is the only one); job-board and German
@@ -322,14 +323,20 @@ def _rupees(text: str) -> bool:
 _UNIT_ON_FIRST_BOUND = re.compile(
     r"^\s*(?:(?:/\s*|(?i:per|an?)\s+|(?i:p)\.?\s?)"
     r"(?i:hours?|hr|h|years?|yr|annum|months?|mo|mth|weeks?|wk|days?|d|a|m|w)\b\.?"
-    r"|(?i:lpa|lakhs?|lacs?|crores?|cr)\b|L(?![A-Za-z])|T(?=\s?€)|Tsd\b\.?|[千万만億억])")
+    r"|(?i:lpa|lakhs?|lacs?|crores?|cr)\b|L(?![A-Za-z])|T(?=\s?€)|Tsd\b\.?|[千万만億억]|(?i:mil)\b)")
 
 
 _MYRIAD_UNITS = (1e4, 1e8)  # 万 / 億: the max's unit scales a min that it then does not lift above the max
 
 
-def _unit(text: str, number: re.Match, rupees: bool) -> float:
-    """Multiplier of the unit written after the number (1.0 for none)."""
+# "mil" is a thousand in Brazilian and Spanish-peso texts ("R$ 8 mil", "$25 mil MXN"); elsewhere it may be a
+# million ("$1.5 mil"), so it is read only where reais or pesos are shown
+_MIL_THOUSANDS = re.compile(r"R\$|\b(?:BRL|MXN|COP|ARS|CLP)\b|(?i:\b(?:pesos|reais)\b)")
+_MIL_AFTER = re.compile(r"\s*(?i:mil)(?![^\W\d_])")
+
+
+def _unit(text: str, number: re.Match, rupees: bool, mil: bool = False) -> float:
+    """Multiplier of the unit written after the number (1.0 for none); `mil`: reais or pesos are shown."""
     end = number.end()
     m = _UNIT_AFTER.match(text, end)
     if m and (m.group(1) or m.group(2)) and re.search(r",\d{3}$", number.group(1)):
@@ -338,6 +345,8 @@ def _unit(text: str, number: re.Match, rupees: bool) -> float:
         return 1e5 if m.group(1) else 1e7 if m.group(2) else 1e3 if m.group(3) else 1e4 if m.group(4) else 1e8
     if rupees and _LAKH_LETTER.match(text, end):  # "₹6L - ₹8L"
         return 1e5
+    if mil and _MIL_AFTER.match(text, end):  # "R$ 12 mil"
+        return 1e3
     return 1.0
 
 
@@ -521,7 +530,7 @@ def _bare_small(token: str) -> bool:
 def _amounts(text: str, matches: list[re.Match], is_range: bool) -> tuple[list[float], str | None]:
     """Values of the amounts `_layout` chose (a single value or a range), or an error code."""
     values, units = [], []
-    rupees = _rupees(text)
+    rupees, mil = _rupees(text), bool(_MIL_THOUSANDS.search(text))
     for index, m in enumerate(matches):
         value = parse_number(m.group(1))
         if value is None:
@@ -530,7 +539,7 @@ def _amounts(text: str, matches: list[re.Match], is_range: bool) -> tuple[list[f
         value *= 1e3 if suffix == "k" else 1e6 if suffix == "m" else 1
         if index == 0 and _NEGATIVE_BEFORE.search(text[:m.start()]):
             value = -value  # "$-50,000", "-50000": a sign, not a range separator
-        unit = _unit(text, m, rupees)
+        unit = _unit(text, m, rupees, mil)
         values.append(value * unit)  # Indian units: "12 LPA", "12 lakh", "1.2 crore"; "60 Tsd. €"
         units.append(unit)
     if is_range:
@@ -665,7 +674,7 @@ def _shape_plan(shape: str) -> dict:
     if not matches:
         return {**plan, "parse_error": "no_amount"}
     units = []
-    rupees = _rupees(shape)
+    rupees, mil = _rupees(shape), bool(_MIL_THOUSANDS.search(shape))
     for index, m in enumerate(matches, start=1):
         token = _SPACING.sub("", m.group(1))
         if not token.isascii() or len(token) > MAX_PLANNED_DIGITS:
@@ -676,7 +685,7 @@ def _shape_plan(shape: str) -> dict:
         except ValueError:
             return {**plan, "parse_error": "unparseable"}
         suffix = (m.group(2) or "").lower()
-        unit = _unit(shape, m, rupees)
+        unit = _unit(shape, m, rupees, mil)
         units.append(unit)
         plan.update({f"start_{index}": m.start(1), f"length_{index}": m.end(1) - m.start(1), f"mode_{index}": mode,
                      f"suffix_{index}": 1e3 if suffix == "k" else 1e6 if suffix == "m" else 1.0,

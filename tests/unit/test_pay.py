@@ -657,3 +657,16 @@ def test_fourth_audit_ringgit_and_sol_signs(text, expected):
 def test_fourth_audit_lpa_after_a_full_amount_tsd_and_monthly_forms(text, expected):
     assert _one(text) == expected
     _same_as_reference(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # "mil" is a thousand where reais or pesos are shown
+    ("R$ 12 mil - R$ 15 mil", (12_000, 15_000, "BRL", None, None)),  # 12
+    ("R$ 8 mil", (8_000, 8_000, "BRL", None, None)),  # 8
+    ("R$ 8 a 12 mil", (8_000, 12_000, "BRL", None, None)),  # 8-12
+    ("$25 mil MXN mensuales", (25_000, 25_000, "$", "month", None)),  # 25
+    ("$1.5 mil", (1.5, 1.5, "$", None, None)),  # may be a million: left as written
+])
+def test_fourth_audit_mil_is_a_thousand_where_reais_or_pesos_are_shown(text, expected):
+    assert _one(text) == expected
+    _same_as_reference(text)
