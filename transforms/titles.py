@@ -67,6 +67,7 @@ _WORDS = {
     "ki": "ai",  # Künstliche Intelligenz: "KI-Entwickler", "KI-Ingenieur"
     "leiter": "head of", "leiterin": "head of", "teamleiter": "team lead", "teamleiterin": "team lead",
     "eng": "engineer", "engr": "engineer", "mgr": "manager",  # abbreviations: "Sr ML Eng", "Sr Mgr"
+    "genai": "generative ai",  # "GenAI Developer" as "Generative AI Developer", not a bare Developer
 }
 
 
@@ -173,14 +174,17 @@ def _present(index: dict[str, tuple[int, ...]], words: list[str]) -> list[int]:
 
 _LEVEL_BREAK = re.compile(r"[()\[\]]|\s+or\s+|" + _SEGMENT_SPLIT.pattern)
 ROMAN_LEVELS = frozenset({"ii", "iii", "iv"})
-LEVEL_WORDS = frozenset({"level", "lvl", "tier", "grade", "band"})  # "Level 3 Software Developer"
+LEVEL_WORDS = frozenset({"level", "lvl", "tier", "grade"})  # "Level 3 Software Developer"
 # words a number or numeral after them is a version or a name of, not a level: "Python 3", "Title I"
 NOT_LEVEL_AFTER = frozenset({"python", "web", "html", "java", "angular", "windows", "php", "type", "title",
                              "phase", "industry", "block", "mk", "mod",
                              # versions: "Vue 3", "Spark 3", "Swift 5", "Unreal Engine 5", ".NET 5", "HTTP/2"
                              "vue", "spark", "swift", "engine", "net", "bootstrap", "http", "soc",
                              # names and places: "Formula 1", "Channel 4", "Team 3", "Region 1", "Shift 2"
-                             "formula", "channel", "team", "region", "building", "shift"})
+                             "formula", "channel", "team", "region", "building", "shift",
+                             # pay bands of their own scale: NHS "Band 5" is the first qualified band,
+                             # Australian "APS 5" a mid public-service level, not Lead
+                             "band", "aps"})
 
 
 def _words_and_ends(text: str) -> tuple[list[str], frozenset[int]]:
@@ -198,13 +202,13 @@ def _words_and_ends(text: str) -> tuple[list[str], frozenset[int]]:
 
 def _level_position(words: list[str], i: int, ends: frozenset[int]) -> bool:
     """Whether a level number or numeral ("II", "3", "V") at `i` stands where a level does: after
-    "level"/"tier"/"grade"/"band" starting the title or ending a segment ("Level 3 Software
+    "level"/"tier"/"grade" starting the title or ending a segment ("Level 3 Software
     Developer", "Software Engineer Level 2"; not "Tier 1 Bank", "Level 4 Autonomy"), or last in
     its segment after a word ("Data Scientist II", "SDE-2", "Engineer II, Backend"). Not before
     another word ("3+ yrs exp", "3 Openings",
     "2 days in office", "1 year contract", "Python 3 Developer"), not after a stopword ("V&V"), a
-    number or a version's or a name's word ("Python 3", "HTML 5", "Vue 3", "Formula 1", "Team 3":
-    NOT_LEVEL_AFTER)."""
+    number or a version's or a name's word ("Python 3", "HTML 5", "Vue 3", "Formula 1", "Team 3"), nor
+    after a pay scale's word ("Band 5", "APS 5": NOT_LEVEL_AFTER)."""
     previous = words[i - 1] if i else None
     if previous in LEVEL_WORDS:  # not "Tier 1 Bank", "Level 4 Autonomy"
         return i == 1 or i in ends

@@ -538,7 +538,7 @@ def test_round_two_regressions(title, expected):
         ("Director of Sales Engineering", ("solutions_engineer", "Executive")),
         ("Director II, Data Science - GRM Actuarial", ("data_science_manager", "Executive")),
         ("Director, Research - AI", ("machine_learning_manager", "Executive")),  # "research" is an alias: unchanged
-        ("Manager, Data Platform", ("manager", None)),  # two segments: unchanged
+        ("Manager, Data Platform", ("data_manager", None)),  # two segments; "data platform" a field since round four (had been manager)
         ("Talent Acquisition Data Analyst", ("data_analyst", None)),
         ("Tech Lead, Sales Engineering", ("software_engineer", "Lead")),
         ("Manager, Recruiter - Machine Learning", ("manager", None)),
@@ -640,4 +640,34 @@ def test_round_three_numbers_of_names_and_versions(title, expected):
     ],
 )
 def test_round_three_gaps(title, expected):
+    assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Machine Learning Data Annotator", ("other", None)),  # machine_learning_engineer
+        ("AI Data Labeler - Remote", ("other", None)),
+        ("Developer Relations Manager", ("manager", None)),  # software_engineer
+        ("GenAI Developer", ("ai_engineer", None)),  # software_engineer
+        ("Head of GenAI", ("machine_learning_manager", "Executive")),
+        ("Quant Developer", ("quantitative_analyst", None)),  # software_engineer
+        ("Machine Learning Ops Engineer", ("mlops_engineer", None)),  # machine_learning_engineer
+        ("Dev Ops Engineer", ("devops_engineer", None)),  # engineer
+        ("Pre-Sales Engineer, AI", ("solutions_engineer", None)),  # engineer
+        ("Presales Engineer", ("solutions_engineer", None)),  # engineer
+        ("Research Fellow - Machine Learning", ("researcher", None)),  # machine_learning_engineer
+        ("Postdoctoral Research Fellow", ("researcher", "Junior")),  # other
+        ("Director, Analytics Engineering", ("engineering_manager", "Executive")),  # analytics_engineer
+        ("Manager, Analytics Engineering", ("engineering_manager", None)),  # manager
+        ("Head of Data Platform", ("data_manager", "Executive")),  # other
+        ("Higher Executive Officer - Data Analyst", ("data_analyst", None)),  # other, Executive
+        ("Senior Executive Officer, Data Scientist", ("data_scientist", None)),  # other, Executive
+        ("Chief Executive Officer", ("other", "Executive")),
+        ("Data Analyst - Band 5", ("data_analyst", None)),  # Lead
+        ("Data Analyst APS 5", ("data_analyst", None)),  # Lead
+        ("Software Engineer - Grade 3", ("software_engineer", "Senior")),
+    ],
+)
+def test_round_four_leaks_aliases_and_pay_scales(title, expected):
     assert _one(title) == expected
