@@ -21,7 +21,10 @@ from transforms.reference import Reference, Role
 FUZZY_CUTOFF = 88.0
 FUZZY_CANDIDATES = 10
 INFLECTIONS = ("s", "es", "ing")
-STOPWORDS = frozenset({"of", "the", "for", "in", "a", "an", "at", "with", "and", "to", "on", "or"})
+STOPWORDS = frozenset({"of", "the", "for", "in", "a", "an", "at", "with", "and", "to", "on", "or",
+                       # Romance-language "of"/"in"/"the": "Gerente de Ingeniería", "Estágio em Ciência de Dados"
+                       "de", "del", "la", "los", "da", "do", "das", "dos", "em", "en", "di", "dei", "della",
+                       "le", "des", "du"})
 _SEGMENT_SPLIT = re.compile(r"\s+[-–—]\s*|\s*[-–—]\s+|[,|:;/]|\s+[-–—]")
 _OR_SPLIT = re.compile(r"\s+or\s+")  # "Data scientist or machine learning specialist": the first one first; not "OR Tech"
 _PARENS = re.compile(r"\([^)]*\)?|\[[^\]]*\]?")
@@ -38,8 +41,8 @@ OUTPUT_SCHEMA = {
 }
 
 
-# French and German title words (Quebec and European postings), and a few abbreviations, read as
-# English before matching;
+# French, German, Spanish, Portuguese, Italian, Polish and Dutch title words (Quebec, European and
+# Latin American postings), and a few abbreviations, read as English before matching;
 # keyword rules ignore word order, so "Ingénieur logiciel" -> "engineer software" meets [software,
 # engineer] and "Analyste de données" -> "analyst de data" meets [data, analyst].
 _PHRASES = tuple((re.compile(rf"\b{phrase}\b"), english) for phrase, english in (
@@ -48,6 +51,18 @@ _PHRASES = tuple((re.compile(rf"\b{phrase}\b"), english) for phrase, english in 
     ("chef de projets?", "project manager"), ("gestionnaire de projets?", "project manager"),
     ("chef de produit", "product manager"), ("gestionnaire de produit", "product manager"),
     ("maschinelles lernen", "machine learning"), ("künstliche intelligenz", "artificial intelligence"),
+    # Spanish, Portuguese, Italian, Polish
+    ("aprendizaje automático", "machine learning"), ("aprendizado de máquina", "machine learning"),
+    ("apprendimento automatico", "machine learning"), ("inteligencia artificial", "artificial intelligence"),
+    ("inteligência artificial", "artificial intelligence"), ("intelligenza artificiale", "artificial intelligence"),
+    ("inteligencia de negocios", "business intelligence"), ("ciencias? de (?:datos|dados)", "data science"),
+    ("ciência de dados", "data science"), ("bases? de datos", "database"), ("banco de dados", "database"),
+    ("bazy? danych", "database"), ("jefe de proyectos?", "project manager"),
+    ("gerente de proyectos?", "project manager"), ("gerente de projetos?", "project manager"),
+    ("kierownik projektu", "project manager"), ("l[ií]der t[eé]cnico", "tech lead"),
+    # "IA" (AI) after a Romance "of"/"in" or job word only: not the state in "Des Moines, IA"
+    (r"(de|em|en|di|d|ingénieur|ingenieur|ingeniero|ingeniera|engenheiro|engenheira|ingegnere|especialista) ia",
+     r"\1 ai"),
 ))
 _WORDS = {
     "ingénieur": "engineer", "ingénieure": "engineer", "ingenieur": "engineer", "ingenieurin": "engineer",
@@ -68,6 +83,31 @@ _WORDS = {
     "leiter": "head of", "leiterin": "head of", "teamleiter": "team lead", "teamleiterin": "team lead",
     "eng": "engineer", "engr": "engineer", "mgr": "manager",  # abbreviations: "Sr ML Eng", "Sr Mgr"
     "genai": "generative ai",  # "GenAI Developer" as "Generative AI Developer", not a bare Developer
+    # Spanish and Portuguese ("Desarrollador Backend Senior", "Engenheiro de Dados Sênior")
+    "desarrollador": "developer", "desarrolladora": "developer", "desenvolvedor": "developer",
+    "desenvolvedora": "developer", "programador": "developer", "programadora": "developer",
+    "ingeniero": "engineer", "ingeniera": "engineer", "engenheiro": "engineer", "engenheira": "engineer",
+    "ingeniería": "engineering", "ingenieria": "engineering", "engenharia": "engineering",
+    "datos": "data", "dados": "data", "científico": "scientist", "científica": "scientist",
+    "cientifico": "scientist", "cientifica": "scientist", "cientista": "scientist", "analista": "analyst",
+    "análisis": "analysis", "analisis": "analysis", "arquitecto": "architect", "arquitecta": "architect",
+    "arquiteto": "architect", "arquiteta": "architect", "soluciones": "solutions", "soluções": "solutions",
+    "gerente": "manager", "administrador": "administrator", "administradora": "administrator",
+    "especialista": "specialist", "consultor": "consultant", "consultora": "consultant",
+    "sênior": "senior", "sénior": "senior", "júnior": "junior",
+    "practicante": "intern", "pasante": "intern", "estágio": "intern", "estagio": "intern",
+    "estagiário": "intern", "estagiária": "intern", "estagiario": "intern", "estagiaria": "intern",
+    # Italian
+    "ingegnere": "engineer", "sviluppatore": "developer", "sviluppatrice": "developer",
+    "programmatore": "developer", "programmatrice": "developer", "dati": "data", "architetto": "architect",
+    "tirocinio": "intern", "tirocinante": "intern",
+    # Polish
+    "programista": "developer", "programistka": "developer", "inżynier": "engineer", "inzynier": "engineer",
+    "danych": "data", "analityk": "analyst", "oprogramowania": "software", "starszy": "senior",
+    "młodszy": "junior", "mlodszy": "junior", "stażysta": "intern", "stażystka": "intern", "praktykant": "intern",
+    # Dutch and German
+    "ontwikkelaar": "developer", "softwareontwikkelaar": "software developer", "analist": "analyst",
+    "stagiair": "intern", "berater": "consultant", "beraterin": "consultant",
 }
 
 

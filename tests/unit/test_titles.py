@@ -671,3 +671,47 @@ def test_round_three_gaps(title, expected):
 )
 def test_round_four_leaks_aliases_and_pay_scales(title, expected):
     assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Desarrollador Backend Senior", ("software_engineer", "Senior")),  # other, Senior
+        ("Ingeniero de Datos", ("data_engineer", None)),  # other
+        ("Científica de Datos Junior", ("data_scientist", "Junior")),  # other, Junior
+        ("Analista de Datos Semi Senior", ("data_analyst", "Mid")),  # other, Senior
+        ("Analista de Inteligencia de Negocios", ("business_intelligence_analyst", None)),  # other
+        ("Ingeniero de Inteligencia Artificial", ("ai_engineer", None)),  # other
+        ("Arquitecto de Soluciones", ("solutions_architect", None)),  # other
+        ("Jefe de Proyecto", ("project_manager", None)),  # other
+        ("Gerente de Ingeniería", ("engineering_manager", None)),  # other
+        ("Administrador de Base de Datos", ("database_administrator", None)),  # other
+        ("Practicante de Análisis de Datos", ("data_analyst", "Junior")),  # other
+        ("Director de Datos", ("data_manager", "Executive")),  # other, Executive
+        ("Cientista de Dados Pleno", ("data_scientist", "Mid")),  # other
+        ("Engenheiro de Dados Sênior", ("data_engineer", "Senior")),  # other
+        ("Desenvolvedora Front-end Júnior", ("software_engineer", "Junior")),  # other
+        ("Engenheiro de Machine Learning Sênior", ("machine_learning_engineer", "Senior")),  # machine_learning_engineer, None
+        ("Estágio em Ciência de Dados", ("data_scientist", "Junior")),  # other
+        ("Especialista em Inteligência Artificial", ("ai_engineer", None)),  # other
+        ("Engenheiro de IA", ("ai_engineer", None)),  # other
+        ("Data Analyst - Des Moines, IA", ("data_analyst", None)),
+        ("Ingegnere del software", ("software_engineer", None)),  # other
+        ("Sviluppatore Java Senior", ("software_engineer", "Senior")),  # other, Senior
+        ("Analista Dati", ("data_analyst", None)),  # other
+        ("Tirocinio Data Science", ("data_scientist", "Junior")),  # data_scientist, None
+        ("Programista Python", ("software_engineer", None)),  # other
+        ("Starszy Programista Java", ("software_engineer", "Senior")),  # other
+        ("Młodszy Programista", ("software_engineer", "Junior")),  # other
+        ("Inżynier Danych", ("data_engineer", None)),  # other
+        ("Analityk Danych", ("data_analyst", None)),  # other
+        ("Kierownik Projektu", ("project_manager", None)),  # other
+        ("Medior Data Engineer", ("data_engineer", "Mid")),  # data_engineer, None
+        ("Senior Backend Ontwikkelaar", ("software_engineer", "Senior")),  # other, Senior
+        ("Stagiair Data Science", ("data_scientist", "Junior")),  # data_scientist, None
+        ("Berater Data & AI", ("consultant", None)),  # other
+        ("Chef de Cuisine", ("other", None)),
+    ],
+)
+def test_round_four_spanish_portuguese_italian_polish_dutch(title, expected):
+    assert _one(title) == expected
