@@ -715,3 +715,21 @@ def test_round_four_leaks_aliases_and_pay_scales(title, expected):
 )
 def test_round_four_spanish_portuguese_italian_polish_dutch(title, expected):
     assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Software Tester", ("qa_engineer", None)),  # other
+        ("Senior Software Tester", ("qa_engineer", "Senior")),  # other, Senior
+        ("QA Tester", ("qa_engineer", None)),  # other
+        ("Manual Tester - Remote", ("qa_engineer", None)),  # other
+        ("Automation Tester (Selenium)", ("qa_engineer", None)),  # other
+        ("Software Quality Tester", ("qa_engineer", None)),  # other
+        ("Tester Oprogramowania", ("qa_engineer", None)),  # other
+        ("Penetration Tester", ("other", None)),
+        ("Battery Tester", ("other", None)),
+    ],
+)
+def test_round_four_software_testers_are_qa_engineers(title, expected):
+    assert _one(title) == expected
