@@ -286,8 +286,14 @@ def _seniority(words: list[str], m: _Matcher, ends: frozenset[int] | None = None
     return (max(found)[1] if found else None), used
 
 
+_AI_ML = re.compile(r"\b(ai|ml)\s*/\s*(ai|ml)\b", re.IGNORECASE)  # "AI/ML" is one field, not two segments
+
+
 def _segments(text: str) -> list[str]:
-    """Segments of a title, lower case: split at " - ", ",", "/", "|", ":", ";" and a lower-case " or "."""
+    """Segments of a title, lower case: split at " - ", ",", "/", "|", ":", ";" and a lower-case " or ";
+    not at the slash of "AI/ML" ("AI/ML Data Scientist" is a Data Scientist, not "AI" and "ML Data
+    Scientist")."""
+    text = _AI_ML.sub(r"\1 \2", text)
     return [s.strip() for part in _OR_SPLIT.split(text) for s in _SEGMENT_SPLIT.split(part.lower()) if s and s.strip()]
 
 

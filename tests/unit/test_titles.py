@@ -733,3 +733,23 @@ def test_round_four_spanish_portuguese_italian_polish_dutch(title, expected):
 )
 def test_round_four_software_testers_are_qa_engineers(title, expected):
     assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("AI/ML Data Scientist", ("data_scientist", None)),  # ai_engineer
+        ("AI/ML Research Scientist", ("research_scientist", None)),  # ai_engineer
+        ("AI/ML Product Manager", ("product_manager", None)),  # ai_engineer
+        ("AI/ML Data Engineer", ("data_engineer", None)),  # ai_engineer
+        ("Senior AI/ML Software Engineer", ("machine_learning_engineer", "Senior")),  # ai_engineer
+        ("AI/ML Consultant", ("consultant", None)),  # ai_engineer
+        ("AI/ML", ("machine_learning_engineer", None)),  # ai_engineer
+        ("AI/ML Engineer", ("machine_learning_engineer", None)),
+        ("Head of AI/ML", ("machine_learning_manager", "Executive")),
+        ("Data/ML Engineer", ("data_engineer", None)),
+        ("Travel OR Tech (Travel Operating Room Technician)", ("other", None)),
+    ],
+)
+def test_round_four_ai_ml_is_one_field_not_two_segments(title, expected):
+    assert _one(title) == expected
