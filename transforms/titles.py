@@ -300,18 +300,31 @@ def _segments(text: str) -> list[str]:
 GENERIC_FAMILY = "generic"
 
 
+HEAD_NOUN_FAMILY = "product"  # product / project manager rules, see `_keyword`
+
+
 def _keyword(core: str, m: _Matcher, *, generic: bool = False, holding: str | None = None) -> Role | None:
     """First keyword rule whose words all occur; generic roles only when `generic` (after fuzzy);
-    only rules holding the word `holding` when given.
+    only rules holding the word `holding` when given. Among rules of the same length, one of a
+    product-family role holding the title's last word comes first: "Machine Learning Product
+    Manager" is a Product Manager, not ([machine, learning]) a Machine Learning Engineer.
 
     A role's `keyword_exceptions` stop its rules: "Curriculum Developer" is not a Software Engineer
     (the alias "developer" still maps a bare "Developer")."""
     words = set(core.split())
     padded = f" {core} "
-    return next((role for kw, role in m.keyword_rules
-                 if (role.family == GENERIC_FAMILY) == generic and set(kw) <= words
-                 and (holding is None or holding in kw)
-                 and not any(p in padded for p in m.keyword_exceptions.get(role.role, ()))), None)
+    last = core.rsplit(" ", 1)[-1]
+    first: tuple[tuple[str, ...], Role] | None = None
+    for kw, role in m.keyword_rules:  # longest first
+        if first is not None and len(kw) < len(first[0]):
+            break
+        if ((role.family == GENERIC_FAMILY) == generic and set(kw) <= words
+                and (holding is None or holding in kw)
+                and not any(p in padded for p in m.keyword_exceptions.get(role.role, ()))):
+            if last in kw and role.family == HEAD_NOUN_FAMILY:
+                return role  # "Machine Learning Product Manager", "Big Data Project Manager"
+            first = first or (kw, role)
+    return first[1] if first else None
 
 
 def _strip(text: str, m: _Matcher) -> tuple[str, str | None, bool]:

@@ -753,3 +753,23 @@ def test_round_four_software_testers_are_qa_engineers(title, expected):
 )
 def test_round_four_ai_ml_is_one_field_not_two_segments(title, expected):
     assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Machine Learning Product Manager", ("product_manager", None)),  # machine_learning_engineer
+        ("Senior Machine Learning Product Manager", ("product_manager", "Senior")),  # machine_learning_engineer
+        ("Data Analytics Product Manager", ("product_manager", None)),  # data_analyst
+        ("Data Science Product Owner", ("product_manager", None)),  # data_scientist
+        ("Big Data Project Manager", ("project_manager", None)),  # data_engineer
+        ("Data Engineering Project Manager", ("project_manager", None)),  # data_engineer
+        ("Data Science Program Manager", ("project_manager", None)),  # data_scientist
+        ("Machine Learning Technical Program Manager", ("project_manager", None)),  # machine_learning_engineer
+        ("Senior Data Scientist Artificial Intelligence", ("data_scientist", "Senior")),
+        ("Data Science Manager", ("data_science_manager", None)),
+        ("Product Marketing Manager, AI", ("manager", None)),
+    ],
+)
+def test_round_four_product_and_project_managers_of_a_field(title, expected):
+    assert _one(title) == expected
