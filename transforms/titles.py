@@ -138,6 +138,7 @@ class _Matcher:
     keyword_exceptions: dict[str, tuple[str, ...]]  # role slug -> " phrase " (padded) stopping its rules
     non_tech: tuple[str, ...]  # " phrase " (padded): the catch-all's keyword_exceptions, see `_match_one`
     fields: dict[str, Role]
+    generic_words: dict[str, frozenset[str]]  # generic role slug -> the words of its label and keyword rules
     markers: tuple[tuple[tuple[str, ...], str, int, bool], ...]  # words, level, rank, is_weak
     exceptions: tuple[tuple[str, ...], ...]
     choices: tuple[str, ...]
@@ -158,7 +159,8 @@ def _matcher(ref: Reference) -> _Matcher:
             aliases.setdefault(_core(_tokens(name)), role)
     markers = _markers(ref)
     exceptions = tuple(phrase for phrase in (tuple(_tokens(p)) for p in ref.seniority_exceptions) if phrase)
-    partial = _Matcher(aliases={}, keyword_rules=(), keyword_exceptions={}, non_tech=(), fields={}, markers=markers, exceptions=exceptions,
+    partial = _Matcher(aliases={}, keyword_rules=(), keyword_exceptions={}, non_tech=(), fields={}, generic_words={},
+                       markers=markers, exceptions=exceptions,
                        choices=(), choice_roles=(), marker_index=_by_first_word(tuple(mk[0] for mk in markers)),
                        exception_index=_by_first_word(exceptions))
     for role in ref.roles:  # an alias holding a marker ("research associate") is met stripped
@@ -176,6 +178,8 @@ def _matcher(ref: Reference) -> _Matcher:
     return _Matcher(aliases=aliases, keyword_rules=tuple((w, r) for w, r, _ in rules),
                     keyword_exceptions=exceptions_by_role,
                     non_tech=tuple(f" {_core(_tokens(p))} " for p in ref.catch_all.keyword_exceptions), fields=fields,
+                    generic_words={role.role: frozenset(_tokens(" ".join([role.label, *(w for ws in role.keywords for w in ws)])))
+                                   for role in ref.roles if role.family == GENERIC_FAMILY},
                     markers=partial.markers, exceptions=partial.exceptions, choices=choices,
                     choice_roles=tuple(aliases[c] for c in choices), marker_index=partial.marker_index,
                     exception_index=partial.exception_index)
@@ -472,16 +476,24 @@ def _match_role(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str |
     # after a bare manager/exec segment the next one is the head ("Manager, Technical Recruiting
     # Instructor - AI", "Director, Teaching Assistant Program - Data Science")
     head_segments = _segments(clean)
+    managing: list[str] = []  # the words of the bare manager/exec segments before the head ("Manager, Recruiter")
     while len(head_segments) > 1 and not _field_words(strip(head_segments[0])[0]):
+        managing += strip(head_segments[0])[0].split()
         head_segments = head_segments[1:]
     padded = f" {_core(_tokens(head_segments[0]) if head_segments else all_words)} "
     non_tech = [p for p in m.non_tech if p in padded]
+    head_nouns = {(strip(head_segments[0])[0].split() or [""])[-1], *managing} if non_tech and head_segments else set()
 
     def allowed(role: Role | None, alias: str | None = None) -> bool:
         """A title naming a non-tech job ("Data Science Recruiter", "Data Center Engineer") gets no
-        specific role but by an alias holding that phrase itself ("Sales Engineer")."""
-        return (role is not None and (not non_tech or role.family == GENERIC_FAMILY
-                                      or (alias is not None and all(p in f" {alias} " for p in non_tech))))
+        specific role but by an alias holding that phrase itself ("Sales Engineer"), and a generic
+        one only by its head noun or a bare manager segment before it ("Data Center Engineer" is an
+        Engineer, "Manager, Recruiter - ML" a Manager, "Data Scientist Recruiter" no Scientist)."""
+        if role is None or not non_tech:
+            return role is not None
+        if role.family == GENERIC_FAMILY:
+            return bool(head_nouns & m.generic_words.get(role.role, frozenset()))
+        return alias is not None and all(p in f" {alias} " for p in non_tech)
 
     parts = [strip(s) for s in _segments(clean)]
     segments = [core for core, _, _ in parts if core]
@@ -541,7 +553,7 @@ def _match_role(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str |
             return m.choice_roles[index], seniority, "fuzzy", float(score)
     for core in first + [whole] + rest:  # "Spectral Scientist": a generic role is the last resort
         role = _keyword(core, m, generic=True)
-        if role is not None:
+        if role is not None and allowed(role):
             return role, seniority, "keyword", 100.0
     return None, seniority, "catch_all", 0.0
 

@@ -773,3 +773,25 @@ def test_round_four_ai_ml_is_one_field_not_two_segments(title, expected):
 )
 def test_round_four_product_and_project_managers_of_a_field(title, expected):
     assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Data Scientist Recruiter", ("other", None)),  # scientist
+        ("Software Engineer Recruiter - Contract", ("other", None)),  # engineer
+        ("Data Analyst Instructor", ("other", None)),  # analyst
+        ("Account Manager Underwriter", ("other", None)),  # manager
+        ("Data Entry Analyst", ("analyst", None)),  # data_analyst
+        ("Data Science Career Coach", ("other", None)),  # data_scientist
+        ("Machine Learning Mentor", ("other", None)),  # machine_learning_engineer
+        ("Big Data Sales Executive", ("other", None)),  # other, Executive
+        ("Master Data Analyst", ("data_governance_specialist", None)),  # data_analyst
+        ("Data Center Engineer II", ("engineer", "Mid")),
+        ("Sales Manager, Data & Analytics", ("manager", None)),
+        ("Software Sales Engineer", ("engineer", None)),
+        ("Technical Recruiter Manager", ("manager", None)),
+    ],
+)
+def test_round_four_non_tech_titles_get_a_generic_role_by_their_head_noun_only(title, expected):
+    assert _one(title) == expected
