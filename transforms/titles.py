@@ -64,6 +64,11 @@ _PHRASES = tuple((re.compile(rf"\b{phrase}\b"), english) for phrase, english in 
     (r"(de|em|en|di|d|ingénieur|ingenieur|ingeniero|ingeniera|engenheiro|engenheira|ingegnere|especialista) ia",
      r"\1 ai"),
 ))
+# every phrase above holds one of these words: a title without any (nearly every English one) skips them
+_PHRASE_WORDS = frozenset({
+    "automatique", "artificielle", "données", "projet", "projets", "produit", "lernen", "intelligenz",
+    "automático", "máquina", "automatico", "artificial", "artificiale", "negocios", "datos", "dados", "danych",
+    "proyecto", "proyectos", "projeto", "projetos", "projektu", "técnico", "tecnico", "ia"})
 _WORDS = {
     "ingénieur": "engineer", "ingénieure": "engineer", "ingenieur": "engineer", "ingenieurin": "engineer",
     "développeur": "developer", "développeuse": "developer", "developpeur": "developer", "entwickler": "developer",
@@ -120,8 +125,9 @@ def normalise_title(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower().replace("&", " and ")
     text = _NON_WORD.sub(" ", text).strip()
     text = _SDE_LEVEL.sub(r"sde \1", text)  # "SDE2" is "SDE 2"
-    for pattern, english in _PHRASES:
-        text = pattern.sub(english, text)
+    if not _PHRASE_WORDS.isdisjoint(text.split()):
+        for pattern, english in _PHRASES:
+            text = pattern.sub(english, text)
     return " ".join(_WORDS.get(word, word) for word in text.split())
 
 
