@@ -310,6 +310,15 @@ def _segments(text: str) -> list[str]:
 GENERIC_FAMILY = "generic"
 
 
+def _without(core: str, phrases: tuple[str, ...]) -> str:
+    """`core` without the (padded) `phrases` it holds."""
+    padded = f" {core} "
+    for phrase in phrases:
+        if phrase in padded:
+            padded = padded.replace(phrase, " ")
+    return " ".join(padded.split())
+
+
 HEAD_NOUN_FAMILY = "product"  # product / project manager rules, see `_keyword`
 
 
@@ -543,7 +552,12 @@ def _match_role(title: str, m: _Matcher, strip=None) -> tuple[Role | None, str |
     first, rest = (segments[:1], segments[1:]) if len(segments) > 1 else ([], [])
     for core, rule in ([(whole, "alias")] + [(c, "alias") for c in first] + [(c, "keyword") for c in first]
                        + [(whole, "keyword")] + [(c, "alias") for c in rest] + [(c, "keyword") for c in rest]):
-        role = m.aliases.get(core) if rule == "alias" else _keyword(core, m)
+        if rule == "alias":
+            role = m.aliases.get(core)
+        elif core is whole and len(segments) > 1:  # a later segment's non-tech phrase lends no words:
+            role = _keyword(_without(whole, m.non_tech), m)  # "Electrical Engineer - Data Centers"
+        else:
+            role = _keyword(core, m)
         if rule == "alias" and role is not None and m.fields.get(core) is role and not managerial:
             role = m.aliases.get(f"{core} specialist")  # "Data Intern", "Data Associate": not the Data Manager
         if role is not None and role.family == GENERIC_FAMILY and core in rest:

@@ -795,3 +795,17 @@ def test_round_four_product_and_project_managers_of_a_field(title, expected):
 )
 def test_round_four_non_tech_titles_get_a_generic_role_by_their_head_noun_only(title, expected):
     assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Electrical Engineer - Data Centers", ("engineer", None)),  # data_engineer
+        ("Mechanical Engineer, Data Center", ("engineer", None)),  # data_engineer
+        ("Data Centers Technician", ("other", None)),
+        ("Software Engineer, Data Center Infrastructure", ("software_engineer", None)),
+        ("Senior Data Engineer - Data Center Analytics", ("data_engineer", "Senior")),
+    ],
+)
+def test_round_four_a_later_non_tech_segment_lends_no_words(title, expected):
+    assert _one(title) == expected
