@@ -809,3 +809,18 @@ def test_round_four_non_tech_titles_get_a_generic_role_by_their_head_noun_only(t
 )
 def test_round_four_a_later_non_tech_segment_lends_no_words(title, expected):
     assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Head of ML Platform", ("machine_learning_manager", "Executive")),  # other
+        ("ML Platform Manager", ("machine_learning_manager", None)),  # manager
+        ("Director of AI Research", ("machine_learning_manager", "Executive")),  # machine_learning_scientist
+        ("Head of Machine Learning Research", ("machine_learning_manager", "Executive")),  # machine_learning_engineer
+        ("Engineering Manager, ML Platform", ("engineering_manager", None)),
+        ("ML Platform Engineer", ("mlops_engineer", None)),
+    ],
+)
+def test_round_four_ml_platform_and_ai_research_are_machine_learning_manager_fields(title, expected):
+    assert _one(title) == expected
