@@ -465,9 +465,13 @@ def _choose_period(text: str, amounts: list[re.Match]) -> str | None:
     nearest one before it ("Weekly pay: $1,000"), else the first one further on; a phrase right
     after a label number is the label's ("40 hours per week, $20/hour", "5 days a week")."""
     lowered = text.lower()
-    every = sorted((m.start(), rank, period, bool(_PAID_BEFORE.search(lowered, 0, m.start())))
-                   for rank, (period, pattern) in enumerate(_PERIOD_PATTERNS) for m in pattern.finditer(lowered)
-                   if not _OTHER_PERIOD_AFTER.match(lowered, m.end()))
+    spans = [(m.start(), m.end(), rank, period) for rank, (period, pattern) in enumerate(_PERIOD_PATTERNS)
+             for m in pattern.finditer(lowered) if not _OTHER_PERIOD_AFTER.match(lowered, m.end())]
+    # a phrase inside a longer one is part of it: the "a month" of "twice a month"
+    every = sorted((start, rank, period, bool(_PAID_BEFORE.search(lowered, 0, start)))
+                   for start, end, rank, period in spans
+                   if not any(o_start <= start and end <= o_end and (o_start, o_end) != (start, end)
+                              for o_start, o_end, _, _ in spans))
     # "paid monthly" is the pay's period only when no other phrase names one ("$3,000. Paid monthly.")
     found = [p[:3] for p in every if not p[3]] or [p[:3] for p in every]
     if not found:

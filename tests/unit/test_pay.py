@@ -271,6 +271,9 @@ def test_currency_comes_from_signs_and_codes_not_from_capital_words(text, expect
     ("$3,000 semi monthly", "half_month"),  # month
     ("$3,000 semimonthly", "half_month"),  # None
     ("$3,000 twice a month", "half_month"),  # month
+    ("$2,000 paid twice a month", "half_month"),  # month (the "a month" inside "twice a month")
+    ("Paid twice a month: $2,000", "half_month"),  # month
+    ("$60,000 a year, paid twice a month", "year"),
     ("2.000 € bimensuel", "half_month"),  # None
     ("$3,000 bi-monthly", "bimonthly"),  # month: every two months or twice a month, so no factor
     # neighbours: the schedule is not the amount's period; plain weekly / monthly stay
