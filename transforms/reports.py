@@ -335,7 +335,8 @@ def _cells(tables: dict[str, pl.DataFrame], ref, as_of: date) -> pl.DataFrame:
     base = pairs.join(stats, left_on=[*PAIR, "base_year"], right_on=[*PAIR, "year"], how="inner")
     prev = stats.select(*PAIR, (pl.col("year") + 1).alias("base_year"), pl.col("year").alias("prev_year"),
                         pl.col("median").alias("median_prev"), pl.col("median_ci_low").alias("median_ci_low_prev"),
-                        pl.col("median_ci_high").alias("median_ci_high_prev"))
+                        pl.col("median_ci_high").alias("median_ci_high_prev"),
+                        pl.col("reliability").alias("reliability_prev"))
     cells = base.join(prev, on=[*PAIR, "base_year"], how="left")
     cells = _with_locale(cells, _locales(ref))
 
@@ -480,7 +481,8 @@ def _cell_numbers() -> list[Number]:
                show=shrunk),
         Number("median_yoy", (pl.col("median") / pl.col("median_prev") - 1) * 100, "signed_pct",
                (Operand(rrs, _stats_key(), "median"), Operand(rrs, _stats_key("prev_year"), "median")),
-               formula="pct_change", show=full),
+               # not against a withheld year: its report publishes no median, so this one compares with none
+               formula="pct_change", show=full & pl.col("reliability_prev").ne_missing("suppress")),
         Number("postings", pl.col("postings"), "count", (Operand("demand_signals", demand_key, "postings"),),
                show=full),
         Number("postings_yoy", pl.col("yoy_change_pct"), "signed_pct",
@@ -590,13 +592,20 @@ def _wording(cells: pl.DataFrame) -> pl.DataFrame:
          .otherwise(pl.lit("no clear direction"))).alias("projection_word"),
     ).with_columns(
         # today's median on the side of the projection the trend does not explain (above it under a rising
-        # trend, below it under a falling one, outside the whole interval under neither): that year's sampling
-        # noise, which the projection damps; the report says so instead of leaving "rising" beside a lower figure
+        # trend, below it under a falling one, outside the whole interval under neither; and outside the whole
+        # interval on the trend's own side even after a year of the fastest trend its printed 90 % interval
+        # allows: Lead Data Analyst in Australia, $115,434 under a +1.8 % (+0.5 % to +3.1 %) a year trend and an
+        # interval from $119,510, had no note): that year's sampling noise, which the
+        # projection damps; the report says so instead of leaving "rising" beside a lower figure
         (pl.when(pl.col("projection_word").is_null() | pl.col("median").is_null()).then(pl.lit(None, dtype=pl.String))
          .when((pl.col("projection_word") != FALLING) & ((pl.col("median") > pl.col("pi_high")) | (
              (pl.col("projection_word") == RISING) & (pl.col("median") > pl.col("projected"))))).then(pl.lit("above"))
+         .when((pl.col("projection_word") == FALLING)
+               & (pl.col("median") * (1.0 + pl.col("growth_low")) > pl.col("pi_high"))).then(pl.lit("above"))
          .when((pl.col("projection_word") != RISING) & ((pl.col("median") < pl.col("pi_low")) | (
              (pl.col("projection_word") == FALLING) & (pl.col("median") < pl.col("projected"))))).then(pl.lit("below"))
+         .when((pl.col("projection_word") == RISING)
+               & (pl.col("median") * (1.0 + pl.col("growth_high")) < pl.col("pi_low"))).then(pl.lit("below"))
          ).alias("projection_base_side"),
     )
 
@@ -906,30 +915,45 @@ def load_ppp(reference_dir: Path) -> pl.DataFrame:
 
 
 def _with_trend(cells: pl.DataFrame, stats: pl.DataFrame) -> pl.DataFrame:
+    """The medians the trend chart draws: the published years up to the base year (a withheld year's
+    median is not drawn, as its own report does not print it)."""
     trend = (stats.join(cells.select(*PAIR, "base_year"), on=PAIR, how="inner")
-             .filter(pl.col("year") <= pl.col("base_year")).sort([*PAIR, "year"])
+             .filter((pl.col("year") <= pl.col("base_year")) & pl.col("reliability").ne_missing("suppress"))
+             .sort([*PAIR, "year"])
              .group_by(PAIR, maintain_order=True)
              .agg(pl.struct(pl.col("year"), pl.col("median"), pl.col("p25"), pl.col("p75")).alias("trend")))
     return cells.join(trend, on=PAIR, how="left")
 
 
 def _with_slugs_and_parents(cells: pl.DataFrame) -> pl.DataFrame:
-    """Slugs (made unique per role directory) and the parent cell that suppressed reports link to."""
+    """Slugs (made unique per role directory) and the wider cell that suppressed reports link to: the
+    nearest enclosing region whose figures are published (a withheld parent is skipped for its own
+    parent: a link to another withheld report is a dead end), World where the parent region has no
+    report of the role, none where no enclosing region publishes figures."""
     cells = cells.with_columns(slugify(cells["role_label"]).alias("slug_role"),
                                slugify(cells["region"]).alias("slug_region"))
-    slugs = cells.select("role_label", pl.col("region").alias("parent_region"), pl.col("slug_region").alias("parent_slug"),
-                         pl.col("reliability").alias("parent_reliability"))
-    world = cells.filter(pl.col("region") == "World").select(
-        "role_label", pl.col("slug_region").alias("world_slug"))
-    return (cells.join(slugs, on=["role_label", "parent_region"], how="left")
-            .join(world, on="role_label", how="left")
-            .with_columns(
-                pl.when(pl.col("parent_slug").is_not_null()).then(pl.col("parent_region"))
-                .when(pl.col("world_slug").is_not_null() & (pl.col("region") != "World")).then(pl.lit("World"))
-                .alias("link_region"),
-                pl.coalesce(pl.col("parent_slug"),
-                            pl.when(pl.col("region") != "World").then(pl.col("world_slug"))).alias("link_slug"))
-            .sort(PAIR))
+    known = cells.select("role_label", pl.col("region").alias("link_region"),
+                         pl.col("parent_region").alias("_up"), pl.col("slug_region").alias("_slug"),
+                         pl.col("reliability").alias("_reliability"))
+    link = cells.select(*PAIR, pl.when(pl.col("region") != "World").then(
+        pl.coalesce(pl.col("parent_region"), pl.lit("World"))).alias("link_region"))
+    for _ in range(5):  # city -> subdivision -> country -> World, and a spare step
+        link = (link.join(known, on=["role_label", "link_region"], how="left")
+                .with_columns(pl.when(pl.col("link_region").is_null()
+                                      | (pl.col("_reliability").is_not_null() & (pl.col("_reliability") != "suppress")))
+                              .then(pl.col("link_region"))
+                              .when(pl.col("link_region") == "World").then(pl.lit(None, dtype=pl.String))
+                              # a withheld cell: its own parent; a region without a report of the role: World
+                              .when(pl.col("_reliability") == "suppress").then(pl.coalesce(pl.col("_up"), pl.lit("World")))
+                              .otherwise(pl.lit("World")).alias("link_region"))
+                .drop("_up", "_slug", "_reliability"))
+    link = (link.join(known.select("role_label", "link_region", pl.col("_slug").alias("link_slug"), "_reliability"),
+                      on=["role_label", "link_region"], how="left")
+            .with_columns(pl.when(pl.col("_reliability").is_not_null() & (pl.col("_reliability") != "suppress"))
+                          .then(pl.col("link_slug")).alias("link_slug"))
+            .with_columns(pl.when(pl.col("link_slug").is_not_null()).then(pl.col("link_region")).alias("link_region"))
+            .drop("_reliability"))
+    return cells.join(link, on=PAIR, how="left").sort(PAIR)
 
 
 # ----------------------------------------------------------------------------------------------

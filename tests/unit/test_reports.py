@@ -645,3 +645,92 @@ def test_two_thousand_reports_render_in_a_few_seconds():
     elapsed = time.perf_counter() - start
     assert out.height == 286 * len(CELLS)
     assert elapsed < 4.0, elapsed
+
+
+# ------------------------------------------------------------------ review of the written reports (audit)
+
+def _suppressed(stats: pl.DataFrame, regions: set[str], year: int = 2025) -> pl.DataFrame:
+    return stats.with_columns(pl.when(pl.col("region").is_in(list(regions)) & (pl.col("year") == year))
+                              .then(pl.lit("suppress")).otherwise(pl.col("reliability")).alias("reliability"))
+
+
+def test_borrowed_premiums_do_not_blame_the_cells_own_data_points():
+    """Premiums are fitted for whole roles per country and worldwide only: a seniority or city cell with
+    hundreds of data points borrowed them under 'This cell has too few data points for premium estimates'."""
+    stats = _stats().with_columns(pl.lit("Machine Learning Manager").alias("role_name"))
+    tables = _tables(stats)
+    tables["skill_premiums"] = _premiums().filter(pl.col("region") == "Canada").with_columns(
+        pl.lit("Machine Learning Manager").alias("role_label"))
+    out, _ = reports.build_reports(tables, load_reference(), AS_OF, "run-test", BACKTEST)
+    canada = _report(out, "Canada")  # 400 data points
+    for page in (canada["markdown"], canada["html"]):
+        assert "too few data points for premium estimates" not in page
+        assert ("Skill premiums are estimated only for whole roles (all seniority levels) in a country or worldwide, "
+                "and only where there are enough data points; this cell has no estimates of its own, so the premiums "
+                "") in page
+        assert "the nearest cell that has them: Machine Learning Manager in Canada." in page
+
+
+def test_the_cv_is_named_as_that_of_the_median_estimate(built):
+    """cv is the median's standard error over the median (stats.attach_reliability), not the spread of pay:
+    'coefficient of variation 0.4%' for World read as if pay hardly varied."""
+    germany = _report(built[1], "Germany")  # warn, cv 0.12
+    md = germany["markdown"]
+    assert "coefficient of variation of the median estimate 12.0%" in md.split("## Market Overview")[0]
+    assert "coefficient of variation of the median estimate 12.0%" in md.split("## Methodology and data notes")[1]
+    assert "coefficient of variation 12.0%" not in md
+    assert "(60 data points, coefficient of variation of the median estimate 12.0%)" in germany["html"]
+
+
+def test_no_comparison_with_a_withheld_previous_year():
+    """A previous year graded 'suppress' has no published median (its report withholds it): the change
+    against it was printed (+3.7%) and its median drawn in the trend chart."""
+    out, claims = reports.build_reports(_tables(_suppressed(_stats(), {"Canada"}, 2024)), load_reference(), AS_OF,
+                                        "run-test", BACKTEST)
+    canada = _report(out, "Canada")
+    assert "against 2024" not in canada["markdown"] and "+3.7%" not in canada["markdown"]
+    sentence = "The 2024 median of this cell is withheld"
+    assert sentence in canada["markdown"] and sentence in canada["html"]
+    assert claims.filter((pl.col("region") == "Canada") & (pl.col("claim_id") == "median_yoy")).height == 0
+    chart = canada["html"].split("Median pay by year", 1)[1].split("</svg>", 1)[0]
+    assert ">2023</text>" in chart and ">2024</text>" not in chart
+    # a published previous year is still compared with
+    assert "against 2024" in _report(out, "Ontario, Canada")["markdown"]
+
+
+def test_a_median_far_below_a_rising_projection_is_explained():
+    """A median below the whole 90 % interval even after a year of the fastest trend the printed interval
+    allows (+2.8 %) had no note (Lead Data Analyst in Australia: -10.0 % year over year, the projection +8.6 %
+    above it, 'a rising market median')."""
+    tables = _tables()
+    tables["projections"] = tables["projections"].with_columns(
+        *[pl.when(pl.col("region") == "Canada").then(pl.col("baseline") * f).otherwise(pl.col(c)).alias(c)
+          for c, f in (("projected", 1.10), ("pi_low", 1.05), ("pi80_low", 1.06), ("pi80_high", 1.14),
+                       ("pi_high", 1.15))],
+        pl.when(pl.col("region") == "Canada").then(0.02).otherwise(pl.col("growth_rate")).alias("growth_rate"),
+        pl.when(pl.col("region") == "Canada").then(0.005).otherwise(pl.col("growth_log_se")).alias("growth_log_se"))
+    out, _ = reports.build_reports(tables, load_reference(), AS_OF, "run-test", BACKTEST)
+    canada = _report(out, "Canada")
+    assert "which points to a rising market median" in canada["markdown"]
+    note = "Today's median lies below the projection: the projection starts from the trend line"
+    assert note in canada["markdown"] and note in canada["html"]
+    # a rising trend that explains the gap (World: +5 % a year, projection +5 %) still gets no note
+    assert "Today's median lies" not in _report(out, "World")["markdown"]
+
+
+def test_a_withheld_report_links_to_the_nearest_published_wider_region():
+    """Edinburgh linked to Scotland, itself withheld, which linked to the United Kingdom: a dead end."""
+    slug_role = reports.slugify(pl.Series([ROLE]))[0]
+    for withheld, region, slug in (({"Quebec, Canada"}, "Canada", "canada"),
+                                   ({"Quebec, Canada", "Canada"}, "World", "world")):
+        out, _ = reports.build_reports(_tables(_suppressed(_stats(), withheld)), load_reference(), AS_OF,
+                                       "run-test", BACKTEST)
+        montreal = _report(out, "Montréal, Quebec, Canada")
+        assert f"See the [{region}](../{slug_role}/{slug}.md) report for the wider region." in montreal["markdown"]
+        assert f'href="../{slug_role}/{slug}.html"' in montreal["html"]
+        if "Canada" in withheld:  # a withheld country links past itself too
+            assert f"[World](../{slug_role}/world.md)" in _report(out, "Canada")["markdown"]
+    out, _ = reports.build_reports(_tables(_suppressed(_stats(), {"Quebec, Canada", "Canada", "World"})),
+                                   load_reference(), AS_OF, "run-test", BACKTEST)
+    montreal = _report(out, "Montréal, Quebec, Canada")["markdown"]
+    assert "See the [" not in montreal and "No wider region has published figures for this role." in montreal
