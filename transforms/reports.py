@@ -566,6 +566,10 @@ def _wording(cells: pl.DataFrame) -> pl.DataFrame:
                 .when(col > band).then(pl.lit(up)).when(col < -band).then(pl.lit(down)).otherwise(pl.lit(flat)))
 
     cells = cells.with_columns(change_z_scores())
+    # a printed year-over-year direction against the projection's
+    against_change = pl.col("median_yoy_text").is_not_null() & (
+        ((pl.col("median_trend_word") == "fell") & (pl.col("projection_word") == RISING))
+        | ((pl.col("median_trend_word") == "rose") & (pl.col("projection_word") == FALLING))).fill_null(False)
     return cells.with_columns(
         trend(pl.col("median_yoy"), "median_change_z", "rose", "fell", "was essentially flat", 2.0,
               "moved within its sampling uncertainty", "changed").alias("median_trend_word"),
@@ -606,7 +610,16 @@ def _wording(cells: pl.DataFrame) -> pl.DataFrame:
              (pl.col("projection_word") == FALLING) & (pl.col("median") < pl.col("projected"))))).then(pl.lit("below"))
          .when((pl.col("projection_word") == RISING)
                & (pl.col("median") * (1.0 + pl.col("growth_high")) < pl.col("pi_low"))).then(pl.lit("below"))
+         .when(against_change & (pl.col("projection_word") == RISING) & (pl.col("median") < pl.col("projected")))
+         .then(pl.lit("below"))
+         .when(against_change & (pl.col("projection_word") == FALLING) & (pl.col("median") > pl.col("projected")))
+         .then(pl.lit("above"))
          ).alias("projection_base_side"),
+    ).with_columns(
+        # the year-over-year sentence just said the median fell (beyond both years' intervals) and the
+        # projection says rising, or the reverse: the note says why rather than blaming sampling noise, which
+        # that change is beyond (Research Scientist in Berlin: fell -11.2 %, projection +10.5 % above it)
+        (pl.col("projection_base_side").is_not_null() & against_change).alias("projection_against_change"),
     )
 
 

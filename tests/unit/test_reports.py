@@ -732,5 +732,24 @@ def test_a_withheld_report_links_to_the_nearest_published_wider_region():
             assert f"[World](../{slug_role}/world.md)" in _report(out, "Canada")["markdown"]
     out, _ = reports.build_reports(_tables(_suppressed(_stats(), {"Quebec, Canada", "Canada", "World"})),
                                    load_reference(), AS_OF, "run-test", BACKTEST)
-    montreal = _report(out, "Montréal, Quebec, Canada")["markdown"]
-    assert "See the [" not in montreal and "No wider region has published figures for this role." in montreal
+    montreal = _report(out, "Montréal, Quebec, Canada")
+    assert "See the [" not in montreal["markdown"]
+    assert "No wider region has published figures for this role." in montreal["markdown"]
+    assert "No wider region has published figures for this role." in montreal["html"]  # the page said nothing
+
+
+def test_a_median_that_fell_under_a_rising_projection_is_not_put_down_to_sampling_noise():
+    """Research Scientist in Berlin: 'the median fell (-11.2% against 2024)' (beyond both years' intervals),
+    then a projection 10.5 % above it 'which points to a rising market median' and no word on why."""
+    narrow = _stats().with_columns(
+        pl.when((pl.col("region") == "Canada") & (pl.col("year") == 2025)).then(160_000.0)
+        .otherwise(pl.col("median")).alias("median")).with_columns(
+        (pl.col("median") * 0.995).alias("median_ci_low"), (pl.col("median") * 1.005).alias("median_ci_high"))
+    out, _ = reports.build_reports(_tables(narrow), load_reference(), AS_OF, "run-test", BACKTEST)
+    canada = _report(out, "Canada")
+    assert "the median fell (-4.8% against 2024)" in canada["markdown"]
+    assert "which points to a rising market median" in canada["markdown"]
+    note = ("Today's median lies below the projection although it fell against 2024: the projection follows the "
+            "trend line through all of the cell's years and does not carry one year's change forward.")
+    assert note in canada["markdown"] and note in canada["html"]
+    assert "damps the sampling noise" not in canada["markdown"]
