@@ -9,7 +9,10 @@ found in "R&D", "Rust" or "for"; "Excel" not in "excellent"; "Spark" not in "spa
 is found in "C++,"). Entries marked `case_sensitive` match their canonical name with its case
 ("R", "Go", "SAS") and their aliases in any case; `not_before` drops a match followed by an
 ordinary word ("Go to the site"), `not_after` one preceded by what makes it another word
-("you excel in", "A/R" for accounts receivable).
+("you excel in", "A/R" for accounts receivable). A one-letter case-sensitive name is a person's
+initial before another capital with its own full stop ("R. J. Reynolds") and the registered-
+trademark sign in parentheses glued to a word ("PMP(R)"). Spaces in a name match runs of
+spaces, hyphens or en / em dashes ("Power-BI", "Machine Learning – Specialty").
 
 Certifications and skills: named skills are matched only on the text left after every
 certification span (any alias) is blanked out, so a skill is never read off a certification's
@@ -33,12 +36,13 @@ from transforms.reference import Reference, SkillEntry
 
 _LEFT = r"(?:^|[^\w+#&])"
 _RIGHT = r"(?:$|[^\w+#&])"
+_SPACE = r"[\s\-\u2013\u2014]+"  # a space in a name: runs of spaces, hyphens, en or em dashes
 
 
 def _name_pattern(name: str, case_sensitive: bool = False) -> str:
-    """A name as a regex: spaces match runs of spaces or hyphens ("Power-BI"), case-insensitive
-    unless asked."""
-    escaped = re.escape(name).replace(r"\ ", r"[\s\-]+")
+    """A name as a regex: spaces match runs of spaces, hyphens or en / em dashes ("Power-BI",
+    "Machine Learning – Specialty"), case-insensitive unless asked."""
+    escaped = re.escape(name).replace(r"\ ", _SPACE)
     return escaped if case_sensitive else f"(?i:{escaped})"
 
 
@@ -65,13 +69,14 @@ def skill_patterns(ref: Reference) -> tuple[tuple[SkillEntry, str, str | None], 
     a listed prefix right before it, and such a match is dropped ("you excel", "A/R"); the regex
     finds the leftmost match, so the prefix form wins where it applies. A one-letter case-sensitive
     name followed by a full stop and another capital letter with its own full stop is a person's
-    initial ("R. J. Reynolds", "R.J."; "analysis in R. A team" keeps R)."""
+    initial ("R. J. Reynolds", "R.J."; "analysis in R. A team" keeps R), and in parentheses glued to
+    a word it is the registered-trademark sign ("PMP(R)"; "languages (R)" keeps R)."""
     out = []
     for entry in ref.skills:
         alt = _alternation(entry)
         left, right, exclusions = _LEFT, _RIGHT, []
         # the canonical name written in lower case, case-sensitively: "excel", not "Excel" or "ms excel"
-        lower = re.escape(entry.skill.lower()).replace(r"\ ", r"[\s\-]+")
+        lower = re.escape(entry.skill.lower()).replace(r"\ ", _SPACE)
         if entry.not_after or entry.not_after_in_lower_case:
             prefixes = "|".join(_prefix_pattern(p) for p in (*entry.not_after, *entry.not_after_in_lower_case))
             left = rf"(?:(?:^|[^\w+#&])(?i:{prefixes})|{_LEFT})"
@@ -82,9 +87,12 @@ def skill_patterns(ref: Reference) -> tuple[tuple[SkillEntry, str, str | None], 
             prefixes = "|".join(_prefix_pattern(p) for p in entry.not_after_in_lower_case)
             exclusions.append(rf"^[^\w+#&]?(?i:{prefixes}){lower}(?:$|[^\w+#&])")
         initial = len(entry.skill) == 1 and entry.case_sensitive  # "R. J. Reynolds", "R.J.": a person's initial
+        if initial:  # "Office(R)", "PMP(R)": the registered-trademark sign glued to a word; "languages (R)" keeps R
+            left = rf"(?:[\w{_BLANK}]\(|{left})"  # or a blanked certification's: "PMP(R)"
+            exclusions.append(rf"^[\w{_BLANK}]\(")
         if entry.not_before or entry.not_before_in_lower_case or initial:
             # the next word, and for an initial the full stop after it ("R. J." / "R. A team")
-            right = r"(?:$|[^\w+#&][\s\-]*[A-Za-z]*" + (r"\.?)" if initial else ")")
+            right = r"(?:$|[^\w+#&][\s\-]*[^\W\d_]*" + (r"\.?)" if initial else ")")  # letters, accented too
         if entry.not_before:
             words = "|".join(re.escape(w) for w in entry.not_before)
             exclusions.append(rf"(?i)[\w+#&][\s\-]+(?:{words})\.?$")

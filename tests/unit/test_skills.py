@@ -278,3 +278,99 @@ def test_unquoted_yaml_booleans_in_skill_words_are_refused(tmp_path):
     (tmp_path / "skills.yaml").write_text("skills:\n  - {skill: Go, case_sensitive: true, not_before: [to, on]}\n")
     with pytest.raises(ValueError, match="quote the word"):
         load_reference(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "skills"),
+    [
+        # R: statistics and model names, SAP R/3, the registered-trademark sign glued to a word
+        ("Compute R-squared and p-values in Python", ["Python"]),  # ["Python", "R"]
+        ("Faster R-CNN and YOLO detectors", []),  # ["R"]
+        ("SAP R/3 and S/4HANA", []),  # ["R"]
+        ("Microsoft Office(R) skills", []),  # ["R"]
+        ("PMP(R) certified", []),  # ["R"]
+        ("Spotfire, R-shiny or similar", ["R"]),
+        ("scripting languages (R) and SQL", ["R", "SQL"]),
+        ("Python (R a plus)", ["Python", "R"]),
+        # Spark: the company and the verb in lower case
+        ("Spark Therapeutics is hiring", []),  # ["Spark"]
+        ("We want to spark new ideas", []),  # ["Spark"]
+        ("Bring your spark of curiosity", []),  # ["Spark"]
+        ("Spark SQL on a new cluster", ["SQL", "Spark"]),
+        ("python; spark a plus", ["Python", "Spark"]),  # so "spark a conversation" keeps Spark
+        # the welder's, the Olympic torch
+        ("Use a cutting torch and grinder", []),  # ["PyTorch"]
+        ("Torch brazing of copper lines", []),  # ["PyTorch"]
+        ("Olympic torch relay sponsor", []),  # ["PyTorch"]
+        ("A torch-bearer for quality", []),  # ["PyTorch"]
+        ("torch, numpy and jax", ["PyTorch"]),
+        # Azure SAS (shared access signature) tokens
+        ("Azure SAS tokens and managed identities", ["Azure"]),  # ["Azure", "SAS"]
+        ("SAS programming and SAS macros", ["SAS"]),
+        # HVAC airflow
+        ("Maintain laminar airflow hoods", []),  # ["Airflow"]
+        ("Ensure proper airflow in the rack", []),  # ["Airflow"]
+        ("Python, airflow, dbt", ["Airflow", "Python", "dbt"]),
+        # French pivot tables, "tableau vivant" (accented next words are read whole)
+        ("Excel (RECHERCHEV, tableau croisé dynamique)", ["Excel"]),  # ["Excel", "Tableau"]
+        ("Tableau vivant at the company party", []),  # ["Tableau"]
+        ("Tableau Desktop, Excel", ["Excel", "Tableau"]),
+        # Go
+        ("Go-forward strategy for the team", []),  # ["Go"]
+        ("Go big or go home.", []),  # ["Go"]
+        ("Go-kart track on campus", []),  # ["Go"]
+        ("Go-based microservices", ["Go"]),
+        # Java the island, the coffee, "Java Script"
+        ("Offices in Jakarta and East Java", []),  # ["Java"]
+        ("Free Java coffee and snacks", []),  # ["Java"]
+        ("Java Script and HTML", []),  # ["Java"]
+        ("Java, Scala and Spark", ["Java", "Scala", "Spark"]),
+    ],
+)
+def test_fourth_audit_other_meanings(text, skills):
+    assert _one(text)[0] == skills
+
+
+@pytest.mark.parametrize(
+    ("text", "skills"),
+    [
+        ("TSQL queries", ["SQL"]),  # []
+        ("SparkSQL and Hive", ["Spark"]),  # [] (an alias of Spark only: the generator writes each alias for one skill)
+        ("Dockerfiles and compose", ["Docker"]),  # []
+        ("Dockerized services", ["Docker"]),  # []
+        ("LookML modeling and Explores", ["Looker"]),  # []
+        ("HF Transformers and PEFT", ["Hugging Face"]),  # []
+        ("C++17 and CMake", ["C++"]),  # []
+        ("C++11/14 experience", ["C++"]),  # []
+        ("expérience en IA générative", ["Generative AI"]),  # []
+        ("experiencia en IA generativa y LLMs", ["Generative AI", "LLM"]),  # ["LLM"]
+        ("Erfahrung mit generativer KI und LLMs", ["Generative AI", "LLM"]),  # ["LLM"]
+        ("traitement automatique du langage naturel (TAL)", ["NLP"]),  # []
+        ("procesamiento de lenguaje natural", ["NLP"]),  # []
+    ],
+)
+def test_fourth_audit_spellings(text, skills):
+    assert _one(text)[0] == skills
+
+
+@pytest.mark.parametrize(
+    ("text", "result"),
+    [
+        # a space in a name matches an en dash too
+        ("AWS Machine Learning – Specialty", ([], ["AWS Machine Learning Specialty"])),  # (["AWS"], [])
+        ("AWS Certified ML – Specialty", ([], ["AWS Machine Learning Specialty"])),  # (["AWS"], [])
+        ("MLS-C01 exam passed", ([], ["AWS Machine Learning Specialty"])),  # ([], [])
+        ("AWS SAA-C03 preferred", ([], ["AWS Solutions Architect"])),  # (["AWS"], [])
+        ("Google Professional Machine Learning Engineer", ([], ["Google Professional ML Engineer"])),  # ([], [])
+        ("Google Cloud Certified - Professional Machine Learning Engineer",
+         ([], ["Google Professional ML Engineer"])),  # (["GCP"], [])
+        ("GCP Professional ML Engineer", ([], ["Google Professional ML Engineer"])),  # (["GCP"], [])
+        ("DP100 certified", ([], ["Azure Data Scientist Associate"])),  # ([], [])
+        ("PMP(R), SQL", (["SQL"], ["PMP"])),  # (["R", "SQL"], ["PMP"])
+        # neighbours
+        ("AWS and SAA-C03", (["AWS"], ["AWS Solutions Architect"])),
+        ("Google Cloud Professional Data Engineer", (["GCP"], [])),
+    ],
+)
+def test_fourth_audit_certification_spellings(text, result):
+    assert _one(text) == result
