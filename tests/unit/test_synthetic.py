@@ -345,7 +345,7 @@ def test_skill_prevalence_differs_by_role_family_and_descriptions_name_exactly_t
     assert by["analytics"]["excel"] >= 0.5 and by["machine_learning"]["excel"] <= 0.1
     rows = posting_rows(market, "board_a").join(records(market), on=["source", "source_file", "row_number"])
     text = rows["description"].str.to_lowercase()
-    for skill, pattern in (("PyTorch", r"\b(pytorch|torch)\b"), ("Spark", r"\b(spark|pyspark)\b"),
+    for skill, pattern in (("PyTorch", r"\b(pytorch|torch)\b"), ("Spark", r"\b(spark|pyspark|sparksql)\b"),
                            ("Excel", r"\bexcel\b")):  # names that no certification contains
         has = rows["skills"].list.contains(skill)
         mentioned = text.str.contains(pattern)
