@@ -31,6 +31,14 @@ def format_claim(value: float, fmt: str) -> str:
         return f"{value:.3f}"
     scale, unit, signed = {"pct": (1, "%", False), "signed_pct": (1, "%", True), "share": (100, "%", False),
                            "signed_pp": (100, " pp", True), "signed_share": (100, "%", True)}[fmt]
-    text = f"{abs(value * scale):.1f}"
-    sign = "" if text == "0.0" else ("-" if value < 0 else ("+" if signed else ""))
+    scaled = value * scale
+    # one decimal unless it reads a nonzero value as 0, or a share short of 100 % as 100 %: then the
+    # fewest decimals (up to 4) that do not; one decimal again when none of them does
+    text = f"{abs(scaled):.1f}"
+    for decimals in range(1, 5):
+        finer = f"{abs(scaled):.{decimals}f}"
+        if not ((float(finer) == 0 and scaled != 0) or (fmt == "share" and float(finer) == 100 and scaled != 100)):
+            text = finer
+            break
+    sign = "" if float(text) == 0 else ("-" if value < 0 else ("+" if signed else ""))
     return f"{sign}{text}{unit}"

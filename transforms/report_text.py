@@ -201,14 +201,45 @@ def format_count(values: pl.Series) -> pl.Series:
         .otherwise(grouped).alias(values.name))[values.name]
 
 
-def format_percent(values: pl.Series, signed: bool = False, scale: float = 1.0, unit: str = "%") -> pl.Series:
-    """'12.3%' (values already in percent); scale=100 for fractions; signed adds '+' to positives."""
-    texts = _fixed(values.cast(pl.Float64) * scale, 1)
+# A percentage is printed with one decimal, or with up to MAX_PERCENT_DECIMALS when one decimal would
+# read as a boundary it is not: a value that is not zero as "0.0" (a 95% CI from +0.004% read "0.0% to
+# +8.6%"; a trend's interval "0.0% to +2.6%" under "a rising market median") and, for a share, a part as
+# the whole ("carries weight 100.0% and World's the rest" for 99.975%). A value closer still keeps one
+# decimal.
+MAX_PERCENT_DECIMALS = 4
+
+
+def format_percent(values: pl.Series, signed: bool = False, scale: float = 1.0, unit: str = "%",
+                   whole: float | None = None) -> pl.Series:
+    """'12.3%' (values already in percent); scale=100 for fractions; signed adds '+' to positives.
+
+    `whole` (100 for shares) is the other boundary a value short of it must not be rounded to; see
+    MAX_PERCENT_DECIMALS."""
+    scaled = values.cast(pl.Float64) * scale
+
+    def misread(texts: pl.Series, numbers: pl.Series, decimals: int) -> pl.Series:
+        reads_zero = (texts.str.strip_chars("-0.") == "") & (numbers != 0)
+        if whole is not None:
+            reads_zero = reads_zero | ((texts == f"{whole:.{decimals}f}") & (numbers != whole))
+        return reads_zero.fill_null(False)
+
+    texts = _fixed(scaled, 1)
+    wrong = misread(texts, scaled, 1)
+    if wrong.any():  # rare: finer texts for those values only
+        index = wrong.arg_true()
+        numbers, finer = scaled.gather(index), texts.gather(index)
+        settled = pl.Series([False] * len(index))
+        for decimals in range(2, MAX_PERCENT_DECIMALS + 1):
+            candidate = _fixed(numbers, decimals)
+            take = ~settled & ~misread(candidate, numbers, decimals)
+            finer = pl.select(pl.when(take).then(candidate).otherwise(finer)).to_series()
+            settled = settled | take
+        texts = texts.scatter(index, finer)
     frame = pl.DataFrame({"t": texts})
     plus = pl.lit("+") if signed else pl.lit("")
     return frame.select(
         pl.when(pl.col("t").is_null()).then(pl.lit(None, dtype=pl.String))
-        .when(pl.col("t").str.starts_with("-") | (pl.col("t") == "0.0"))
+        .when(pl.col("t").str.starts_with("-") | (pl.col("t").str.strip_chars("0.") == ""))
         .then(pl.concat_str([pl.col("t"), pl.lit(unit)]))
         .otherwise(pl.concat_str([plus, pl.col("t"), pl.lit(unit)])).alias(values.name))[values.name]
 
@@ -222,7 +253,7 @@ FORMATTERS = {
     "count": format_count,
     "pct": lambda v: format_percent(v),
     "signed_pct": lambda v: format_percent(v, signed=True),
-    "share": lambda v: format_percent(v, scale=100.0),
+    "share": lambda v: format_percent(v, scale=100.0, whole=100.0),
     "signed_pp": lambda v: format_percent(v, signed=True, scale=100.0, unit=" pp"),
     "signed_share": lambda v: format_percent(v, signed=True, scale=100.0),
     "ratio3": lambda v: format_decimal(v, 3),

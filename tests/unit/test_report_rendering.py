@@ -65,6 +65,43 @@ def test_chart_coordinates_print_like_python(values):
     assert got == [f"{v:.1f}" for v in values] + ["nan", "-0.0"]
 
 
+PERCENT_FORMATS = ["pct", "signed_pct", "share", "signed_pp", "signed_share"]
+NEAR_BOUNDS = [0.0, -0.0, 0.004, -0.04, 0.049, -0.05, 3.8e-05, 0.00035, 1e-9, 0.9994, 0.99975, 0.9999990667,
+               0.99999999, 1.0, 1.00004, 99.96, -99.99, 0.5]
+
+
+@pytest.mark.parametrize("fmt", PERCENT_FORMATS)
+def test_percentages_match_the_independent_formatter_near_zero_and_the_whole(fmt):
+    from tests.claims_check import format_claim
+
+    got = format_values(pl.Series(NEAR_BOUNDS), fmt).to_list()
+    assert got == [format_claim(v, fmt) for v in NEAR_BOUNDS]
+
+
+def test_a_nonzero_percentage_is_not_printed_as_zero_nor_a_part_as_the_whole():
+    """A 95% CI from +0.004% read "0.0% to +8.6%", a trend's interval "0.0% to +2.6%" under "a rising
+    market median", a shrinkage weight of 99.975% "100.0% and World's the rest"."""
+    assert format_values(pl.Series([0.004, -0.04, 12.34, 0.0]), "signed_pct").to_list() == [
+        "+0.004%", "-0.04%", "+12.3%", "0.0%"]
+    assert format_values(pl.Series([0.99975, 0.9999990667, 1.0, 0.0, 3.8e-05]), "share").to_list() == [
+        "99.98%", "99.9999%", "100.0%", "0.0%", "0.004%"]
+    # closer than four decimals show: one decimal again (no "0.0000%")
+    assert format_values(pl.Series([1e-9, 0.99999999]), "share").to_list() == ["0.0%", "100.0%"]
+    # growth of +100 % is not a share's whole
+    assert format_values(pl.Series([0.99975]), "signed_share").to_list() == ["+100.0%"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.floats(min_value=-2.0, max_value=2.0) | st.integers(-10**6, 10**6).map(lambda i: i / 10**8)
+                       | st.integers(0, 10**6).map(lambda i: 1 - i / 10**9), min_size=1, max_size=30),
+       fmt=st.sampled_from(PERCENT_FORMATS))
+def test_percentages_match_the_independent_formatter(values, fmt):
+    from tests.claims_check import format_claim
+
+    got = format_values(pl.Series(values, dtype=pl.Float64), fmt).to_list()
+    assert got == [format_claim(v, fmt) for v in values]
+
+
 def test_formatting_many_columns_at_once_equals_one_at_a_time():
     a = pl.Series("a", [1234.5, None, -0.4, 2.5e6])
     b = pl.Series("b", [0.1234, 0.5, None, -0.02])
