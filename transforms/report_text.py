@@ -204,7 +204,7 @@ def format_count(values: pl.Series) -> pl.Series:
 # A percentage is printed with one decimal, or with up to MAX_PERCENT_DECIMALS when one decimal would
 # read as a boundary it is not: a value that is not zero as "0.0" (a 95% CI from +0.004% read "0.0% to
 # +8.6%"; a trend's interval "0.0% to +2.6%" under "a rising market median") and, for a share, a part as
-# the whole ("carries weight 100.0% and World's the rest" for 99.975%). A value closer still keeps one
+# the whole ("carries weight 100.0% and the median of World the rest" for 99.975%). A value closer still keeps one
 # decimal.
 MAX_PERCENT_DECIMALS = 4
 

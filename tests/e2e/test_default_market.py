@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import polars as pl
 import pytest
@@ -90,6 +91,9 @@ def test_no_report_prints_a_missing_value(default_market_run):
     canada = reports.filter((pl.col("role_label") == "Senior Machine Learning Manager")
                             & (pl.col("region") == "Canada"))["markdown"].item()
     assert "- Shrinkage toward World (empirical Bayes, log scale): this cell's own median carries weight" in canada
+    assert re.search(r"carries weight \d+\.\d+% and the median of World the rest \(shrunk median", canada)
+    # no possessive glued to a region's name: "United States's the rest", "California, United States's"
+    assert reports.filter(pl.col("markdown").str.contains("States's")).height == 0
 
 
 def test_checklist_ai_advice_follows_the_share(default_market_run):

@@ -80,7 +80,7 @@ def test_percentages_match_the_independent_formatter_near_zero_and_the_whole(fmt
 
 def test_a_nonzero_percentage_is_not_printed_as_zero_nor_a_part_as_the_whole():
     """A 95% CI from +0.004% read "0.0% to +8.6%", a trend's interval "0.0% to +2.6%" under "a rising
-    market median", a shrinkage weight of 99.975% "100.0% and World's the rest"."""
+    market median", a shrinkage weight of 99.975% "100.0% and the median of World the rest"."""
     assert format_values(pl.Series([0.004, -0.04, 12.34, 0.0]), "signed_pct").to_list() == [
         "+0.004%", "-0.04%", "+12.3%", "0.0%"]
     assert format_values(pl.Series([0.99975, 0.9999990667, 1.0, 0.0, 3.8e-05]), "share").to_list() == [
