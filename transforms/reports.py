@@ -526,7 +526,8 @@ def change_z_scores() -> list[pl.Expr]:
     """z statistics of the three year-over-year changes a report puts into words (null: not testable).
 
     - median_change_z: difference of the log medians over the root of the summed sampling variances,
-      each read off the year's 95 % median interval as ((ln high - ln low) / (2 x 1.96))^2;
+      each read off the year's 95 % median interval as ((ln high - ln low) / (2 x 1.96))^2 (both
+      intervals of zero width: +-inf for a change, 0 for none);
     - postings_change_z: two Poisson counts, (c1 - c0) / sqrt(c1 + c0);
     - ai_change_z: two proportions with the pooled share, (p1 - p0) / sqrt(p (1 - p) (1/n1 + 1/n0)).
     """
@@ -539,8 +540,13 @@ def change_z_scores() -> list[pl.Expr]:
               / (pl.col("ai_postings") + pl.col("ai_postings_prev")).cast(pl.Float64))
     ai_se = (pooled * (1.0 - pooled) * (1.0 / pl.col("ai_postings") + 1.0 / pl.col("ai_postings_prev"))).sqrt()
     counts = pl.col("postings") + pl.col("postings_year_before")
+    log_change = pl.col("median").log() - pl.col("median_prev").log()
     return [
-        pl.when(median_se > 0).then((pl.col("median").log() - pl.col("median_prev").log()) / median_se)
+        # both intervals of zero width (their middle order statistics tied): no sampling variance at all, so
+        # any change is beyond chance (z infinite) and none is z = 0; null only where an interval is missing
+        pl.when(median_se > 0).then(log_change / median_se)
+        .when(median_se == 0).then(pl.when(log_change > 0).then(float("inf"))
+                                   .when(log_change < 0).then(float("-inf")).otherwise(0.0))
         .alias("median_change_z"),
         pl.when(counts > 0).then((pl.col("postings") - pl.col("postings_year_before")) / counts.sqrt())
         .alias("postings_change_z"),

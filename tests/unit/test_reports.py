@@ -393,6 +393,25 @@ def test_median_change_is_given_a_direction_only_beyond_both_years_intervals():
             " is not judged)") in _report(out, "Canada")["markdown"]
 
 
+def test_a_median_change_between_two_zero_width_intervals_is_judged_not_called_untestable():
+    """Both years' middle order statistics tied (pay in round thousands): each interval is the median itself,
+    the summed sampling variance is 0 and the change is beyond any chance variation. The z was null and the
+    report said "a year with too few data points for an interval" of two years of published cells."""
+    tied = _stats().with_columns(pl.col("median").alias("median_ci_low"), pl.col("median").alias("median_ci_high"),
+                                 pl.lit(0.0).alias("cv"))
+    out, _ = reports.build_reports(_tables(tied), load_reference(), AS_OF, "run-test", BACKTEST)
+    canada = _report(out, "Canada")["markdown"]
+    assert "too few data points for an interval" not in canada
+    assert "the median rose (+3.7% against 2024)" in canada
+    frame = pl.DataFrame({"median": [110.0, 100.0, 90.0], "median_prev": [100.0, 100.0, 100.0],
+                          "median_ci_low": [110.0, 100.0, 90.0], "median_ci_high": [110.0, 100.0, 90.0],
+                          "median_ci_low_prev": [100.0] * 3, "median_ci_high_prev": [100.0] * 3,
+                          "postings": [1] * 3, "postings_year_before": [1] * 3, "ai_share": [0.5] * 3,
+                          "ai_share_prev": [0.5] * 3, "ai_with": [1] * 3, "ai_postings": [2] * 3,
+                          "ai_with_prev": [1] * 3, "ai_postings_prev": [2] * 3})
+    assert frame.select(reports.change_z_scores())["median_change_z"].to_list() == [math.inf, 0.0, -math.inf]
+
+
 def test_change_z_scores_match_hand_computations():
     frame = pl.DataFrame({
         "median": [110.0, 100.0], "median_prev": [100.0, 100.0],
