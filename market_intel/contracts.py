@@ -345,7 +345,7 @@ _ROLE_REGION_STATS = TableContract(
         c("median_ci_low", F64, "lower end of the 95 % interval for the median", True),
         c("median_ci_high", F64, "upper end of the 95 % interval for the median", True),
         c("ci_method", S, "how the interval was computed", True),
-        c("cv", F64, "relative half-width of the median interval (precision)", True),
+        c("cv", F64, "CV of the median estimate: half-width of the median interval / (1.96 x median)", True),
         c("reliability", S, "publish / warn / suppress"),
         c("shrunk_median", F64, "median shrunk towards the parent cell", True),
         c("shrink_weight", F64, "weight of the cell's own median in shrunk_median", True),
