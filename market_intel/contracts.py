@@ -286,11 +286,16 @@ _DUPLICATES = TableContract(
         c("source_file", S, "raw file name"),
         c("row_number", I64, "1-based data row within the raw file"),
         c("record_id", S, "record id of the dropped row"),
-        c("duplicate_of", S, "record_id of the observation that was kept"),
-        c("rule", S, "the duplicate rule that matched"),
+        c("duplicate_of", S, "record_id of the observation that was kept (a repeat of a record id: the "
+                             "same id, its first copy's; a chain of reposts: the first posting, which is kept)"),
+        c("rule", S, "the duplicate rule that matched: same_record_id / cross_posted"),
     ),
-    rules=(rule("not its own duplicate", "duplicate_of must differ from record_id", ("record_id", "duplicate_of"),
-                pl.col("record_id") != pl.col("duplicate_of")),),
+    rules=(
+        one_of("rule", ("same_record_id", "cross_posted")),
+        rule("not its own duplicate", "duplicate_of must differ from record_id unless rule is same_record_id",
+             ("record_id", "duplicate_of", "rule"),
+             (pl.col("record_id") != pl.col("duplicate_of")) | (pl.col("rule") == "same_record_id")),
+    ),
 )
 
 _SOURCE_ACCOUNTING = TableContract(

@@ -5,14 +5,16 @@ Duplicates policy (each rule configurable through settings or the function's par
 
 1. Same record id, same source: a source that gives its rows ids (the spec maps `record_id`)
    sends each record once; later copies (by source_file, row_number) are duplicates of the
-   first, rule `same_record_id`.
+   first, rule `same_record_id` (duplicate_of: the same id; where the first copy is itself dropped
+   by rule 2, the posting kept in its place).
 2. Cross-posted job postings: two postings (kind `job_posting`, any source) are the same job
    when their normalised company, role, seniority and location (country, subdivision, city) are
    equal, the later one was posted at most `posting_duplicate_window_days` (7) days after the
    earlier one, and its annual USD pay is within `posting_duplicate_pay_tolerance` (5 %) of the
    earlier one's. In the order (posted_date, source, source_file, row_number) the first posting
    is kept and each later one is a duplicate of the earliest posting it matches, rule
-   `cross_posted`. Postings without a company or a posted date are never merged: without them
+   `cross_posted`; its duplicate_of names the posting that is kept (a chain of reposts, each within
+   the window of the one before, points every repost at the first). Postings without a company or a posted date are never merged: without them
    two adverts cannot be told to be the same job.
 3. Salary reports without ids are kept even when identical: a survey without respondent ids
    legitimately holds identical answers from different people (aijobs.net has 39,304 such rows).
@@ -229,7 +231,7 @@ def decide(keyed: Sequence[pl.LazyFrame], *, outlier_rule_enabled: bool, outlier
             outlier_parts.append(flagged.filter(pl.col("is_outlier")).select("_part", "_idx"))
             del flagged
         del judged, piece
-    duplicates = pl.concat([same_id, *cross_parts]).sort(ROW_KEY)
+    duplicates = point_to_kept(same_id, pl.concat([same_id.head(0), *cross_parts]))
     outliers = pl.concat([empty.outliers, *outlier_parts]).sort("_part", "_idx")
     return Decisions(duplicates=duplicates, outliers=outliers)
 
@@ -550,6 +552,8 @@ def cross_posted_duplicates(observations: pl.DataFrame, *, window_days: int, pay
         .with_row_index("_order")
         .select(*blocking, "_period", *ROW_KEY, "record_id", "posted_date", "_window_start", "pay_annual_usd",
                 "_order")
+        .collect()  # once: the pairs' join and the chains' record ids both read it
+        .lazy()
     )
     earlier = candidates.select(
         *blocking, "_period",
@@ -562,14 +566,45 @@ def cross_posted_duplicates(observations: pl.DataFrame, *, window_days: int, pay
         .filter(pl.col("_order_e") < pl.col("_order"), pl.col("posted_date_e") >= pl.col("_window_start"),
                 (pl.col("pay_annual_usd") - pl.col("pay_e")).abs() <= pay_tolerance * pl.col("pay_e"))
     )
-    return (
-        pairs.group_by(*ROW_KEY, "record_id")
-        .agg(pl.col("record_id_e").sort_by("_order_e").first().alias("duplicate_of"))
-        .select(*ROW_KEY, "record_id", "duplicate_of", pl.lit("cross_posted").alias("rule"))
+    first = (
+        pairs.group_by("_order", *ROW_KEY, "record_id")
+        .agg(pl.col("_order_e").min())
         .collect()
+    )
+    # the earliest match may itself be a duplicate (a job reposted every few days: B repeats A, C repeats
+    # B but lies past A's window): follow the matches back to the posting that is kept
+    kept_order = _follow_to_kept(first.get_column("_order").to_numpy(), first.get_column("_order_e").to_numpy())
+    ids = candidates.select("record_id").collect().get_column("record_id")  # in _order (the row index)
+    return (
+        first.with_columns(ids.gather(kept_order).alias("duplicate_of"))
+        .select(*ROW_KEY, "record_id", "duplicate_of", pl.lit("cross_posted").alias("rule"))
         .cast(DUPLICATE_SCHEMA)
         .sort(ROW_KEY)
     )
+
+
+def _follow_to_kept(rows: np.ndarray, matches: np.ndarray) -> np.ndarray:
+    """For each dropped row (its position), the position of the kept row its chain of earliest matches
+    ends at (each match lies earlier in the order, so the chains end)."""
+    if len(rows) == 0:
+        return np.asarray(matches, dtype=np.int64)
+    parent = np.arange(int(max(rows.max(), matches.max())) + 1, dtype=np.int64)
+    parent[rows] = matches
+    target = parent[rows]
+    while True:
+        step = parent[target]
+        if np.array_equal(step, target):
+            return target
+        target = step
+
+
+def point_to_kept(same_id: pl.DataFrame, cross: pl.DataFrame) -> pl.DataFrame:
+    """Rules 1 and 2 together, each duplicate naming the record kept: a repeat of a record id whose first
+    copy was itself dropped as a cross-posting points where that first copy points."""
+    firsts = cross.select("source", pl.col("record_id").alias("duplicate_of"), pl.col("duplicate_of").alias("_kept"))
+    same_id = (same_id.join(firsts, on=["source", "duplicate_of"], how="left", maintain_order="left")
+               .with_columns(pl.coalesce("_kept", "duplicate_of").alias("duplicate_of")).drop("_kept"))
+    return pl.concat([same_id, cross]).sort(ROW_KEY)
 
 
 def flag_outliers(observations: pl.DataFrame, *, threshold: float, enabled: bool = True,

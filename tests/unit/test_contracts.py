@@ -128,6 +128,22 @@ def test_duplicate_grain_keys_are_reported():
     assert violations_of("role_region_stats", pl.concat([stats, stats.head(1)])) == {"unique grain": 2}
 
 
+def test_a_repeated_record_id_passes_the_duplicates_contract_but_a_cross_posting_of_itself_does_not():
+    # rule 1 (same source, same record id): duplicate_of is the record's own id, that of its first copy,
+    # which is kept; the nightly run of a source with a repeated id used to fail its publish on this rule
+    from transforms.observations import build_observations
+    from test_observations import obs  # same folder (on sys.path above)
+
+    built = build_observations([obs([{"source": "s", "kind": "salary_report", "record_id": "r1"},
+                                     {"source": "s", "kind": "salary_report", "record_id": "r1"}])], [], {"s": 2},
+                               None, outlier_rule_enabled=True, outlier_mad_threshold=3.5,
+                               posting_duplicate_window_days=7, posting_duplicate_pay_tolerance=0.05)
+    assert built.duplicates.select("record_id", "duplicate_of", "rule").rows() == [("r1", "r1", "same_record_id")]
+    assert check_contract("duplicates", built.duplicates) == []
+    crossed = built.duplicates.with_columns(pl.lit("cross_posted").alias("rule"))
+    assert violations_of("duplicates", crossed) == {"not its own duplicate": 1}
+
+
 @pytest.mark.parametrize("batch_rows", [1, 3, 1000])
 def test_a_lazy_table_is_checked_batch_by_batch_like_a_frame(batch_rows, monkeypatch, tmp_path):
     """Lazy tables (observations at scale) hash the grain batch by batch into one sorted array: a key

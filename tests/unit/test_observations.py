@@ -78,6 +78,25 @@ def test_each_later_posting_points_at_the_earliest_one_it_matches_in_a_determini
     assert sorted(built.duplicates.select("record_id", "duplicate_of").rows()) == [("second", "first"), ("third", "first")]
 
 
+def test_a_chain_of_reposts_points_every_repost_at_the_posting_that_is_kept():
+    # the same job reposted every 5 days: each repost matches the one before, the third lies past
+    # the first's 7-day window; all three reposts are duplicates of the first, which alone is kept
+    rows = [{"source": "b", "posted_date": date(2024, 5, day), "record_id": f"r{day}"} for day in (1, 6, 11, 16)]
+    built = build([obs(rows)], read_counts={"b": 4})
+    assert built.observations.get_column("record_id").to_list() == ["r1"]
+    assert built.duplicates.select("record_id", "duplicate_of").rows() == [("r6", "r1"), ("r11", "r1"), ("r16", "r1")]
+
+
+def test_a_repeated_record_id_whose_first_copy_is_a_cross_posting_points_at_the_kept_posting():
+    rows = [{"source": "a", "posted_date": date(2024, 5, 1), "record_id": "a1"},
+            {"source": "b", "posted_date": date(2024, 5, 2), "record_id": "b1"},
+            {"source": "b", "posted_date": date(2024, 5, 2), "record_id": "b1"}]
+    built = build([obs(rows)], read_counts={"a": 1, "b": 2})
+    assert built.observations.get_column("record_id").to_list() == ["a1"]
+    assert built.duplicates.select("row_number", "duplicate_of", "rule").rows() == [
+        (2, "a1", "cross_posted"), (3, "a1", "same_record_id")]
+
+
 def test_identical_salary_reports_without_ids_are_all_kept():
     same = {"source": "survey", "kind": "salary_report", "posted_date": None, "company": None}
     built = build([obs([same, same, same])], read_counts={"survey": 3})
@@ -198,7 +217,7 @@ def random_parts(seed: int, parts: int = 3, rows: int = 400) -> list[pl.DataFram
 def test_deciding_by_blocks_and_writing_part_by_part_equals_deciding_on_all_rows(seed, block_rows, tmp_path,
                                                                                  monkeypatch):
     from transforms import observations
-    from transforms.observations import (cross_posted_duplicates, same_record_id_duplicates,
+    from transforms.observations import (cross_posted_duplicates, point_to_kept, same_record_id_duplicates,
                                          write_observations)
 
     if block_rows:  # many small batches of (country, role) blocks instead of one
@@ -226,12 +245,14 @@ def test_deciding_by_blocks_and_writing_part_by_part_equals_deciding_on_all_rows
     rest = every.join(same_id.select("source", "source_file", "row_number"), on=["source", "source_file", "row_number"],
                       how="anti")
     cross = cross_posted_duplicates(rest, window_days=7, pay_tolerance=0.05)
-    expected_dups = pl.concat([same_id, cross]).sort(["source", "source_file", "row_number"])
+    expected_dups = point_to_kept(same_id, cross)
     kept = rest.join(cross.select("source", "source_file", "row_number"), on=["source", "source_file", "row_number"],
                      how="anti")
     expected = flag_outliers(kept, threshold=3.5).sort(["source", "source_file", "row_number"])
     assert expected_dups.height > 20 and expected.get_column("is_outlier").sum() > 5  # the case is not trivial
     assert same_id.height > 0 and cross.height > 0
+    # every duplicate names a record that is kept (chains of reposts and repeats of a dropped first copy)
+    assert expected_dups.filter(~pl.col("duplicate_of").is_in(expected.get_column("record_id").implode())).height == 0
 
     in_memory = build(parts, read_counts=read_counts)
     assert in_memory.duplicates.equals(expected_dups)
@@ -325,7 +346,8 @@ def test_partitioned_write_with_no_kept_row_gives_an_empty_single_file(tmp_path)
 def brute_force_cross_posts(frame: pl.DataFrame, window_days: int, pay_tolerance: float) -> list[tuple]:
     """Rule 2 by its definition, row against every earlier row (pure Python): each posting whose
     bucket (company key, role, seniority, place) holds an earlier posting (by date, then row key) at
-    most `window_days` before it with pay within the tolerance points at the first such posting."""
+    most `window_days` before it with pay within the tolerance is a duplicate of the first such posting,
+    and names the posting that is kept: that one's own first match when it is a duplicate too, and so on."""
     rows = [r for r in frame.with_columns(company_key(pl.col("company")).alias("_company")).to_dicts()
             if r["kind"] == "job_posting" and r["posted_date"] is not None and r["company"] is not None
             and r["pay_annual_usd"] is not None]
@@ -340,7 +362,14 @@ def brute_force_cross_posts(frame: pl.DataFrame, window_days: int, pay_tolerance
                     and abs(row["pay_annual_usd"] - earlier["pay_annual_usd"]) <= pay_tolerance * earlier["pay_annual_usd"]):
                 found.append((row["source"], row["source_file"], row["row_number"], row["record_id"], earlier["record_id"]))
                 break
-    return sorted(found)
+    match = {record_id: earlier for *_, record_id, earlier in found}  # the record ids here are unique
+    kept = {}
+    for record_id in match:
+        root = match[record_id]
+        while root in match:
+            root = match[root]
+        kept[record_id] = root
+    return sorted((*key, record_id, kept[record_id]) for *key, record_id, _ in found)
 
 
 @pytest.mark.parametrize("seed", range(6))
