@@ -57,7 +57,7 @@ cells AS (
         period_member.period_start AS period_start,
         count(*) FILTER (WHERE kind = 'job_posting') AS postings,
         count(*) FILTER (WHERE kind = 'job_posting' AND seniority = 'Junior') AS junior_postings,
-        count(*) FILTER (WHERE kind = 'job_posting' AND seniority IN ('Senior', 'Lead')) AS senior_postings,
+        count(*) FILTER (WHERE kind = 'job_posting' AND seniority IN ('Senior', 'Lead', 'Executive')) AS senior_postings,
         count(*) FILTER (WHERE kind = 'job_posting' AND seniority IS NOT NULL) AS postings_with_seniority,
         count(*) FILTER (WHERE kind = 'salary_report') AS period_salary_reports
     FROM periods
