@@ -210,7 +210,10 @@ _OBSERVATIONS = TableContract(
         c("fx_rate_usd", F64, "US dollars per 1 unit of currency_original"),
         c("fx_rate_local", F64, "units of currency_local per 1 unit of currency_original (null: no ECB rate)",
           True),
-        c("fx_rate_date", D, "date of the rate used (Dec 31 for yearly averages); null for identity", True),
+        c("fx_rate_date", D, "date of the rate used: daily, the ECB day on or up to 7 days before posted_date; "
+                             "yearly_average, the year's last ECB day with a rate (Dec 29-31 for a currency quoted "
+                             "all year); identity (USD to USD), posted_date, else Dec 31 of year; null: no ECB rate "
+                             "for currency_local", True),
         c("fx_method", S, "identity / daily / yearly_average"),
         c("skills", STRINGS, "canonical skill names, sorted, unique (null: the source carries no skill information)",
           True),
@@ -255,6 +258,15 @@ _OBSERVATIONS = TableContract(
              ("fx_rate_date", "fx_method", "fx_rate_local"),
              pl.col("fx_rate_date").is_not_null() | (pl.col("fx_method") == "identity")
              | pl.col("fx_rate_local").is_null()),
+        rule("fx_rate_date follows fx_method",
+             "fx_rate_date lies in [posted_date - 7 days, posted_date] when daily, in year when yearly_average, "
+             "and is posted_date, else Dec 31 of year, when identity",
+             ("fx_rate_date", "fx_method", "posted_date", "year"),
+             pl.when(pl.col("fx_method") == "daily")
+             .then(pl.col("fx_rate_date").is_between(pl.col("posted_date") - pl.duration(days=7), pl.col("posted_date")))
+             .when(pl.col("fx_method") == "yearly_average").then(pl.col("fx_rate_date").dt.year() == pl.col("year"))
+             .when(pl.col("fx_method") == "identity")
+             .then(pl.col("fx_rate_date") == pl.coalesce(pl.col("posted_date"), pl.date(pl.col("year"), 12, 31)))),
         at_least("pay_annual_usd", 0.0, strict=True),
         at_least("fx_rate_usd", 0.0, strict=True),
         at_least("fx_rate_local", 0.0, strict=True),
@@ -347,10 +359,14 @@ _ROLE_REGION_STATS = TableContract(
         c("currency", S, "ISO 4217 currency of the pay columns"),
         c("median_usd", F64, "median in US dollars"),
         c("mean_usd", F64, "mean in US dollars"),
-        c("median_ci_low", F64, "lower end of the 95 % interval for the median", True),
-        c("median_ci_high", F64, "upper end of the 95 % interval for the median", True),
-        c("ci_method", S, "how the interval was computed", True),
-        c("cv", F64, "CV of the median estimate: half-width of the median interval / (1.96 x median)", True),
+        c("median_ci_low", F64, "lower end of the 95 % interval for the median (null: n < 6)", True),
+        c("median_ci_high", F64, "upper end of the 95 % interval for the median (null: n < 6)", True),
+        c("ci_method", S, "binomial_order_statistics (n <= 60): the exact order statistics x(l), x(n-l+1); "
+                          "binomial_order_statistics_interpolated (n > 60): those ranks read by linear interpolation "
+                          "on a grid of quantiles around the median, close to but not exactly the order statistics "
+                          "(the interval can be a little narrower)", True),
+        c("cv", F64, "coefficient of variation of the median: the interval's half-width over 1.96 x median "
+                     "(its standard error over the median), not the relative half-width", True),
         c("reliability", S, "publish / warn / suppress"),
         c("shrunk_median", F64, "median shrunk towards the parent cell", True),
         c("shrink_weight", F64, "weight of the cell's own median in shrunk_median", True),
@@ -360,6 +376,7 @@ _ROLE_REGION_STATS = TableContract(
         at_least("n", 0, strict=True),
         ordered("p10", "p25", "median", "p75", "p90"),
         ordered("median_ci_low", "median", "median_ci_high"),
+        one_of("ci_method", ("binomial_order_statistics", "binomial_order_statistics_interpolated")),
         one_of("reliability", RELIABILITY),
         one_of("region_level", REGION_LEVELS),
         one_of("role_level", ("role_label", "role", "all")),
@@ -418,10 +435,14 @@ _DEMAND_SIGNALS = TableContract(
         c("period", S, "the period, e.g. '2025-03', '2025-Q1', '2025'"),
         c("postings", I64, "job postings in the period"),
         c("yoy_change_pct", F64, "change in postings against the same period a year before, percent", True),
-        c("entry_share", F64, "share of postings at Junior level", True),
-        c("senior_share", F64, "share of postings at Senior level or above", True),
-        c("salary_reports", I64, "salary reports in the period"),
-        c("postings_per_report", F64, "postings per salary report", True),
+        c("entry_share", F64, "share of the postings that state a level at Junior level (null: none states one)",
+          True),
+        c("senior_share", F64, "share of the postings that state a level at Senior level or above (Senior, Lead, "
+                               "Executive)", True),
+        c("salary_reports", I64, "salary reports in the period's year (reports count by year: a month or quarter "
+                                 "row repeats its year's count)"),
+        c("postings_per_report", F64, "postings per salary report; year rows only (null for months and quarters)",
+          True),
     ),
     rules=(
         one_of("period_type", ("month", "quarter", "year")),

@@ -21,7 +21,8 @@ ARCHITECTURE = (ROOT / "docs" / "architecture.md").read_text()
 DOC_TYPES = {"str": pl.String, "i64": pl.Int64, "i32": pl.Int32, "f64": pl.Float64, "bool": pl.Boolean,
              "date": pl.Date, "list[str]": pl.List(pl.String)}
 # where the contract knowingly differs from docs/architecture.md (reported to the lead)
-DEVIATIONS = {("observations", "fx_rate_date"): "nullable: an identity conversion (USD->USD) has no rate date"}
+DEVIATIONS = {("observations", "fx_rate_date"): "nullable: a USD amount in a country whose currency has no ECB rate "
+                                                 "has no rate date"}
 
 
 def architecture_columns(table: str) -> list[str]:
@@ -261,3 +262,51 @@ def test_dictionary_marks_extra_columns_of_a_snapshot():
     text = render_dictionary(extras={"runs": {"host_region": pl.String, "run_id": pl.String}})
     assert "| `host_region` | str | yes | extra (not in the contract) |" in text
     assert "`run_id` | str | yes | extra" not in text
+
+
+def test_fx_rate_date_must_be_the_date_its_method_uses():
+    # the dictionary said 'Dec 31 for yearly averages; null for identity': a yearly average is dated the
+    # year's last ECB day (2023-12-29), an identity conversion its posted date; now a rule says which
+    observations = build_tables("r1", 2)["observations"]
+    assert check_contract("observations", observations) == []
+    dated = observations.with_columns(
+        pl.when(pl.col("fx_method") == "identity").then(pl.col("posted_date"))
+        .otherwise(pl.date(pl.col("year"), 12, 29)).alias("fx_rate_date"))
+    assert check_contract("observations", dated) == []
+    identity = dated.filter(pl.col("fx_method") == "identity").head(1)
+    yearly = dated.filter(pl.col("fx_method") == "yearly_average").head(1)
+    wrong = pl.concat([
+        identity.with_columns(pl.date(pl.col("year"), 12, 31).alias("fx_rate_date")),  # dated, not Dec 31
+        yearly.with_columns(pl.date(pl.col("year") + 1, 1, 2).alias("fx_rate_date")),
+        yearly.with_columns(pl.lit("daily").alias("fx_method"), (pl.col("posted_date") - pl.duration(days=8))
+                            .alias("fx_rate_date"), (pl.col("row_number") + 100).alias("row_number")),
+    ])
+    assert wrong.height == 3
+    assert violations_of("observations", wrong) == {"fx_rate_date follows fx_method": 3}
+
+
+def test_the_dictionary_says_what_cv_ci_method_and_the_demand_columns_are():
+    import numpy as np
+
+    from transforms import stats
+
+    # cv is the half-width over 1.96 x median (an SE over the median), not the relative half-width
+    cell = pl.DataFrame({"n": [100], "median": [100.0], "median_ci_low": [90.0], "median_ci_high": [110.0]})
+    cv = stats.attach_reliability(cell, min_n=10, cv_publish=0.165, cv_warn=0.333)["cv"][0]
+    assert cv == pytest.approx(10.0 / (stats.Z_95 * 100.0))
+    meaning = {(t, col.name): col.description for t, contract in CONTRACTS.items() for col in contract.columns}
+    assert "1.96" in meaning[("role_region_stats", "cv")] and "not the relative half-width" in meaning[
+        ("role_region_stats", "cv")]
+    # ci_method names the two methods stats.py writes, and the contract allows those only
+    for method in (stats.CI_METHOD_EXACT, stats.CI_METHOD_INTERPOLATED):
+        assert method in meaning[("role_region_stats", "ci_method")]
+    interpolated = stats.median_ci_ranks(np.array([stats.CI_EXACT_MAX_N + 1]))
+    assert interpolated[0][0] >= 1
+    stats_table = build_tables("r1", 1)["role_region_stats"]
+    assert violations_of("role_region_stats", stats_table.with_columns(pl.lit("bootstrap").alias("ci_method"))) == {
+        "ci_method in set": 1}
+    # demand_signals: salary reports count by year (a month row repeats its year's count), shares are of
+    # the postings that state a level, Executive counts as senior
+    assert "year" in meaning[("demand_signals", "salary_reports")]
+    assert "state a level" in meaning[("demand_signals", "entry_share")]
+    assert "Executive" in meaning[("demand_signals", "senior_share")]

@@ -53,7 +53,7 @@ def build_tables(run_id: str, size: int) -> dict[str, pl.DataFrame]:
         "n": [10 + index for index in range(size)], "mean": [100.0] * size, "p10": [50.0] * size,
         "p25": [75.0] * size, "median": [100.0] * size, "p75": [125.0] * size, "p90": [150.0] * size,
         "currency": ["CAD"] * size, "median_usd": [73.0] * size, "mean_usd": [73.0] * size,
-        "median_ci_low": [90.0] * size, "median_ci_high": [110.0] * size, "ci_method": ["bootstrap"] * size,
+        "median_ci_low": [90.0] * size, "median_ci_high": [110.0] * size, "ci_method": ["binomial_order_statistics_interpolated"] * size,
         "cv": [0.1] * size, "reliability": ["publish"] * size, "shrunk_median": [100.0] * size,
         "shrink_weight": [0.9] * size, "shrink_parent": ["World"] * size,
     }, schema=schema["role_region_stats"])
