@@ -50,6 +50,12 @@ class SpecError(ValueError):
         super().__init__(f"{self.file}: field '{field}': {message}")
 
 
+def _scalar_as_text(value):
+    """A YAML number, date or boolean as its text; a list, mapping or null is left for the model to
+    refuse ("Input should be a valid string" naming the field), not turned into "['a', 'b']" or "None"."""
+    return value if value is None or isinstance(value, (list, dict)) else str(value)
+
+
 class SourceSpec(BaseModel):
     """One raw source: where its files are, how to read them and which column means what."""
 
@@ -74,21 +80,21 @@ class SourceSpec(BaseModel):
     def _constants_as_text(cls, value):
         """YAML turns `year: 2020` into an int; staged columns are text, so constants are too."""
         if isinstance(value, dict):
-            return {k: (None if v is None else str(v)) for k, v in value.items()}
+            return {k: _scalar_as_text(v) for k, v in value.items()}
         return value
 
     @field_validator("fields", mode="before")
     @classmethod
     def _columns_as_text(cls, value):
         if isinstance(value, dict):
-            return {k: (None if v is None else str(v)) for k, v in value.items()}
+            return {k: _scalar_as_text(v) for k, v in value.items()}
         return value
 
     @field_validator("values", mode="before")
     @classmethod
     def _values_as_text(cls, value):
         if isinstance(value, dict):
-            return {k: ({str(a): str(b) for a, b in (m or {}).items()} if isinstance(m, dict) else m)
+            return {k: ({str(a): _scalar_as_text(b) for a, b in (m or {}).items()} if isinstance(m, dict) else m)
                     for k, m in value.items()}
         return value
 
@@ -144,6 +150,8 @@ def load_spec(path: str | Path) -> SourceSpec:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(path, "spec", f"cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise SpecError(path, "spec", f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
     try:
         doc = yaml.load(text, Loader=SpecLoader)  # noqa: S506 - SpecLoader is a SafeLoader
     except yaml.YAMLError as exc:

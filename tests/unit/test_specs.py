@@ -80,6 +80,13 @@ def test_the_fixture_specs_load():
         (lambda t: t.replace("fields:\n", "fields: [\n"), "spec", "YAML syntax error"),
         (lambda t: t.replace("constants:\n  pay_period: year", "constants:\n  pay_rate: year"),
          "constants.pay_rate", "unknown canonical field"),
+        # a list, a mapping or a null where a column name or a value belongs is refused, not read as the
+        # column "['lo', 'hi']", the constant "{'per': 'year'}" or the recoding to the text "None"
+        (lambda t: t.replace("  pay: salary\n", "  pay: [lo, hi]\n"), "fields.pay", "valid string"),
+        (lambda t: t.replace("  pay_period: year", "  pay_period: {per: year}"), "constants.pay_period",
+         "valid string"),
+        (lambda t: t.replace("{EN: Junior}", "{EN: ~}"), "values.seniority.EN", "valid string"),
+        (lambda t: t.replace("  pay: salary\n", "  pay:\n"), "fields.pay", "valid string"),
     ],
 )
 def test_a_bad_spec_raises_one_line_naming_the_file_and_the_field(tmp_path, change, field, words):
@@ -136,6 +143,17 @@ def as_nobody():
         yield
     finally:
         os.seteuid(0)
+
+
+def test_a_spec_file_that_is_not_utf8_is_a_spec_error_naming_it(tmp_path):
+    """A spec saved as cp1252 raised UnicodeDecodeError (CLI exit 1, no file named); now one line, exit 2."""
+    path = write_spec(tmp_path, GOOD)
+    path.write_bytes(GOOD.replace("title\n", "titre_\xe9\n", 1).encode("cp1252"))
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert caught.value.field == "spec"
+    assert str(caught.value).startswith(f"{path}: field 'spec': not UTF-8 text")
+    assert "\n" not in str(caught.value)
 
 
 def test_a_missing_spec_file_is_a_spec_error(tmp_path):
