@@ -94,7 +94,19 @@ def staging_cache_key(file_checksum: str, spec_checksum: str, digest: str, as_of
     return storage.text_digest(f"{file_checksum}|{spec_checksum}|{digest}|{as_of.isoformat()}")[:24]
 
 
-@task(name="stage-file", retries=2, retry_delay_seconds=[1, 5])
+def _retry_unless_spec_error(task, task_run, state) -> bool:
+    """A SpecError (a mapped column missing from the file, bytes not in the spec's encoding) fails the
+    same way on every attempt: the task fails at once instead of after two retries."""
+    error = state.data if isinstance(getattr(state, "data", None), BaseException) else None
+    if error is None:
+        try:
+            error = state.result(raise_on_failure=False)
+        except Exception:  # noqa: BLE001 - no result to look at: retry as before
+            return True
+    return not isinstance(error, spec_mod.SpecError)
+
+
+@task(name="stage-file", retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=_retry_unless_spec_error)
 def stage_file_task(spec_path: str, file_path: str, cache_dir: str, spec_sha256: str, digest: str,
                     as_of_iso: str, full_refresh: bool) -> dict:
     """Checksum one raw file, then (unless cached under that checksum) read it, normalise it and write its

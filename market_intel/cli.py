@@ -1,6 +1,7 @@
 """The `market-intel` command line (typer). Exit codes: 0 ok, 1 run failed, 2 bad arguments or spec."""
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -23,8 +24,10 @@ def _fail(code: int, message: str) -> None:
 
 
 def _validate_specs(sources: list[str] | None) -> list[Path]:
+    """Every spec loads, and every CSV header / Parquet schema has the mapped columns (exit 2 if not)."""
     from flows.nightly import discover_specs
     from transforms.specs import SpecError, load_spec, resolve_files
+    from transforms.staging import check_header
 
     paths = discover_specs(sources, get_settings())
     if not paths:
@@ -33,10 +36,32 @@ def _validate_specs(sources: list[str] | None) -> list[Path]:
         if not path.exists():
             _fail(2, f"{path}: spec file not found")
         try:
-            resolve_files(load_spec(path))
+            spec = load_spec(path)
+            for file in resolve_files(spec):
+                check_header(spec, file)
         except SpecError as exc:
             _fail(2, str(exc))
     return paths
+
+
+class _QuietSpecErrors(logging.Filter):
+    """Drops Prefect's console records of a SpecError raised inside the flow (a JSON lines key or an
+    encoding that only staging can check): tracebacks and 'Finished in state Failed' lines. The CLI
+    prints the error once, as its one-line reason, and exits 2."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from transforms.specs import SpecError
+
+        if record.exc_info and isinstance(record.exc_info[1], SpecError):
+            return False
+        return not (record.levelno >= logging.ERROR and "SpecError" in record.getMessage())
+
+
+def _quiet_spec_errors_on_the_console() -> None:
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and not any(
+                isinstance(f, _QuietSpecErrors) for f in handler.filters):
+            handler.addFilter(_QuietSpecErrors())
 
 
 def execute_run(sources: list[str] | None, out: Path | None, as_of: str | None, full_refresh: bool,
@@ -57,6 +82,7 @@ def execute_run(sources: list[str] | None, out: Path | None, as_of: str | None, 
         flow_fn = nightly.with_options(task_runner=runner)
     elif task_runner != "thread":
         _fail(2, f"--task-runner: expected thread or dask, got {task_runner!r}")
+    _quiet_spec_errors_on_the_console()
     return flow_fn(as_of=parse_as_of(as_of).isoformat(), sources=[str(p) for p in spec_paths],
                    out_dir=str(out_dir), full_refresh=full_refresh, lock_wait_seconds=lock_wait)
 
@@ -91,6 +117,7 @@ def run(
 ) -> None:
     """One nightly run now (manual trigger)."""
     from market_intel.runinfo import RunLocked
+    from transforms.specs import SpecError
 
     if as_of is not None:
         try:
@@ -103,6 +130,8 @@ def run(
         raise
     except RunLocked as exc:
         _fail(1, str(exc))
+    except SpecError as exc:  # found while staging (a JSON lines key, an encoding): a bad spec all the same
+        _fail(2, str(exc))
     except Exception as exc:  # the previous publish is untouched: publish is the last, atomic step
         _fail(1, f"run failed ({type(exc).__name__}): {exc}; the previous publish is untouched")
     _print_summary(summary)

@@ -180,6 +180,52 @@ def _staged(table: pl.DataFrame, rejects: pl.DataFrame, spec: SourceSpec, path: 
     return StagedFile(frame=frame, rejects=rejects.sort("row_number"), encoding=encoding)
 
 
+HEADER_PREFIX_BYTES = 1 << 20
+
+
+def check_header(spec: SourceSpec, path: str | Path) -> None:
+    """Before any row is staged: the mapped columns against a CSV file's header or a Parquet file's
+    schema, raising the SpecError staging would raise (a column not found, a mapped column named twice
+    in the header, a file that is not Parquet, a header that is not in the spec's encoding).
+
+    `market-intel run` calls this for every raw file before the flow starts, so that a wrong column
+    name exits 2 at once rather than from inside a staging task after other files were staged. It reads
+    the first MiB of a CSV, decoded as staging decodes it; where that cannot give staging's header (a
+    UTF-16/32 file, a header longer than that), and for JSON lines (whose keys are those of every line),
+    the check is left to staging, which raises the same SpecError.
+    """
+    path = Path(path)
+    if spec.format == "parquet":
+        try:
+            names = pl.read_parquet_schema(path).names()
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SpecError(spec.label, "path", f"{path.name} is not a readable parquet file: {first_line}") from exc
+        _check_columns(spec, pl.DataFrame(schema={name: pl.String for name in names}), path)
+        return
+    if spec.format != "csv":
+        return
+    with path.open("rb") as handle:
+        head = handle.read(HEADER_PREFIX_BYTES)
+        whole = not handle.read(1)
+    if any(head.startswith(bom) for bom, _ in UNICODE_BOMS):
+        return
+    if not whole:  # cut after the last line end: never inside a UTF-8 character or a CR LF pair
+        head = head[:max(head.rfind(b"\n"), head.rfind(b"\r") - 1) + 1]
+        if not head:
+            return
+    try:
+        lines, _ = _decoded_lines(head, spec.encoding, lone_cr=True)
+    except UnicodeDecodeError as exc:
+        raise SpecError(spec.label, "encoding",
+                        f"{path.name} is not {spec.encoding}: {exc.reason} at byte {exc.start}") from exc
+    records = _records(lines)
+    if records.height == 0 or not records.item(0, "is_closed"):
+        return  # an empty file (nothing to map), or a header that goes on past the prefix
+    table, _, _ = _read_csv_records(records.slice(0, 1).get_column("raw"), spec, path)
+    _check_columns(spec, table, path)
+
+
 # --- a large file in pieces ------------------------------------------------------------------
 
 CHUNK_BYTES = 16 * 2**20  # ~47k postings of the synthetic boards: ~0.2 GB of working memory each

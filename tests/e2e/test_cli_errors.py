@@ -1,0 +1,63 @@
+"""Operator mistakes at the command line: exit 2 with one line naming the file and field (or the
+option), as README "Commands" promises, never a traceback or exit 1."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SPEC = """name: {name}
+kind: salary_report
+format: {format}
+path: {file}
+fields: {{job_title: title, pay: {pay}, currency: currency, country: country, year: year}}
+constants: {{pay_period: year}}
+"""
+CSV = "title,salary,currency,country,year\nData Scientist,100000,USD,US,2024\n"
+JSONL = '{"title": "Data Scientist", "salary": 100000, "currency": "USD", "country": "US", "year": 2024}\n'
+
+
+def cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    run_env = {k: v for k, v in os.environ.items() if not k.startswith("MARKET_INTEL_")}
+    run_env.update(PYTHONPATH=str(ROOT), **(env or {}))
+    return subprocess.run([sys.executable, "-m", "market_intel.cli", *args], cwd=ROOT, env=run_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def spec_file(folder: Path, fmt: str = "csv", pay: str = "salary", name: str = "tiny") -> Path:
+    data = folder / f"data.{fmt}"
+    data.write_text(CSV if fmt == "csv" else JSONL)
+    spec = folder / f"{name}.yaml"
+    spec.write_text(SPEC.format(name=name, format=fmt, file=data.name, pay=pay))
+    return spec
+
+
+def assert_one_line_exit_2(proc: subprocess.CompletedProcess, *words: str) -> None:
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr[-3000:]
+    assert lines[0].startswith("market-intel: ")
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def test_a_column_missing_from_a_csv_header_exits_2_before_the_flow_starts(tmp_path):
+    """It exited 1 after the staging task's two retries, with three tracebacks (96 lines of stderr)."""
+    spec = spec_file(tmp_path, pay="pay")
+    proc = cli("run", "--source", str(spec), "--out", str(tmp_path / "out"), "--as-of", "2026-12-07")
+    assert_one_line_exit_2(proc, f"{spec}: field 'fields.pay': column 'pay' not found in data.csv")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_a_key_missing_from_json_lines_found_while_staging_exits_2_with_one_line(tmp_path):
+    """JSON lines keys are known only once the file is read: the staging task's SpecError fails the run
+    without retries, and the CLI exits 2 with its one line (Prefect's tracebacks of it are not shown)."""
+    spec = spec_file(tmp_path, fmt="jsonl", pay="pay")
+    proc = cli("run", "--source", str(spec), "--out", str(tmp_path / "out"), "--as-of", "2026-12-07")
+    assert_one_line_exit_2(proc, f"{spec}: field 'fields.pay': column 'pay' not found in data.jsonl")
