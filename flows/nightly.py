@@ -293,9 +293,10 @@ def publish_task(paths: dict[str, str], out_dir: str, run_id: str, report_files:
 
 
 def discover_specs(sources: list[str] | None, settings: Settings) -> list[Path]:
-    """The spec files of this run: the given ones, or every spec in data/sources/."""
+    """The spec files of this run: the given ones (a file given twice counts once), or every spec in
+    data/sources/."""
     if sources:
-        return [Path(s).resolve() for s in sources]
+        return list(dict.fromkeys(Path(s).resolve() for s in sources))
     return sorted(p.resolve() for p in settings.sources_dir.glob("*.yaml"))
 
 
@@ -329,6 +330,7 @@ def _run(as_of_date: date, sources: list[str] | None, out: Path, full_refresh: b
     t0 = time.perf_counter()
     spec_paths = discover_specs(sources, settings)
     loaded = [(p, spec_mod.load_spec(p)) for p in spec_paths]
+    spec_mod.check_unique_names([spec for _, spec in loaded])
     files = [{"source": spec.name, "spec": str(p), "spec_sha256": storage.file_checksum(p), "file": str(f)}
              for p, spec in loaded for f in spec_mod.resolve_files(spec)]
     digest = code_digest(settings)

@@ -26,19 +26,21 @@ def _fail(code: int, message: str) -> None:
 def _validate_specs(sources: list[str] | None) -> list[Path]:
     """Every spec loads, and every CSV header / Parquet schema has the mapped columns (exit 2 if not)."""
     from flows.nightly import discover_specs
-    from transforms.specs import SpecError, load_spec, resolve_files
+    from transforms.specs import SpecError, check_unique_names, load_spec, resolve_files
     from transforms.staging import check_header
 
     paths = discover_specs(sources, get_settings())
     if not paths:
         _fail(2, f"no source specs given and none in {get_settings().sources_dir}")
+    specs = []
     for path in paths:
         if not path.exists():
             _fail(2, f"{path}: spec file not found")
         try:
-            spec = load_spec(path)
-            for file in resolve_files(spec):
-                check_header(spec, file)
+            specs.append(load_spec(path))
+            check_unique_names(specs)
+            for file in resolve_files(specs[-1]):
+                check_header(specs[-1], file)
         except SpecError as exc:
             _fail(2, str(exc))
     return paths

@@ -187,6 +187,17 @@ def load_spec(path: str | Path) -> SourceSpec:
     return spec
 
 
+def check_unique_names(specs: list[SourceSpec]) -> None:
+    """Source names are unique within a run (rows, rejects and accounting are keyed by them): two specs
+    of one name summed their files under it and failed the run on the row accounting (exit 1)."""
+    seen: dict[str, SourceSpec] = {}
+    for spec in specs:
+        if spec.name in seen:
+            raise SpecError(spec.label, "name", f"{spec.name!r} is also the name of {seen[spec.name].label}: "
+                            "each source of a run needs its own name")
+        seen[spec.name] = spec
+
+
 def _matches(spec: SourceSpec) -> list[Path]:
     return sorted(Path(p) for p in glob.glob(spec.pattern(), recursive=True))
 

@@ -61,3 +61,12 @@ def test_a_key_missing_from_json_lines_found_while_staging_exits_2_with_one_line
     spec = spec_file(tmp_path, fmt="jsonl", pay="pay")
     proc = cli("run", "--source", str(spec), "--out", str(tmp_path / "out"), "--as-of", "2026-12-07")
     assert_one_line_exit_2(proc, f"{spec}: field 'fields.pay': column 'pay' not found in data.jsonl")
+
+
+def test_two_specs_of_one_name_exit_2_naming_both(tmp_path):
+    """They failed the run on the row accounting (exit 1, a traceback): rows are keyed by source name."""
+    first = spec_file(tmp_path, name="tiny")
+    second = tmp_path / "copy.yaml"
+    second.write_text(first.read_text())
+    proc = cli("run", "--source", str(first), "--source", str(second), "--out", str(tmp_path / "out"))
+    assert_one_line_exit_2(proc, f"{second}: field 'name': 'tiny' is also the name of {first}")

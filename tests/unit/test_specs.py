@@ -173,3 +173,22 @@ def test_country_and_year_may_come_from_constants(tmp_path):
         "constants:\n", "constants:\n  year: 2020\n")
     spec = load_spec(write_spec(tmp_path, text))
     assert spec.constants["year"] == "2020" and spec.fields["location"] == "where"
+
+
+def test_two_specs_of_one_name_are_a_spec_error_and_one_spec_given_twice_counts_once(tmp_path):
+    """Two specs named alike summed their files under one source and failed the run on its row accounting
+    (AccountingError, exit 1); so did one spec given twice (`--source a.yaml --source ./a.yaml`)."""
+    from flows.nightly import discover_specs
+    from market_intel.settings import get_settings
+    from transforms.specs import check_unique_names
+
+    first = load_spec(write_spec(tmp_path, GOOD))
+    other = tmp_path / "other.yaml"
+    other.write_text(GOOD)
+    with pytest.raises(SpecError) as caught:
+        check_unique_names([first, load_spec(other)])
+    assert caught.value.field == "name"
+    assert str(caught.value) == (f"{other}: field 'name': 'tiny' is also the name of {first.spec_file}: "
+                                 "each source of a run needs its own name")
+    given = [str(first.spec_file), str(tmp_path / "." / "tiny.yaml"), str(other)]
+    assert discover_specs(given, get_settings()) == [first.spec_file.resolve(), other.resolve()]
