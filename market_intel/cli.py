@@ -74,6 +74,12 @@ def execute_run(sources: list[str] | None, out: Path | None, as_of: str | None, 
     settings = get_settings()
     out_dir = (out or settings.out_dir).resolve()
     spec_paths = _validate_specs(sources)
+    if out_dir.exists() and not out_dir.is_dir():
+        _fail(2, f"--out: {out_dir} is a file, not a directory")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(2, f"--out: cannot create {out_dir}: {exc.strerror}")
     flow_fn = nightly
     if task_runner == "dask":
         from prefect_dask import DaskTaskRunner
@@ -126,6 +132,16 @@ def run(
             parse_as_of(as_of)
         except ValueError:
             _fail(2, f"--as-of: expected YYYY-MM-DD, got {as_of!r}")
+    if dask_address is not None:
+        if task_runner != "dask":
+            _fail(2, f"--dask-address: only with --task-runner dask (the run would ignore it: --task-runner is "
+                     f"{task_runner!r})")
+        from distributed.comm.addressing import get_address_host_port
+
+        try:
+            get_address_host_port(dask_address)
+        except ValueError as exc:
+            _fail(2, f"--dask-address: expected tcp://HOST:PORT, got {dask_address!r} ({exc})")
     try:
         summary = execute_run(source, out, as_of, full_refresh, task_runner, dask_address, wait)
     except typer.Exit:
@@ -181,8 +197,11 @@ def report(role: str = typer.Argument(...), region: str = typer.Argument(...),
     from market_intel import publish
 
     out_dir = (out or get_settings().out_dir).resolve()
-    frame = publish.query(out_dir, "select markdown from reports where role_label = $role and region = $region",
-                          params={"role": role, "region": region})
+    try:
+        frame = publish.query(out_dir, "select markdown from reports where role_label = $role and region = $region",
+                              params={"role": role, "region": region})
+    except FileNotFoundError as exc:  # no catalog yet: like `query`, one line and exit 2 (was a traceback, exit 1)
+        _fail(2, str(exc))
     if frame.height == 0:
         _fail(2, f"no report for role {role!r} in region {region!r} (see `market-intel query "
                  f"\"select role_label, region from reports\"`)")

@@ -70,3 +70,33 @@ def test_two_specs_of_one_name_exit_2_naming_both(tmp_path):
     second.write_text(first.read_text())
     proc = cli("run", "--source", str(first), "--source", str(second), "--out", str(tmp_path / "out"))
     assert_one_line_exit_2(proc, f"{second}: field 'name': 'tiny' is also the name of {first}")
+
+
+@pytest.mark.parametrize(("options", "words"), [
+    (["--dask-address", "tcp://127.0.0.1:8786"], "--dask-address: only with --task-runner dask"),
+    (["--task-runner", "thread", "--dask-address", "tcp://127.0.0.1:8786"], "--dask-address: only with"),
+    (["--task-runner", "dask", "--dask-address", "scheduler"], "--dask-address: expected tcp://HOST:PORT"),
+])
+def test_a_dask_address_without_the_dask_runner_or_without_a_port_exits_2(tmp_path, options, words):
+    """The first two ran on threads, ignoring the address, exit 0; the third failed inside the flow (exit 1,
+    a traceback)."""
+    proc = cli("run", "--source", str(spec_file(tmp_path)), "--out", str(tmp_path / "out"), *options)
+    assert_one_line_exit_2(proc, words)
+
+
+@pytest.mark.parametrize(("out", "words"), [
+    ("a_file", "is a file, not a directory"),
+    ("a_file/out", "cannot create"),
+])
+def test_an_output_directory_that_cannot_be_one_exits_2(tmp_path, out, words):
+    """Both failed inside the flow's run lock (FileExistsError / NotADirectoryError, exit 1, a traceback)."""
+    (tmp_path / "a_file").write_text("")
+    proc = cli("run", "--source", str(spec_file(tmp_path)), "--out", str(tmp_path / out))
+    assert_one_line_exit_2(proc, "--out: ", words)
+
+
+def test_a_report_asked_of_an_output_directory_without_a_catalog_exits_2_like_query(tmp_path):
+    """It printed a traceback and exited 1; `query` on the same directory exits 2 with one line."""
+    for args in (["report", "Data Scientist", "Canada"], ["query", "select 1"]):
+        proc = cli(*args, "--out", str(tmp_path))
+        assert_one_line_exit_2(proc, f"no published catalog at {tmp_path}/warehouse.duckdb")
