@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -21,6 +22,26 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 def _fail(code: int, message: str) -> None:
     typer.echo(f"market-intel: {message}", err=True)
     raise typer.Exit(code)
+
+
+@app.callback()
+def _check_settings() -> None:
+    """Every command: a MARKET_INTEL_* variable that does not parse exits 2 naming it (it was a
+    multi-line pydantic error inside "run failed", exit 1, or a traceback)."""
+    from pydantic import ValidationError
+
+    try:
+        get_settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = f"MARKET_INTEL_{str(error['loc'][0]).upper()}" if error["loc"] else "MARKET_INTEL_*"
+        _fail(2, f"{name}={error.get('input')!r}: {error['msg']}")
+    workers = os.environ.get("MARKET_INTEL_STAGE_WORKERS")
+    if workers is not None:
+        try:
+            int(workers)
+        except ValueError:
+            _fail(2, f"MARKET_INTEL_STAGE_WORKERS={workers!r}: expected a whole number of files staged at once")
 
 
 def _validate_specs(sources: list[str] | None) -> list[Path]:
@@ -185,8 +206,12 @@ def run_default(as_of: Optional[str] = typer.Option(None, "--as-of")) -> None:
 @app.command()
 def serve() -> None:
     """Serve the nightly deployment (cron schedule) against a Prefect server (PREFECT_API_URL)."""
-    from flows.serve import serve_nightly
+    from flows.serve import ScheduleError, nightly_schedule, serve_nightly
 
+    try:
+        nightly_schedule(get_settings())
+    except ScheduleError as exc:  # was a traceback (exit 1), or the server refusing the deployment
+        _fail(2, str(exc))
     serve_nightly()
 
 

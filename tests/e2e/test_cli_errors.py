@@ -100,3 +100,16 @@ def test_a_report_asked_of_an_output_directory_without_a_catalog_exits_2_like_qu
     for args in (["report", "Data Scientist", "Canada"], ["query", "select 1"]):
         proc = cli(*args, "--out", str(tmp_path))
         assert_one_line_exit_2(proc, f"no published catalog at {tmp_path}/warehouse.duckdb")
+
+
+@pytest.mark.parametrize(("command", "env", "words"), [
+    (["query", "select 1"], {"MARKET_INTEL_MIN_N_PUBLISH": "ten"}, "MARKET_INTEL_MIN_N_PUBLISH='ten': "),
+    (["run", "--as-of", "2026-12-07"], {"MARKET_INTEL_STAGE_WORKERS": "two"}, "MARKET_INTEL_STAGE_WORKERS='two': "),
+    (["serve"], {"MARKET_INTEL_SCHEDULE_CRON": "61 2 * * *"}, "MARKET_INTEL_SCHEDULE_CRON='61 2 * * *': Invalid cron"),
+    (["serve"], {"MARKET_INTEL_SCHEDULE_TIMEZONE": "Mars/Base"}, "MARKET_INTEL_SCHEDULE_TIMEZONE='Mars/Base': Invalid"),
+])
+def test_a_setting_that_does_not_parse_exits_2_naming_the_variable(tmp_path, command, env, words):
+    """README "Settings": MARKET_INTEL_* variables. A bad one was a multi-line pydantic error inside "run
+    failed" (exit 1), a ValueError from importing the flow (exit 1) or, for `serve`, a traceback."""
+    proc = cli(*command, env=env, timeout=120)
+    assert_one_line_exit_2(proc, words)
