@@ -53,7 +53,7 @@ class Settings(BaseSettings):
 
     # orchestration
     schedule_cron: str = "0 2 * * *"
-    schedule_timezone: str = "UTC"
+    schedule_timezone: str | None = None  # None: the machine's local zone (flows.serve.schedule_timezone)
     snapshots_to_keep: int = 3
 
     @property
