@@ -249,7 +249,10 @@ def query(sql: str = typer.Argument(...), out: Optional[Path] = typer.Option(Non
     if csv is not None:
         from market_intel.export import write_safe_csv
 
-        write_safe_csv(frame, csv)
+        try:
+            write_safe_csv(frame, csv)
+        except OSError as exc:  # a folder that does not exist, no permission: was a traceback, exit 1
+            _fail(2, f"--csv: cannot write {csv}: {exc.strerror or exc}")
     with pl.Config(tbl_rows=50, tbl_cols=30, fmt_str_lengths=60, tbl_width_chars=200):
         typer.echo(str(frame))
 

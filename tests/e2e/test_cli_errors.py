@@ -113,3 +113,16 @@ def test_a_setting_that_does_not_parse_exits_2_naming_the_variable(tmp_path, com
     failed" (exit 1), a ValueError from importing the flow (exit 1) or, for `serve`, a traceback."""
     proc = cli(*command, env=env, timeout=120)
     assert_one_line_exit_2(proc, words)
+
+
+def test_a_query_csv_that_cannot_be_written_exits_2_naming_it(tmp_path):
+    """It printed a traceback (FileNotFoundError from the CSV writer) and exited 1."""
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))  # the smallest catalog query can open
+    con.close()
+    target = tmp_path / "no_such_folder" / "x.csv"
+    proc = cli("query", "select 1 as x", "--out", str(tmp_path), "--csv", str(target))
+    assert_one_line_exit_2(proc, f"--csv: cannot write {target}")
+    assert cli("query", "select 1 as x", "--out", str(tmp_path), "--csv", str(tmp_path / "x.csv")).returncode == 0
+    assert (tmp_path / "x.csv").read_text() == "x\n1\n"
