@@ -505,10 +505,16 @@ def _check_columns(spec: SourceSpec, table: pl.DataFrame, path: Path) -> None:
     if table.height == 0 and set(table.columns) <= {"row_number", "raw"}:
         return  # empty file: nothing to map
     available = [c for c in table.columns if c not in ("row_number", "raw")]
+    hint = ""
+    if spec.format == "csv" and len(available) == 1:  # the whole header read as one column: another delimiter?
+        other = next((d for d in (";", "\t", "|") if d in available[0]), None)
+        if other is not None:
+            written = "\\t" if other == "\t" else other  # YAML reads the escape in double quotes only
+            hint = f'; the header is one column: for a {other!r}-separated file set delimiter: "{written}"'
     for field, column in spec.fields.items():
         if column not in available:
             raise SpecError(spec.label, f"fields.{field}",
-                            f"column {column!r} not found in {path.name} (columns: {', '.join(available)})")
+                            f"column {column!r} not found in {path.name} (columns: {', '.join(available)}){hint}")
 
 
 # characters that bytes 0xC2-0xF4 (UTF-8 lead bytes) and 0x80-0xBF (continuation bytes) become

@@ -91,3 +91,18 @@ def test_a_parquet_schema_without_the_column_is_found_before_staging(tmp_path):
     spec = load_spec(write(tmp_path, "a.parquet", (tmp_path / "a.parquet").read_bytes(), pay="pay", fmt="parquet"))
     with pytest.raises(SpecError, match="column 'pay' not found in a.parquet"):
         check_header(spec, tmp_path / "a.parquet")
+
+
+@pytest.mark.parametrize(("separator", "advice"), [(";", 'delimiter: ";"'), ("\t", 'delimiter: "\\t"')])
+def test_a_header_read_as_one_column_says_which_delimiter_to_set(tmp_path, separator, advice):
+    """The error named the field and showed 'title;salary;...' as the one column, not what to change; the
+    advice is written as YAML reads it (a tab escape only inside double quotes)."""
+    body = separator.join(["title", "salary", "country", "year"]).encode() + b"\nDS;1;US;2024\n"
+    spec = load_spec(write(tmp_path, "a.csv", body))
+    with pytest.raises(SpecError) as caught:
+        check_header(spec, tmp_path / "a.csv")
+    assert caught.value.field == "fields.job_title"
+    assert str(caught.value).endswith(f"the header is one column: for a {separator!r}-separated file set {advice}")
+    if separator == "\t":
+        import yaml
+        assert yaml.safe_load(advice) == {"delimiter": "\t"}
