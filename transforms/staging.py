@@ -151,14 +151,29 @@ def _joined(lines: pl.Series) -> bytes:
     return lines.str.join("\n").cast(pl.Binary).item() if lines.len() else b""
 
 
+COMPRESSED = ((b"\x1f\x8b", "gzip"), (b"PK\x03\x04", "zip (an .xlsx workbook is one)"), (b"BZh", "bzip2"),
+              (b"\x28\xb5\x2f\xfd", "zstd"), (b"\xfd7zXZ\x00", "xz"))
+
+
+def _refuse_compressed(spec: SourceSpec, path: Path, head: bytes) -> None:
+    """A compressed CSV / JSON lines file was decoded as cp1252 text: its one "column" of binary noise was
+    reported as the header, control characters and all. Named for what it is instead."""
+    for magic, kind in COMPRESSED:
+        if head.startswith(magic):
+            raise SpecError(spec.label, "path", f"{path.name} is {kind}-compressed: the run reads plain "
+                            f"{spec.format} files, decompress it first")
+
+
 def stage_file(spec: SourceSpec, path: str | Path) -> StagedFile:
     """Read one raw file of `spec` into canonical text columns (see module docstring)."""
     path = Path(path)
     if spec.format == "parquet":
         table, rejects, encoding = _read_parquet(spec, path), empty_rejects(), "parquet"
     else:
+        data = path.read_bytes()
+        _refuse_compressed(spec, path, data[:8])
         try:
-            lines, encoding = _decoded_lines(path.read_bytes(), spec.encoding, lone_cr=spec.format == "csv")
+            lines, encoding = _decoded_lines(data, spec.encoding, lone_cr=spec.format == "csv")
         except UnicodeDecodeError as exc:
             raise SpecError(spec.label, "encoding",
                             f"{path.name} is not {spec.encoding}: {exc.reason} at byte {exc.start}") from exc
@@ -204,10 +219,13 @@ def check_header(spec: SourceSpec, path: str | Path) -> None:
         _check_columns(spec, pl.DataFrame(schema={name: pl.String for name in names}), path)
         return
     if spec.format != "csv":
+        with path.open("rb") as handle:
+            _refuse_compressed(spec, path, handle.read(8))
         return
     with path.open("rb") as handle:
         head = handle.read(HEADER_PREFIX_BYTES)
         whole = not handle.read(1)
+    _refuse_compressed(spec, path, head[:8])
     if any(head.startswith(bom) for bom, _ in UNICODE_BOMS):
         return
     if not whole:  # cut after the last line end: never inside a UTF-8 character or a CR LF pair
@@ -254,7 +272,8 @@ def stage_chunks(spec: SourceSpec, path: str | Path, chunk_bytes: int | None = N
         return
     csv = spec.format == "csv"
     with path.open("rb") as handle:
-        head = handle.read(4)
+        head = handle.read(8)
+        _refuse_compressed(spec, path, head)
         bounds, exact = _piece_bounds(handle, chunk_bytes, quoted=csv)
         if len(bounds) < 2 or not exact or any(head.startswith(bom) for bom, _ in UNICODE_BOMS):
             bounds = []

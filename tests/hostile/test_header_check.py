@@ -106,3 +106,17 @@ def test_a_header_read_as_one_column_says_which_delimiter_to_set(tmp_path, separ
     if separator == "\t":
         import yaml
         assert yaml.safe_load(advice) == {"delimiter": "\t"}
+
+
+def test_a_compressed_file_is_named_as_such_by_the_check_and_by_staging(tmp_path):
+    import gzip
+
+    body = gzip.compress(b"title,salary,country,year\nDS,1,US,2024\n", mtime=0)
+    for fmt in ("csv", "jsonl"):
+        spec = load_spec(write(tmp_path, f"a.{fmt}.gz", body, fmt=fmt))
+        for call in (check_header, stage_file, lambda s, p: list(staging.stage_chunks(s, p, chunk_bytes=16))):
+            with pytest.raises(SpecError) as caught:
+                call(spec, tmp_path / f"a.{fmt}.gz")
+            assert caught.value.field == "path"
+            assert str(caught.value).endswith(f"a.{fmt}.gz is gzip-compressed: the run reads plain {fmt} files, "
+                                              "decompress it first")
