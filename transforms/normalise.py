@@ -23,7 +23,7 @@ Conventions decided here:
 - Reason codes, checked in this order (the first that applies is recorded): missing_title,
   no_country, unknown_country, missing_pay, non_numeric_pay, min_greater_than_max,
   non_positive_pay, unknown_pay_period, bad_date, bad_year, future_date, future_year,
-  unknown_currency, ambiguous_dollar, fx_rate_missing, pay_out_of_range.
+  ambiguous_dollar, unknown_currency, fx_rate_missing, pay_out_of_range.
 """
 from __future__ import annotations
 
