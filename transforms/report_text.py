@@ -3,7 +3,8 @@
 Formatting is vectorised: a whole column of values becomes a column of texts in one pass, so that
 the same text can go into the Markdown and into `report_claims` without per-report Python work.
 Money follows babel's currency pattern of the region's locale (symbol placement, grouping,
-separators; whole units, no cents); percentages always carry one decimal and an ASCII minus.
+separators; whole units, no cents); percentages carry one decimal (up to four where one would read a
+value that is not zero as 0.0% or a share short of the whole as 100.0%: format_percent) and an ASCII minus.
 """
 from __future__ import annotations
 
