@@ -11,7 +11,7 @@ def main(argv: list[str] | None = None) -> None:
                                      description="Full nightly vs. a bare DuckDB baseline, incremental, reports.")
     parser.add_argument("--rows", type=int, action="append",
                         help="rows of synthetic raw data (repeatable); default 1000000")
-    parser.add_argument("--with-100m", action="store_true", help="also 100,000,000 rows (hours; ~40 GB of raw data)")
+    parser.add_argument("--with-100m", action="store_true", help="also 100,000,000 rows (~1 hour with the market cached; ~26 GB of raw data)")
     parser.add_argument("--skip-incremental", action="store_true", help="no incremental run")
     parser.add_argument("--skip-reports", action="store_true", help="no 10,000-report rendering")
     args = parser.parse_args(argv)
