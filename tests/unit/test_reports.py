@@ -5,6 +5,7 @@ frames with an independent formatter (babel / Python format strings).
 """
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -597,6 +598,35 @@ def test_every_number_in_each_markdown_report_is_covered_by_a_claim(built):
             md = re.sub(pattern, "", md)
         leftover = re.findall(r".{0,30}\d.{0,30}", md)
         assert not leftover, (report["region"], leftover)
+
+
+def _page_text(page: str) -> str:
+    """What a reader (or a screen reader) gets as text: no style, no charts (an SVG with role="img" is
+    read out by its aria-label only), tags dropped, entities decoded."""
+    page = re.sub(r"<style>.*?</style>|<script>.*?</script>|<svg.*?</svg>", " ", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def test_every_claim_of_a_report_is_in_the_text_of_its_html_page(built):
+    """The page must say what the Markdown says: its cv was missing (in every publish report) and its p10
+    was only a chart label."""
+    _, out, claims = built
+    for report in out.iter_rows(named=True):
+        text = _page_text(report["html"])
+        own = claims.filter((pl.col("role_label") == report["role_label"]) & (pl.col("region") == report["region"]))
+        for claim_id, claim in zip(own["claim_id"], own["text"]):
+            assert claim in text, (report["region"], claim_id, claim)
+    canada = _page_text(_report(out, "Canada")["html"])
+    assert "reliability \"publish\", coefficient of variation of the median estimate 12.0%;" in canada
+    assert re.search(r"p10 \$122,003, p25 \S+, p75 \S+, p90 \$230,062\.", canada), canada[:2000]
+
+
+def test_a_withheld_page_carries_the_methodology_notes_of_its_markdown(built):
+    report = _report(built[1], "Montréal, Quebec, Canada")
+    notes = report["markdown"].split("## Methodology and data notes\n\n", 1)[1].strip().splitlines()
+    assert len(notes) == 2 and notes[0].startswith("- Sources: aijobs, postings; run run-test")
+    page = report["html"].split("<h2>Methodology and data notes</h2>", 1)[1].split("</ul>", 1)[0]
+    assert [n.removeprefix("- ") for n in notes] == [html.unescape(li) for li in re.findall(r"<li>(.*?)</li>", page)]
 
 
 def test_ppp_adjusted_medians_use_the_world_bank_factors(built):
