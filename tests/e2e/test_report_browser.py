@@ -196,6 +196,24 @@ def test_index_and_a_report_page_load_cleanly_in_chromium(site, browser, tmp_pat
     assert any("probe" in entry.get("message", "") for entry in browser.console())
 
 
+def test_pages_do_not_scroll_sideways_on_a_phone(site, browser):
+    """The pages declare width=device-width, but the 640 px charts and the wide tables made the whole page
+    pan sideways on a phone (cutting the text column); now only a chart or table scrolls, inside its box."""
+    base, built = site
+    world = built.filter(pl.col("region") == "World").row(0, named=True)
+    canada = built.filter(pl.col("region") == "Canada").row(0, named=True)
+    browser._call("POST", "/window/rect", {"width": 390, "height": 844})
+    try:
+        for path in ("index.html", f"{canada['slug_role']}/{canada['slug_region']}.html",
+                     f"{world['slug_role']}/{world['slug_region']}.html"):
+            browser.go(f"{base}/{path}")
+            assert browser.script("return document.querySelectorAll('svg, table').length;") > 0, path
+            widths = browser.script("const d = document.documentElement; return [d.scrollWidth, d.clientWidth];")
+            assert widths[0] <= widths[1], (path, widths)
+    finally:
+        browser._call("POST", "/window/rect", {"width": 1200, "height": 900})
+
+
 def test_every_link_in_the_index_and_a_report_resolves(site):
     base, built = site
     with httpx.Client(base_url=base, timeout=10) as client:
