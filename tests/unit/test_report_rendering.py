@@ -9,6 +9,7 @@ synthetic market never produces (ties, -0.0, nulls, hostile and non-ASCII labels
 from __future__ import annotations
 
 import math
+import re
 
 import jinja2
 import numpy as np
@@ -261,6 +262,23 @@ def test_column_wise_charts_equal_the_per_report_charts():
         assert trend[i] == str(expected["trend"]), i
     assert box[0].startswith("<svg") and trend[0].startswith("<svg") and box[1] == trend[1] == ""
     assert "&lt;b&gt;&amp;&#39;&#34;" in box[0]
+
+
+def test_box_chart_labels_on_one_row_do_not_run_into_each_other():
+    """A median near p10 (Junior Data Science Manager in Ontario, default market) printed its label over
+    p10's: both sat on the top row. Labels of a row must be further apart than half their widths
+    (11 px font, at most 0.6 em a character)."""
+    record = {"reliability": "publish", "p10": 79_281.0, "p25": 80_250.0, "median": 83_750.0, "p75": 104_125.0,
+              "p90": 110_859.0, "p10_text": "$79,281", "p25_text": "$80,250", "median_text": "$83,750",
+              "p75_text": "$104,125", "p90_text": "$110,859"}
+    for skewed in (record, {**record, "median": 110_000.0, "median_text": "$110,000"}):
+        svg = str(report_html.box_chart(skewed))
+        labels = [(float(x), y, text) for x, y, text in re.findall(r'<text x="([-\d.]+)" y="(\d+)"[^>]*>(.*?)</text>', svg)]
+        assert len(labels) == 5
+        for i, (x1, y1, t1) in enumerate(labels):
+            for x2, y2, t2 in labels[i + 1:]:
+                if y1 == y2:
+                    assert abs(x1 - x2) > (len(t1) + len(t2)) * 11 * 0.6 / 2, (t1, t2)
 
 
 def test_charts_of_no_reports():
