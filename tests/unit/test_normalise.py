@@ -217,8 +217,16 @@ def test_each_unusable_row_is_rejected_with_a_specific_reason(row, expected):
 
 
 def test_pay_bounds_are_parameters():
-    result = run([{**BASE, "pay": "10"}], min_annual_pay_usd=5.0)
-    assert result.observations.height == 1
+    """Both bounds come from the arguments (settings.min/max_annual_pay_usd), inclusive at each end."""
+    pays = ["4", "5", "10", "50000", "50001", "100000"]
+    result = run([{**BASE, "pay": pay} for pay in pays], min_annual_pay_usd=5.0, max_annual_pay_usd=50_000.0)
+    assert result.observations.select("row_number", "pay_annual_usd").rows() == [(2, 5.0), (3, 10.0), (4, 50_000.0)]
+    assert result.rejects.select("row_number", "reason", "detail").rows() == [
+        (1, "pay_out_of_range", "annual USD 4.0"), (5, "pay_out_of_range", "annual USD 50001.0"),
+        (6, "pay_out_of_range", "annual USD 100000.0")]
+    # above the default ceiling (5,000,000), kept once the ceiling is raised
+    raised = run([{**BASE, "pay": "9000000"}], max_annual_pay_usd=10_000_000.0)
+    assert raised.observations.get_column("pay_annual_usd").to_list() == [9_000_000.0]
 
 
 def test_every_row_is_either_an_observation_or_a_reject_with_its_raw_text():
