@@ -44,8 +44,15 @@ def test_ca_is_california_after_a_city_but_canada_alone():
 
 
 def test_one_row_per_distinct_location():
-    out = parse_locations(pl.Series(["CA", "CA", "Toronto, ON", None]), load_reference())
-    assert out.height == 3
+    """Keyed by the location as written (null included), each row holding that location's own answer."""
+    out = parse_locations(pl.Series(["Toronto, ON", "CA", "CA", None, "Remote - Canada"]), load_reference())
+    assert out.select("location", "country_code", "subdivision_code", "city_name", "is_remote",
+                      "location_error").rows() == [
+        ("CA", "CA", None, None, False, None),
+        ("Remote - Canada", "CA", None, None, True, None),
+        ("Toronto, ON", "CA", "CA-ON", "Toronto", False, None),
+        (None, None, None, None, False, "no_country"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -70,8 +70,15 @@ def test_role_name_is_the_label_of_the_role_and_role_label_reads_naturally():
 
 
 def test_one_row_per_distinct_title():
-    out = map_titles(pl.Series(["Data Scientist", "Data Scientist", "Data Engineer"]), load_reference())
-    assert out.height == 2
+    """Keyed by the title as written (null included), each row holding that title's own answer."""
+    out = map_titles(pl.Series(["Senior Data Scientist", "Data Scientist", "Data Scientist", None, "Data Engineer"]),
+                     load_reference())
+    assert out.select("job_title", "role", "seniority", "match_method").rows() == [
+        ("Data Engineer", "data_engineer", None, "alias"),
+        ("Data Scientist", "data_scientist", None, "alias"),
+        ("Senior Data Scientist", "data_scientist", "Senior", "alias"),
+        (None, load_reference().catch_all.role, None, "catch_all"),
+    ]
 
 
 def test_titles_matched_by_an_earlier_call_are_not_matched_again_and_get_the_same_answer(monkeypatch):
