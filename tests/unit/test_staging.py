@@ -126,8 +126,12 @@ def test_an_empty_or_header_only_file_stages_zero_rows(tmp_path, content):
     (tmp_path / "d.csv").write_bytes(content)
     spec = load_spec(tiny_spec(tmp_path, "csv", "d.csv"))
     staged = stage_file(spec, tmp_path / "d.csv")
-    assert staged.frame.height == 0 and staged.rejects.height == 0
-    assert "job_title" in staged.frame.columns
+    assert staged.frame.height == 0 and staged.rejects.height == 0 and staged.rows_read == 0
+    # the same columns and types as a file with a row: normalise and the later concat rely on them
+    (tmp_path / "one.csv").write_text("title,pay,country,year\nA,1,US,2023\n")
+    one = stage_file(spec, tmp_path / "one.csv")
+    assert one.frame.height == 1 and staged.frame.schema == one.frame.schema
+    assert staged.rejects.schema == one.rejects.schema
 
 
 def test_an_unterminated_quote_rejects_the_rest_instead_of_crashing(tmp_path):

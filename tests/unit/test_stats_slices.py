@@ -82,6 +82,8 @@ def test_no_observations_give_an_empty_typed_mart(observations):
     mart = stats.build_role_region_stats(observations.head(0), get_settings())
     assert mart.height == 0
     assert mart.columns == list(stats.STATS_COLUMNS)
+    # typed: the dtypes of a mart with cells (the contract check and the publish read them)
+    assert mart.schema == stats.build_role_region_stats(observations.head(200), get_settings()).schema
 
 
 def test_observations_without_country_code_are_refused(observations, tmp_path):
