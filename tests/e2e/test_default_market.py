@@ -16,8 +16,15 @@ def test_reports_cover_at_least_200_pairs_including_senior_ml_manager_in_canada(
     assert reports.filter((pl.col("role_label") == "Senior Machine Learning Manager")
                           & (pl.col("region") == "Canada")).height == 1
     md = default_market_run.out_dir / "reports"
-    assert (md / "index.html").exists()
-    assert any(md.rglob("*.md"))
+    # the served files are the published reports, one .md and one .html each, and nothing else
+    pages = default_market_run.sql("select slug_role, slug_region, markdown, html from reports")
+    assert sorted(str(p.relative_to(md)) for p in md.rglob("*.md")) == sorted(
+        f"{r}/{g}.md" for r, g in zip(pages["slug_role"], pages["slug_region"]))
+    for slug_role, slug_region, markdown, html in pages.iter_rows():
+        assert (md / slug_role / f"{slug_region}.md").read_text(encoding="utf-8") == markdown
+        assert (md / slug_role / f"{slug_region}.html").read_text(encoding="utf-8") == html
+    index = (md / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="{r}/{g}.html"' in index for r, g in zip(pages["slug_role"], pages["slug_region"]))
 
 
 def test_reports_name_the_sources_of_the_run(default_market_run):
