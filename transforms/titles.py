@@ -21,6 +21,11 @@ from transforms.reference import Reference, Role
 FUZZY_CUTOFF = 88.0
 FUZZY_CANDIDATES = 10
 INFLECTIONS = ("s", "es", "ing")
+# a plural job noun ("engineers", "developers", "scientists", "analysts", "architects", "technicians",
+# "administrators", "consultants"): the plural names of occupations that official statistics publish
+# (BLS OEWS "Software Developers", Job Bank NOC "Software engineers and designers") meet the keyword
+# rules in the singular, as the singular title does; "sales", "analytics", "systems" are not such nouns
+_PLURAL = re.compile(r"^[a-z]{3,}(?:er|or|ist|yst|ect|ian|ant|ent)s$")
 STOPWORDS = frozenset({"of", "the", "for", "in", "a", "an", "at", "with", "and", "to", "on", "or",
                        # Romance-language "of"/"in"/"the": "Gerente de Ingeniería", "Estágio em Ciência de Dados"
                        "de", "del", "la", "los", "da", "do", "das", "dos", "em", "en", "di", "dei", "della",
@@ -331,6 +336,7 @@ def _keyword(core: str, m: _Matcher, *, generic: bool = False, holding: str | No
     A role's `keyword_exceptions` stop its rules: "Curriculum Developer" is not a Software Engineer
     (the alias "developer" still maps a bare "Developer")."""
     words = set(core.split())
+    words |= {w[:-1] for w in words if _PLURAL.search(w)}  # "Software developers and programmers"
     padded = f" {core} "
     last = core.rsplit(" ", 1)[-1]
     first: tuple[tuple[str, ...], Role] | None = None

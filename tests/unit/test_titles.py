@@ -831,3 +831,33 @@ def test_round_four_a_later_non_tech_segment_lends_no_words(title, expected):
 )
 def test_round_four_ml_platform_and_ai_research_are_machine_learning_manager_fields(title, expected):
     assert _one(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # Canada Job Bank 2025 NOC group names (../shared/data/jobbank-wages-2025-software-nocs): all "other" before
+        ("Software engineers and designers", ("software_engineer", None)),
+        ("Software developers and programmers", ("software_engineer", None)),
+        ("Web developers and programmers", ("software_engineer", None)),
+        # BLS OEWS May 2025 occupation titles (../shared/data/bls-oews-2025): all "other" before
+        ("Web Developers", ("software_engineer", None)),
+        ("Software Quality Assurance Analysts and Testers", ("qa_engineer", None)),
+        ("Computer and Information Research Scientists", ("research_scientist", None)),
+        ("Computer Systems Analysts", ("analyst", None)),
+        ("Civil Engineers", ("engineer", None)),
+        ("Business Intelligence Analysts", ("business_intelligence_analyst", None)),  # fuzzy, already before
+        # words ending in s that are not plural job nouns keep their meaning
+        ("Sales Engineer", ("solutions_engineer", None)),
+        ("Data Analytics Manager", ("analytics_manager", None)),
+    ],
+)
+def test_plural_occupation_names_map_like_their_singular(title, expected):
+    """Official statistics publish occupations in the plural ("Software Developers", NOC 21231 "Software
+    engineers and designers"); the keyword rules matched singular words only, so every such name but
+    the few caught by the fuzzy alias match fell to the catch-all, and the published Job Bank and BLS
+    wages of software occupations reached no software cell. A plural job noun now meets the rules as
+    its singular does: the singular title maps to the same role."""
+    assert _one(title) == expected
+    singular = " ".join(w[:-1] if w.lower().endswith(("ers", "ists", "ysts")) else w for w in title.split())
+    assert _one(singular)[0] == expected[0]
