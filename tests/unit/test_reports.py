@@ -802,3 +802,43 @@ def test_a_median_that_fell_under_a_rising_projection_is_not_put_down_to_samplin
             "trend line through all of the cell's years and does not carry one year's change forward.")
     assert note in canada["markdown"] and note in canada["html"]
     assert "damps the sampling noise" not in canada["markdown"]
+
+
+def test_the_highlighted_skill_and_certification_are_the_best_demonstrated_premiums():
+    """Growth Catalyst / Career Moat named the highest point estimate even where its interval includes zero
+    while another skill or certification of the same cell had a premium whose interval excludes zero: the
+    default market's MLOps Engineer in Germany read "The largest estimated difference is for **PMP**: +6.1%
+    (95% CI -0.1% to +12.6%) ... the data do not show a premium for it" above a table with three
+    certifications of demonstrated premiums (AWS Machine Learning Specialty +5.4%, +2.4% to +8.6%); and with
+    a skill so placed the checklist said "No single skill shows a demonstrated premium here" beside
+    skill-adjusted targets. The highlight is the largest premium whose interval excludes zero, else (none)
+    the largest estimate, as before."""
+    tables = _tables()
+    extra = []
+    # (skill, kind, adjusted, ci_low, ci_high): the largest point estimates of Canada, both not significant
+    for skill, kind, adj, lo, hi in (("Rust", "skill", 20.0, -3.0, 45.0), ("PMP", "certification", 9.0, -1.0, 19.0),
+                                     ("CKA", "certification", 5.0, 2.0, 8.0)):
+        for method, value in (("adjusted", adj), ("raw", adj + 1.0)):
+            extra.append({"role_label": ROLE, "region": "Canada", "skill": skill, "kind": kind, "method": method,
+                          "n_with": 31, "n_without": 300, "premium_pct": value,
+                          "ci_low": lo if method == "adjusted" else None,
+                          "ci_high": hi if method == "adjusted" else None})
+    tables["skill_premiums"] = pl.concat([tables["skill_premiums"], pl.DataFrame(extra)], how="vertical_relaxed")
+    out, claims = reports.build_reports(tables, load_reference(), AS_OF, "run-test", BACKTEST)
+    canada = _report(out, "Canada")
+    for page in (canada["markdown"], canada["html"]):
+        text = html.unescape(re.sub(r"<[^>]+>", "", page))
+        catalyst = text.split("Growth Catalyst")[1].split("Career Moat")[0]
+        assert "PyTorch carries a premium of +12.3% (95% CI +8.1% to +16.5%)" in catalyst.replace("**", "")
+        assert "Rust" not in catalyst
+        moat = text.split("Career Moat")[1].split("Skill Premium Analysis")[0]
+        assert "CKA carries a premium of +5.0% (95% CI +2.0% to +8.0%)" in moat.replace("**", "")
+        assert "PMP" not in moat and "includes zero" not in moat
+        checklist = text.split("Strategic Checklist")[1]
+        assert "Put PyTorch front and centre: it carries a +12.3% premium" in checklist
+        assert "No single skill shows a demonstrated premium" not in checklist
+    # the claims name the highlighted rows
+    moat_claims = claims.filter((pl.col("region") == "Canada") & pl.col("claim_id").str.starts_with("moat."))
+    assert moat_claims["text"].to_list() and set(moat_claims["text"].to_list()) == {"+5.0%", "+2.0%", "+8.0%"}
+    # where no estimate is significant the largest estimate is still the one named (Ontario's Python)
+    assert "includes zero" in _report(out, "Ontario, Canada")["markdown"].split("## Growth Catalyst")[1].split("##")[0]
