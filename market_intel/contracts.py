@@ -202,7 +202,8 @@ _OBSERVATIONS = TableContract(
         c("pay_max_original", F64, "upper end of a range as given (the amount itself when single)"),
         c("currency_original", S, "ISO 4217 currency of the amount as given"),
         c("pay_period", S, "period of the amount: hour / day / week / fortnight / half_month / month / year"),
-        c("annualisation_factor", F64, "periods per year: 2080 / 260 / 52 / 26 / 24 / 12 / 1"),
+        c("annualisation_factor", F64, "periods per year: 2080 / 260 / 52 / 26 / 24 / 12 / 1; a monthly pay text "
+          "that states its monthly pays a year ('x 13 months', '13薪') uses that count (12-16)"),
         c("pay_annual_original", F64, "annual pay in currency_original"),
         c("currency_local", S, "ISO 4217 currency of the row's country"),
         c("pay_annual_local", F64, "annual pay in currency_local (null when that currency has no ECB rate)", True),
@@ -239,9 +240,11 @@ _OBSERVATIONS = TableContract(
              .then(pl.col("role_label") == pl.col("role_name"))
              .otherwise(pl.col("role_label").str.ends_with(pl.concat_str(pl.lit(" "), pl.col("role_name"))))),
         rule("annualisation factor", "annualisation_factor must match pay_period (hour 2080, day 260, week 52, fortnight 26, "
-             "half_month 24, month 12, year 1)",
+             "half_month 24, month 12, year 1; a month stated as 13 to 16 pays a year in its pay text: that count)",
              ("annualisation_factor", "pay_period"),
-             pl.col("annualisation_factor") == pl.col("pay_period").replace_strict(ANNUALISATION, default=None, return_dtype=F64)),
+             (pl.col("annualisation_factor")
+              == pl.col("pay_period").replace_strict(ANNUALISATION, default=None, return_dtype=F64))
+             | ((pl.col("pay_period") == "month") & pl.col("annualisation_factor").is_in([13.0, 14.0, 15.0, 16.0]))),
         rule("annual = original x factor", "pay_annual_original = pay_original * annualisation_factor",
              ("pay_annual_original", "pay_original", "annualisation_factor"),
              ((pl.col("pay_annual_original") - pl.col("pay_original") * pl.col("annualisation_factor")).abs()

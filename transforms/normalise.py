@@ -357,7 +357,7 @@ PAY_TEXT_REASONS = {"no_pay": "missing_pay", "inverted_range": "min_greater_than
 
 
 def _with_pay(frame: pl.DataFrame, spec: SourceSpec) -> pl.DataFrame:
-    from transforms.pay import ANNUALISATION_FACTORS, normalise_period, parse_pay_text
+    from transforms.pay import ANNUALISATION_FACTORS, normalise_period, parse_pay_text, stated_monthly_payments
 
     texts = _distinct(frame, "pay_text")
     parsed = (
@@ -368,9 +368,11 @@ def _with_pay(frame: pl.DataFrame, spec: SourceSpec) -> pl.DataFrame:
             pl.col("currency_hint").alias("text_currency"),
             pl.col("period").alias("text_period"),
             pl.col("parse_error").alias("text_error"),
+            stated_monthly_payments(pl.col("pay_text")).alias("text_payments"),
         ) if texts.len() else pl.DataFrame(schema={
             "pay_text": pl.String, "text_min": pl.Float64, "text_max": pl.Float64,
-            "text_currency": pl.String, "text_period": pl.String, "text_error": pl.String})
+            "text_currency": pl.String, "text_period": pl.String, "text_error": pl.String,
+            "text_payments": pl.Int32})
     )
     periods = _distinct(frame, "pay_period")
     period_map = (pl.DataFrame({"pay_period": periods, "period_norm": normalise_period(periods)})
@@ -413,7 +415,12 @@ def _with_pay(frame: pl.DataFrame, spec: SourceSpec) -> pl.DataFrame:
         )
         .with_columns(
             ((pl.col("pay_min_original") + pl.col("pay_max_original")) / 2).alias("pay_original"),
-            pl.col("pay_period_norm").replace_strict(factors, default=None, return_dtype=pl.Float64)
+            # a monthly amount read from a text that states its monthly pays a year ("x 13 months", "13薪"):
+            # that many, not 12 (transforms.pay.stated_monthly_payments)
+            pl.when(~has_single & ~has_range & (pl.col("pay_period_norm") == "month")
+                    & pl.col("text_payments").is_not_null())
+            .then(pl.col("text_payments").cast(pl.Float64))
+            .otherwise(pl.col("pay_period_norm").replace_strict(factors, default=None, return_dtype=pl.Float64))
             .alias("annualisation_factor"),
             pl.col("pay_period").alias("pay_period_given"),
         )

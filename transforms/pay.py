@@ -73,7 +73,10 @@ What `_parse_one` reads, in short (details at each rule):
 Annualisation factors (`ANNUALISATION_FACTORS`) are the conventional full-time equivalents:
 2080 paid hours a year (40 h x 52 weeks), 260 working days (5 x 52), 52 weeks, 26 fortnights, 24
 half months, 12 months.
-They are applied to the pay as given; no holiday or overtime adjustment is made.
+They are applied to the pay as given; no holiday or overtime adjustment is made. One exception: a monthly pay
+text that states how many monthly pays make its year ("HKD 40K - 50K x 13 months", "2 000 € brut x 13 mois",
+"3.000 € x 14 Gehälter", "15-25K·13薪": a 13th-month or 14-salary market) is annualised with that count (12 to
+16), not 12 (`stated_monthly_payments`); reading it as twelve understated such a year by 1/13 or 1/7.
 """
 from __future__ import annotations
 
@@ -87,6 +90,11 @@ ANNUALISATION_FACTORS: dict[str, int] = {"hour": 2080, "day": 260, "week": 52, "
 # a period named in pay texts that cannot be annualised: "bi-monthly" is every two months or twice a
 # month (both in use); it has no factor, so the row is rejected as unknown_pay_period
 AMBIGUOUS_PERIOD = "bimonthly"
+# the number of monthly pays a year stated beside a monthly pay: the forms the month pattern below reads as a
+# month ("x 13 mois", "x 13 months", "x 14 salaires", "x 14 Gehälter", "13薪"), counts 12 to 16 only
+MONTHLY_PAYMENTS = (12, 16)
+_STATED_PAYMENTS = (r"(?i)(?:^|[^\w])x\s?(1[2-6])\s?(?:mois|months|salaires|gehälter)(?:$|[^\w])",
+                    r"(?:^|[^0-9])(1[2-6])\s*薪")
 MAX_AMOUNT = 1e12  # any single amount above this is not a pay figure (e.g. "1e16" test values)
 
 OUTPUT_SCHEMA = {
@@ -254,6 +262,11 @@ def currency_hint(text: str) -> str | None:
         return "INR"
     unknown = next((m.group(1) for m in _CODE_BEFORE_NUMBER.finditer(text) if m.group(1) not in _NOT_CODES), None)
     return unknown
+
+
+def stated_monthly_payments(text: pl.Expr) -> pl.Expr:
+    """Monthly pays a year a pay text states beside a monthly amount ("x 13 months", "13薪"), else null (Int32)."""
+    return pl.coalesce([text.str.extract(pattern, 1) for pattern in _STATED_PAYMENTS]).cast(pl.Int32)
 
 
 def detect_period(text: str) -> str | None:

@@ -310,3 +310,19 @@ def test_the_dictionary_says_what_cv_ci_method_and_the_demand_columns_are():
     assert "year" in meaning[("demand_signals", "salary_reports")]
     assert "state a level" in meaning[("demand_signals", "entry_share")]
     assert "Executive" in meaning[("demand_signals", "senior_share")]
+
+
+def test_a_month_may_carry_the_13_to_16_pays_a_year_its_text_states_and_nothing_else():
+    observations = build_tables("r1", 2)["observations"]
+
+    def monthly(factor: float) -> pl.DataFrame:
+        first = pl.col("row_number") == pl.col("row_number").min()
+        return observations.with_columns(
+            pl.when(first).then(pl.lit("month")).otherwise(pl.col("pay_period")).alias("pay_period"),
+            pl.when(first).then(pl.lit(factor)).otherwise(pl.col("annualisation_factor")).alias("annualisation_factor"),
+            *[pl.when(first).then(pl.col("pay_annual_original") / factor).otherwise(pl.col(c)).alias(c)
+              for c in ("pay_original", "pay_min_original", "pay_max_original")])
+    for factor in (12.0, 13.0, 14.0, 16.0):
+        assert check_contract("observations", monthly(factor)) == [], factor
+    for factor in (11.0, 17.0, 52.0):
+        assert violations_of("observations", monthly(factor)) == {"annualisation factor": 1}, factor

@@ -263,3 +263,28 @@ def test_observations_come_out_in_row_order_whatever_the_order_of_the_staged_row
     assert shuffled.observations.equals(in_order.observations)
     assert shuffled.rejects.equals(in_order.rejects)
     assert in_order.observations.height == 12 and in_order.rejects.height == 3
+
+
+@pytest.mark.parametrize(("text", "country", "currency", "monthly", "payments"), [
+    # a monthly pay stated with its payments a year: "x 13 months" is thirteen months' pay, read as twelve before
+    ("HKD 40K - 50K x 13 months", "HK", "HKD", 45_000.0, 13.0),
+    ("2 000 € brut x 13 mois", "FR", "EUR", 2_000.0, 13.0),
+    ("15-25K·13薪", "CN", "CNY", 20_000.0, 13.0),
+    ("3.000 € brutto x 14 Gehälter", "AT", "EUR", 3_000.0, 14.0),
+    # without a stated count a month is twelve of them
+    ("HKD 40K - 50K per month", "HK", "HKD", 45_000.0, 12.0),
+    ("月薪15-25K", "CN", "CNY", 20_000.0, 12.0),
+])
+def test_a_monthly_pay_stated_with_its_payments_a_year_is_annualised_with_them(text, country, currency, monthly,
+                                                                               payments):
+    row = one({"pay": None, "currency": None, "pay_text": text, "country": country})
+    assert (row["pay_period"], row["currency_original"], row["pay_original"]) == ("month", currency, monthly)
+    assert row["annualisation_factor"] == payments
+    assert row["pay_annual_original"] == monthly * payments
+
+
+def test_a_stated_count_of_payments_does_not_touch_other_periods_or_amounts_given_in_columns():
+    # a weekly pay that names months elsewhere, and an amount from the pay column beside such a text
+    assert one({"pay": None, "currency": None, "pay_text": "£900 per week, 6 months", "country": "GB"})[
+        "annualisation_factor"] == 52.0
+    assert one({"pay": "4000", "pay_period": "month", "pay_text": "x 13 months"})["annualisation_factor"] == 12.0
