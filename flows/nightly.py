@@ -132,7 +132,7 @@ def stage_file_task(spec_path: str, file_path: str, cache_dir: str, spec_sha256:
         meta["cached"] = True
         return {**meta, **identity}
     settings = get_settings()
-    ref, fx = load_reference(), normalise.default_fx()
+    ref, fx = load_reference(), normalise.default_fx(as_of)
     rows_read, rejects = 0, []
     # piece by piece (transforms.staging.stage_chunks): memory holds one ~16 MB piece of the file, not
     # all of it; each piece's kept rows are in row order and appended after the previous piece's

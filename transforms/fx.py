@@ -5,12 +5,17 @@ Conventions (shared by the pipeline and the synthetic generator):
   USD is 1 by definition (identity, not a fallback).
 - The yearly average of a currency is the arithmetic mean of its daily `usd_per_unit` over the
   ECB business days of that year that have a rate; its rate date is the last such day.
+- A run uses the rates published by its as_of day (`known_on`): a backfill as of 2025-01-19 averages
+  2025 over the ECB days up to 2025-01-19, as a run on that day would have, not over rates of days
+  after it that the pinned package happens to ship (no look-ahead; the same raw data and as_of give
+  the same figures whichever package year is installed, as long as it covers as_of).
 No rate is ever invented: a currency/day without an ECB rate has no row here.
 """
 from __future__ import annotations
 
 import io
 import zipfile
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 
@@ -52,8 +57,23 @@ def load_fx() -> pl.DataFrame:
 @lru_cache(maxsize=1)
 def yearly_fx() -> pl.DataFrame:
     """Yearly averages: year, currency, usd_per_unit, rate_date (last ECB day of that year)."""
+    return _yearly(load_fx())
+
+
+@lru_cache(maxsize=4)
+def known_on(as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The daily rates and yearly averages as published by `as_of`: days after it left out, so the
+    year of as_of averages its ECB days up to as_of (rate_date the last of them)."""
+    daily = load_fx()
+    if daily["date"].max() <= as_of:
+        return daily, yearly_fx()
+    daily = daily.filter(pl.col("date") <= as_of)
+    return daily, _yearly(daily)
+
+
+def _yearly(daily: pl.DataFrame) -> pl.DataFrame:
     return (
-        load_fx()
+        daily
         .group_by(pl.col("date").dt.year().cast(pl.Int32).alias("year"), "currency", maintain_order=True)  # a mean: see projections._shrink
         .agg(pl.col("usd_per_unit").mean().alias("usd_per_unit"), pl.col("date").max().alias("rate_date"))
         .sort(["currency", "year"])

@@ -86,9 +86,14 @@ class FxTables:
     yearly: pl.DataFrame  # year, currency, usd_per_unit, rate_date
 
 
-def default_fx() -> FxTables:
+def default_fx(as_of: date | None = None) -> FxTables:
+    """The ECB rates; with `as_of`, only those published by that day (transforms.fx.known_on): no
+    look-ahead in a backfill run."""
     from transforms import fx
 
+    if as_of is not None:
+        daily, yearly = fx.known_on(as_of)
+        return FxTables(daily=daily, yearly=yearly)
     return FxTables(daily=fx.load_fx(), yearly=fx.yearly_fx())
 
 
@@ -96,8 +101,8 @@ def normalise(staged: pl.DataFrame, spec: SourceSpec, ref: Reference, fx: FxTabl
               as_of: date | None = None, min_annual_pay_usd: float = MIN_ANNUAL_PAY_USD,
               max_annual_pay_usd: float = MAX_ANNUAL_PAY_USD) -> Normalised:
     """Turn one staged frame into observations and rejects (conventions in the module docstring)."""
-    fx = fx or default_fx()
     as_of = as_of or date.today()
+    fx = fx or default_fx(as_of)
     frame = staged.with_columns(
         pl.coalesce(pl.col("record_id"), pl.format("{}:{}", pl.col("source_file"), pl.col("row_number")))
         .alias("record_id"),

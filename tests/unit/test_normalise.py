@@ -288,3 +288,45 @@ def test_a_stated_count_of_payments_does_not_touch_other_periods_or_amounts_give
     assert one({"pay": None, "currency": None, "pay_text": "£900 per week, 6 months", "country": "GB"})[
         "annualisation_factor"] == 52.0
     assert one({"pay": "4000", "pay_period": "month", "pay_text": "x 13 months"})["annualisation_factor"] == 12.0
+
+
+def _ecb_rows(first: date, last: date) -> list[dict[str, str]]:
+    """The ECB file's own rows between two days, read with the csv module (independent of transforms.fx)."""
+    import csv
+    import io
+    import zipfile
+    from importlib import resources
+
+    with resources.files("currency_converter").joinpath("eurofxref-hist.zip").open("rb") as handle:
+        with zipfile.ZipFile(io.BytesIO(handle.read())) as archive:
+            text = archive.read(archive.namelist()[0]).decode()
+    return [r for r in csv.DictReader(io.StringIO(text))
+            if first.isoformat() <= r["Date"] <= last.isoformat()]
+
+
+def test_a_backfill_run_uses_only_the_rates_published_by_its_as_of_day():
+    """No look-ahead: a run as of 2025-01-19 (the aijobs.net snapshot) averaged 2025's EUR rate over the
+    whole of 2025 (the pinned package ships rates to late 2026), rates nobody had on that day; a run on
+    2025-01-19 averages the ECB days of 2025 up to it (rate date 2025-01-17, a Friday). The expected rate is
+    the mean of the ECB file's own USD column (USD per EUR) over those days; CAD is USD per EUR / CAD per EUR."""
+    days = _ecb_rows(date(2025, 1, 1), date(2025, 1, 19))
+    assert [r["Date"] for r in days][0] == "2025-01-17" and len(days) == 12  # newest first in the ECB file
+    eur = sum(float(r["USD"]) for r in days) / len(days)
+    cad = sum(float(r["USD"]) / float(r["CAD"]) for r in days) / len(days)
+    as_of = date(2025, 1, 19)
+    result = normalise(staged([{**BASE, "currency": "EUR", "country": "DE", "year": "2025"},
+                               {**BASE, "currency": "USD", "country": "CA", "year": "2025"},
+                               {**BASE, "currency": "EUR", "country": "DE", "year": "2024"}]),
+                       SPEC, load_reference(), as_of=as_of)
+    assert result.rejects.height == 0
+    de, ca, earlier = result.observations.sort("row_number").to_dicts()
+    assert (de["fx_method"], de["fx_rate_date"]) == ("yearly_average", date(2025, 1, 17))
+    assert de["fx_rate_usd"] == pytest.approx(eur, rel=1e-12)
+    assert ca["pay_annual_local"] == pytest.approx(100_000 / cad, rel=1e-12)
+    # a year before as_of's keeps its full-year average
+    full_2024 = fx.yearly_fx().filter((pl.col("currency") == "EUR") & (pl.col("year") == 2024))
+    assert earlier["fx_rate_usd"] == full_2024.item(0, "usd_per_unit")
+    assert earlier["fx_rate_date"] == full_2024.item(0, "rate_date") == date(2024, 12, 31)
+    # the whole-year 2025 average the run used before differs (by more than 1 %): the test can fail
+    whole = fx.yearly_fx().filter((pl.col("currency") == "EUR") & (pl.col("year") == 2025)).item(0, "usd_per_unit")
+    assert abs(whole / eur - 1) > 0.01
