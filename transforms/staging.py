@@ -456,11 +456,38 @@ def _check_unique_mapped_columns(spec: SourceSpec, header: str, path: Path) -> N
 
 # --- JSON lines ------------------------------------------------------------------------------
 
-def _is_json_object(line: str) -> bool:
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} overflows a double")
+    return value
+
+
+def _int_polars_reads(text: str) -> int:
+    value = int(text)
+    if not -(2**127) <= value < 2**128:  # beyond Polars' JSON tokenizer (i128 / u128)
+        raise ValueError(f"{text} is beyond 128 bits")
+    return value
+
+
+def _json_object(line: str) -> dict | None:
+    """The line as a JSON object as Polars reads JSON, else None: not JSON, not an object, the
+    NaN / Infinity literals (Python's json reads them, Polars does not), a number beyond a double or
+    128 bits (1e400), or nesting deeper than Python's stack (RecursionError)."""
     try:
-        return isinstance(json.loads(line), dict)
-    except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python's stack
-        return False
+        value = json.loads(line, parse_constant=_refuse_constant, parse_float=_finite_float,
+                           parse_int=_int_polars_reads)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _is_json_object(line: str) -> bool:
+    return _json_object(line) is not None
 
 
 def _read_jsonl_lines(lines: pl.Series, spec: SourceSpec, path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -474,20 +501,44 @@ def _read_jsonl_lines(lines: pl.Series, spec: SourceSpec, path: Path) -> tuple[p
     try:
         parsed = _ndjson(lines.get_column("raw"))
         good, bad = lines, lines.clear()
-    except Exception:  # noqa: BLE001 - a broken line anywhere: find the broken ones (error path only)
-        ok = pl.Series("ok", [_is_json_object(line) for line in lines.get_column("raw").to_list()])
+    except Exception:  # noqa: BLE001 - a broken line anywhere, or types Polars cannot unify (error path only)
+        objects = [_json_object(line) for line in lines.get_column("raw").to_list()]
+        ok = pl.Series("ok", [value is not None for value in objects])
         good, bad = lines.filter(ok), lines.filter(~ok)
-        parsed = _ndjson(good.get_column("raw")) if good.height else pl.DataFrame()
+        parsed = _ndjson_or_text(good.get_column("raw"), [value for value in objects if value is not None])
     rejects = bad.select(
         "row_number", pl.lit("malformed_row").alias("reason"),
         pl.lit("not a JSON object").alias("detail"), "raw",
     )
+    if parsed.width == 0:  # objects without keys ({}): rows with no columns (mapped ones are missing)
+        return good.select("row_number", "raw"), rejects
     table = _as_text(parsed).with_columns(good.get_column("row_number"), good.get_column("raw"))
     return table, rejects
 
 
 def _ndjson(lines: pl.Series) -> pl.DataFrame:
     return pl.read_ndjson(io.BytesIO(_joined(lines)), infer_schema_length=None)
+
+
+def _ndjson_or_text(lines: pl.Series, objects: list[dict]) -> pl.DataFrame:
+    """JSON object lines read with inferred types, or, where Polars cannot infer one type per key (a key
+    holding a number on one line and an object, a list or a boolean on another: a SchemaError that
+    failed the run), with every key read as text: a key that is a list on every line as a list of text
+    (joined like an inferred list), any other as text (an object or a list as its JSON)."""
+    if lines.len() == 0:
+        return pl.DataFrame()
+    try:
+        return _ndjson(lines)
+    except pl.exceptions.PolarsError:
+        kinds: dict[str, set[bool]] = {}
+        for value in objects:
+            for key, item in value.items():
+                if item is not None:
+                    kinds.setdefault(key, set()).add(isinstance(item, list))
+                else:
+                    kinds.setdefault(key, set())
+        schema = {key: pl.List(pl.String) if seen == {True} else pl.String for key, seen in kinds.items()}
+        return pl.read_ndjson(io.BytesIO(_joined(lines)), schema=schema)
 
 
 # --- Parquet ---------------------------------------------------------------------------------
