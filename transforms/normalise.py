@@ -452,7 +452,9 @@ def _with_dates(frame: pl.DataFrame) -> pl.DataFrame:
         _attach(frame, parsed, "date")
         .with_columns(_number(pl.col("year")).alias("_year_number"))
         .with_columns(
-            (pl.col("date").is_not_null() & pl.col("posted_date").is_null()).alias("_bad_date"),
+            # a date before MIN_YEAR is no posting date (year 0 parses), as a year column before it is no year
+            (pl.col("date").is_not_null()
+             & (pl.col("posted_date").is_null() | (pl.col("posted_date") < date(MIN_YEAR, 1, 1)))).alias("_bad_date"),
             (pl.col("year").is_not_null() & (year_number.is_null() | (year_number != year_number.floor())
                                              | (year_number < MIN_YEAR))).alias("_bad_year"),
             pl.coalesce(
