@@ -217,6 +217,7 @@ def check_header(spec: SourceSpec, path: str | Path) -> None:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise SpecError(spec.label, "path", f"{path.name} is not a readable parquet file: {first_line}") from exc
         _check_columns(spec, pl.DataFrame(schema={name: pl.String for name in names}), path)
+        _refuse_mapped_without_text(spec, path, pl.read_parquet_schema(path))
         return
     if spec.format != "csv":
         with path.open("rb") as handle:
@@ -549,24 +550,79 @@ def _read_parquet(spec: SourceSpec, path: Path) -> pl.DataFrame:
     except (pl.exceptions.PolarsError, OSError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SpecError(spec.label, "path", f"{path.name} is not a readable parquet file: {first_line}") from exc
+    _refuse_mapped_without_text(spec, path, frame.schema)
+    # byte columns (strings written without the UTF8 annotation, e.g. by Hive or older Spark): Polars'
+    # JSON writer panicked on them (the raw text) and casting non-UTF-8 bytes raised, failing the run
+    # (exit 1) even for a column the spec does not map. Read as text as CSV bytes are; bytes nested in
+    # lists or structs are left out (null)
+    frame = frame.with_columns(
+        [_bytes_as_text(frame.get_column(name)) for name, dtype in frame.schema.items() if dtype == pl.Binary]
+        + [pl.lit(None, pl.String).alias(name) for name, dtype in frame.schema.items()
+           if dtype != pl.Binary and _holds_bytes(dtype)])
     raw = (pl.struct(pl.all()).struct.json_encode() if frame.width else pl.lit("{}")).alias("raw")
-    return _as_text(frame).with_columns(
+    # a type with no text form (a duration, a map, a list of lists) is null unless mapped (refused above);
+    # the raw text has it
+    textless = {name for name, dtype in frame.schema.items() if not _has_text_form(dtype)}
+    table = frame.select([pl.lit(None, pl.String).alias(n) if n in textless else _text(n, d)
+                          for n, d in frame.schema.items()])
+    return table.with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row_number"),
         frame.select(raw).to_series(),
     )
 
 
+def _holds_bytes(dtype: pl.DataType) -> bool:
+    if dtype == pl.Binary:
+        return True
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return _holds_bytes(dtype.inner)
+    if isinstance(dtype, pl.Struct):
+        return any(_holds_bytes(field.dtype) for field in dtype.fields)
+    return False
+
+
+def _has_text_form(dtype: pl.DataType) -> bool:
+    """Whether `_text` can turn a Parquet column of this type into text (bytes: see `_bytes_as_text`)."""
+    if dtype == pl.Binary:
+        return True
+    if isinstance(dtype, (pl.Duration, pl.Object)) or type(dtype).__name__ == "Map" or _holds_bytes(dtype):
+        return False
+    if isinstance(dtype, (pl.List, pl.Array)):  # a list of lists cannot be cast to a list of text
+        return not isinstance(dtype.inner, (pl.List, pl.Array)) and _has_text_form(dtype.inner)
+    return True
+
+
+def _refuse_mapped_without_text(spec: SourceSpec, path: Path, schema) -> None:
+    for field, column in spec.fields.items():
+        if column in schema and not _has_text_form(schema[column]):
+            raise SpecError(spec.label, f"fields.{field}", f"column {column!r} of {path.name} has type "
+                            f"{schema[column]}, which cannot be read as text")
+
+
+def _bytes_as_text(values: pl.Series) -> pl.Series:
+    """A Binary column as text: UTF-8, else (distinct values only) UTF-8 with cp1252 for the invalid bytes."""
+    try:
+        return values.cast(pl.String)
+    except pl.exceptions.PolarsError:
+        distinct = values.drop_nulls().unique()
+        lookup = pl.DataFrame({"bytes": distinct, "text": pl.Series(
+            [b.decode("utf-8", errors="market_intel_cp1252_fallback") for b in distinct.to_list()], dtype=pl.String)})
+        return (values.to_frame("bytes").join(lookup, on="bytes", how="left", maintain_order="left")
+                .get_column("text").alias(values.name))
+
+
+def _text(name: str, dtype: pl.DataType) -> pl.Expr:
+    col = pl.col(name)
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return col.cast(pl.List(pl.String)).list.join(", ").alias(name)
+    if isinstance(dtype, pl.Struct):  # a null struct stays null, not the text "null"
+        return pl.when(col.is_not_null()).then(col.struct.json_encode()).alias(name)
+    return col.cast(pl.String).alias(name)
+
+
 def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
     """Every column as text: lists joined with ', ' (the skills parser reads delimited lists)."""
-    def text(name: str, dtype: pl.DataType) -> pl.Expr:
-        col = pl.col(name)
-        if isinstance(dtype, (pl.List, pl.Array)):
-            return col.cast(pl.List(pl.String)).list.join(", ").alias(name)
-        if isinstance(dtype, pl.Struct):  # a null struct stays null, not the text "null"
-            return pl.when(col.is_not_null()).then(col.struct.json_encode()).alias(name)
-        return col.cast(pl.String).alias(name)
-
-    return frame.select([text(n, d) for n, d in frame.schema.items()])
+    return frame.select([_text(n, d) for n, d in frame.schema.items()])
 
 
 # --- canonical columns -----------------------------------------------------------------------
