@@ -182,18 +182,21 @@ def _join_parsed(frame: pl.DataFrame, parsed: pl.DataFrame, on: str) -> pl.DataF
 
 # dots grouping thousands: "1.234.567" or "120.000,50" (a comma then decimals)
 EUROPEAN_NUMBER = r"^[-+]?\d{1,3}(?:\.\d{3})+,\d+$|^[-+]?\d{1,3}(?:\.\d{3}){2,}$"
+# one comma then one or two digits: a decimal comma ("45000,50", "45 000,00"), as pay.parse_number reads it
+DECIMAL_COMMA_NUMBER = r"^[-+]?\d+,\d{1,2}$"
 
 
 def _number(expr: pl.Expr) -> pl.Expr:
     """'120,000' / '$ 85847' / '1.2e5' / '120.000,50' -> float; anything else (inf, NaN) -> null.
 
-    Commas are thousands separators unless the dots are ("1.234.567", "120.000,50"): then the
-    comma is the decimal mark. "120.000" alone stays 120.0 (the out-of-range check catches it).
+    Commas are thousands separators unless the dots are ("1.234.567", "120.000,50") or a single comma
+    is followed by one or two digits ("45000,50", "45 000,00"): then the comma is the decimal mark. "120.000" alone stays 120.0 (the out-of-range check catches it).
     """
     text = expr.str.replace_all(r"[\s_$€£¥]", "")
     number = (
         pl.when(text.str.contains(EUROPEAN_NUMBER))
         .then(text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
+        .when(text.str.contains(DECIMAL_COMMA_NUMBER)).then(text.str.replace(",", ".", literal=True))
         .otherwise(text.str.replace_all(",", "", literal=True))
         .cast(pl.Float64, strict=False)
     )
