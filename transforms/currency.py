@@ -52,6 +52,8 @@ def _resolve_one(raw: str | None, country: str | None) -> tuple[str | None, str 
     if hint == "$" or upper in {"DOLLAR", "DOLLARS"}:
         code = DOLLAR_BY_COUNTRY.get((country or "").upper())
         return (code, None) if code else (None, "ambiguous_dollar")
+    if hint == "¥":  # the yen sign is also the yuan's: Chinese postings write "¥20,000" / "￥20k" for CNY
+        return ("CNY" if (country or "").upper() == "CN" else "JPY"), None
     if hint is not None and hint in iso_currencies():
         return hint, None
     return None, "unknown_currency"

@@ -61,8 +61,8 @@ What `_parse_one` reads, in short (details at each rule):
   year), twice a month ("semi-monthly", "twice a month", "bimensuel") a half month's (24 a year);
   "bi-monthly" is read as no period we can annualise ("bimonthly": every two months or twice a month, both
   in use), so such a text is rejected as unknown_pay_period unless the source's spec names the period.
-- Currency (`currency_hint`): a currency sign (also 円 / ￥ JPY, 원 KRW, 元 CNY; "RM" MYR and "S/" PEN as a
-  whole word before a number), then an ISO code next to a number ("95,000 USD", "USD $120,000"), then "$"
+- Currency (`currency_hint`): a currency sign (also 円 JPY, 원 KRW, 元 CNY; ¥ / ￥ stay "¥", JPY or
+  CNY by the country; "RM" MYR and "S/" PEN as a whole word before a number), then an ISO code next to a number ("95,000 USD", "USD $120,000"), then "$"
   (made USD / CAD / AUD... by such a code anywhere: "$28/hour (CAD)"; "Senior PHP Developer - $90,000" stays
   "$"), then a code anywhere, then currency words and lower-case codes next to a number ("120k usd", "45 000
   euros", "65 TEUR"); capital words are no currency ("DOE", "OTE", "PER", "NYC", "LPA", Italian "RAL"), nor
@@ -159,8 +159,8 @@ _CURRENCY_MARKERS: tuple[tuple[str, str], ...] = (
     ("AUS$", "AUD"), ("CA$", "CAD"), ("C$", "CAD"), ("CAN$", "CAD"), ("US$", "USD"), ("U$S", "USD"),
     ("AU$", "AUD"), ("A$", "AUD"), ("NZ$", "NZD"), ("SG$", "SGD"), ("S$", "SGD"), ("HK$", "HKD"),
     ("MX$", "MXN"), ("R$", "BRL"), ("NT$", "TWD"), ("CN¥", "CNY"), ("RMB", "CNY"), ("£", "GBP"), ("€", "EUR"),
-    ("₹", "INR"), ("¥", "JPY"), ("₩", "KRW"), ("₽", "RUB"), ("₺", "TRY"), ("₱", "PHP"), ("₪", "ILS"),
-    ("zł", "PLN"), ("Kč", "CZK"), ("₦", "NGN"), ("￥", "JPY"), ("円", "JPY"), ("원", "KRW"), ("元", "CNY"),
+    ("₹", "INR"), ("¥", "¥"), ("₩", "KRW"), ("₽", "RUB"), ("₺", "TRY"), ("₱", "PHP"), ("₪", "ILS"),
+    ("zł", "PLN"), ("Kč", "CZK"), ("₦", "NGN"), ("￥", "¥"), ("円", "JPY"), ("원", "KRW"), ("元", "CNY"),
 )
 _MARKER_PATTERNS = tuple((re.compile(("(?<![A-Za-z])" if m[0].isalpha() else "") + re.escape(m)), code)
                          for m, code in _CURRENCY_MARKERS)
@@ -229,7 +229,8 @@ _BETWEEN_CURRENCY = re.compile(
 
 
 def currency_hint(text: str) -> str | None:
-    """ISO code named by the text, '$' for a bare dollar sign, None when no currency is shown.
+    """ISO code named by the text, '$' for a bare dollar sign, '¥' for a bare yen / yuan sign (¥ or ￥:
+    JPY in Japan, CNY in China, resolved through the country like '$'), None when no currency is shown.
 
     In this order: a currency sign ("£", "C$", "AUS$"; "US$" only where no letter is before it);
     "Rs" / "INR" before a number; an ISO 4217 code written in capitals, except codes that are
