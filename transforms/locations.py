@@ -36,11 +36,14 @@ Länder English names: "Dresden, Saxony"), pycountry's top-level names ("Cairns,
 "Lille, Hauts-de-France") and upper-case codes of three letters or more ("Townsville, QLD"); only a name no other
 country's subdivision has ("Chandigarh, Punjab": India's and Pakistan's, stays unplaced) and never before the US and
 Canadian readings ("Victoria, BC", "Atlanta, Georgia"); counties are no names ("Raleigh, Durham" stays unplaced).
+Once the country is named these names (and codes of two letters) name its subdivision whatever other countries share
+them: "Queensland, Australia", "Punjab, India", "WA, Australia" are the province, no city; "Cairns, Queensland,
+Australia" keeps AU-QLD (both had been city "Queensland" / no subdivision).
 
 A code shared by a state and a country is the country, too, when the part before it names a subdivision of
-that country and not of the state's ("Kingston, ON, CA", "Alberta, CA" are Canada; "Kochi, Kerala, IN" India by
-pycountry's subdivision names, which decide only this and give no subdivision code; "Ontario, CA" stays
-Ontario, California). ISO alpha-3 codes count only in upper case ("PER" is Peru, "and" / "per" are words).
+that country and not of the state's ("Kingston, ON, CA", "Alberta, CA" are Canada; "Kochi, Kerala, IN" India, by
+pycountry's subdivision names, which give a subdivision code only for regions.yaml's countries as above: IN-KL, but
+"Córdoba, AR" is Argentina alone; "Ontario, CA" stays Ontario, California). ISO alpha-3 codes count only in upper case ("PER" is Peru, "and" / "per" are words).
 
 Work arrangements ("Hybrid - Toronto, ON", "On-site") and leading prepositions ("Remote in Canada",
 "Based in Berlin") are dropped. So are time zones, upper case only, with their offsets and words ("Remote (EST)",
@@ -585,11 +588,11 @@ def _parse_parts(parts: list[str], t: _Tables, is_remote: bool
             city = re.sub(r"\s+", " ", parts[0]).strip()  # "Santos, São Paulo": the state (had been city São Paulo)
         return country, sub, city, is_remote, None
     if sub is None and len(rest) >= 2:
-        sub = t.sub_names_in.get((country, _key(rest[-1])))
+        sub = _named_subdivision(country, rest[-1], t)  # "Cairns, Queensland, Australia" (had lost AU-QLD)
         if sub is not None:
             rest = rest[:-1]
     if len(rest) == 1 and (country, _key(rest[0])) not in t.cities_in:
-        named = t.sub_names_in.get((country, _key(rest[0])))
+        named = _named_subdivision(country, rest[0], t)  # "Queensland, Australia" (had been city "Queensland")
         if named is not None and sub in (None, named):  # "Ontario, Canada", "Alberta, AB": no city
             sub, rest = named, []
     if rest:
@@ -684,6 +687,23 @@ def _regional_subdivision(part: str, t: _Tables) -> tuple[str, str] | None:
     if len(found) != 1 or any(c != next(iter(found))[0] for c in elsewhere):
         return None
     return found.pop()
+
+
+def _named_subdivision(country: str, part: str, t: _Tables) -> str | None:
+    """The subdivision of `country` that `part` names: regions.yaml's names and abbreviations and, for the US and
+    Canada, pycountry's names and codes (`sub_names_in`); for the other countries regions.yaml lists, pycountry's
+    top-level names ("Queensland", "Gujarat", "Jalisco") and upper-case codes ("QLD", "WA" once the country is
+    named: "WA, Australia"). The country is given, so a name other countries' subdivisions share names it too
+    ("Punjab, India")."""
+    code = t.sub_names_in.get((country, _key(part)))
+    if code is not None or country in CODE_FIRST_COUNTRIES or country not in _regional_countries(t):
+        return code
+    top = _top_subdivisions(country)
+    code = top.get(_key(part))
+    coded = f"{country}-{part.strip()}"
+    if code is None and part.strip().isupper() and coded in top.values():
+        code = coded
+    return code
 
 
 def _regional_countries(t: _Tables) -> tuple[str, ...]:

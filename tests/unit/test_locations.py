@@ -345,8 +345,9 @@ def test_a_state_code_alone_after_remote(value, expected):
         ("Alberta, CA", ("CA", "CA-AB", None)),
         ("Quebec, CA", ("CA", "CA-QC", None)),
         ("Nova Scotia, CA", ("CA", "CA-NS", None)),
-        ("Kochi, Kerala, IN", ("IN", None, "Kochi")),  # pycountry's names decide, give no code
-        ("Ahmedabad, Gujarat, IN", ("IN", None, "Ahmedabad")),
+        # pycountry's names decide; a code for regions.yaml's countries, as "Kochi, Kerala" (had been no subdivision)
+        ("Kochi, Kerala, IN", ("IN", "IN-KL", "Kochi")),
+        ("Ahmedabad, Gujarat, IN", ("IN", "IN-GJ", "Ahmedabad")),
         ("Córdoba, AR", ("AR", None, "Córdoba")),
         ("Arequipa, PE", ("PE", None, "Arequipa")),
         ("Marrakech, MA", ("MA", None, "Marrakech")),
@@ -872,4 +873,35 @@ def test_more_parse_only_cities_and_seek_suburbs(value, expected):
     ],
 )
 def test_nuevo_leon_and_a_city_named_as_its_state(value, expected):
+    assert _one(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # "Province, Country" of regions.yaml's other countries: the province, no city (had been city "Queensland")
+        ("Queensland, Australia", ("AU", "AU-QLD", None, False, None)),
+        ("Western Australia, Australia", ("AU", "AU-WA", None, False, None)),
+        ("WA, Australia", ("AU", "AU-WA", None, False, None)),  # the country named: Australia's code, not a city
+        ("Gujarat, India", ("IN", "IN-GJ", None, False, None)),
+        ("Punjab, India", ("IN", "IN-PB", None, False, None)),  # the country decides a name Pakistan shares
+        ("Jalisco, Mexico", ("MX", "MX-JAL", None, False, None)),
+        ("Northern Ireland, UK", ("GB", "GB-NIR", None, False, None)),
+        # "City, Province, Country": the province kept (had been dropped: no subdivision)
+        ("Cairns, Queensland, Australia", ("AU", "AU-QLD", "Cairns", False, None)),
+        ("Cairns, QLD, Australia", ("AU", "AU-QLD", "Cairns", False, None)),
+        ("Ahmedabad, Gujarat, India", ("IN", "IN-GJ", "Ahmedabad", False, None)),
+        ("Guadalajara, Jalisco, Mexico", ("MX", "MX-JAL", "Guadalajara", False, None)),
+        ("Dresden, Sachsen, Germany", ("DE", "DE-SN", "Dresden", False, None)),
+        ("Lille, Hauts-de-France, France", ("FR", "FR-HDF", "Lille", False, None)),
+        # unchanged: known cities stay cities, countries beyond regions.yaml get no subdivision
+        ("Mumbai, India", ("IN", "IN-MH", "Mumbai", False, None)),
+        ("Berlin, Germany", ("DE", "DE-BE", "Berlin", False, None)),
+        ("Melbourne, Victoria, Australia", ("AU", "AU-VIC", "Melbourne", False, None)),
+        ("Lahore, Punjab, Pakistan", ("PK", None, "Lahore", False, None)),
+        ("Ontario, Canada", ("CA", "CA-ON", None, False, None)),
+        ("Victoria, BC, Canada", ("CA", "CA-BC", "Victoria", False, None)),
+    ],
+)
+def test_a_province_named_with_its_country_is_no_city(value, expected):
     assert _one(value) == expected
