@@ -272,6 +272,8 @@ def _tables(ref: Reference) -> _Tables:
             sub_by_name.setdefault(_key(s.name), _Sub(country, s.code))
             sub_names_in[(country, _key(s.name))] = s.code
             sub_names_in.setdefault((country, _key(abbrev)), s.code)  # "Denver, CO, USA", "CO, USA"
+            # "Virgin Islands, U.S." is "Virgin Islands" within the US (BLS's area name), not alone: British ones too
+            sub_names_in.setdefault((country, _key(s.name.split(",")[0])), s.code)
     for code, names in ref.subdivision_abbrevs:
         country = code.split("-", 1)[0]
         for name in names:
@@ -713,6 +715,42 @@ def _regional_countries(t: _Tables) -> tuple[str, ...]:
 @lru_cache(maxsize=64)
 def _top_subdivisions(country: str) -> dict[str, str]:
     return {_key(s.name): s.code for s in pycountry.subdivisions.get(country_code=country) or [] if not s.parent_code}
+
+
+def parse_locations_in(pairs: pl.DataFrame, ref: Reference) -> pl.DataFrame:
+    """One row per distinct (`location`, `context`) of `pairs`, `context` being the ISO alpha-2 code of the country the
+    row's own country column gives (null when the source has none): OUTPUT_SCHEMA's columns and `context`.
+
+    The country is context, as a geocoder's country filter: a location read alone as another country's, or as no
+    place, is read as "{location}, {country}" ("Georgia" with US is the state US-GA, not the country Georgia;
+    "Puerto Rico", "Guam", "Virgin Islands" with US are US-PR, US-GU, US-VI; "GA" or "CA" with US are Georgia and
+    California, not Gabon and Canada; "Punjab" with IN is IN-PB; "WA" with AU is Western Australia) - kept only when
+    that reading places a subdivision or a known city of the country, so that no unknown name becomes a city of it
+    ("Victoria" with CA, "London" with CA, "Limburg" with NL, "Jersey" with US, "Córdoba" with ES: the country alone,
+    as a contradicting location always was; Job Bank's "Northern" stays no city). A location read alone in the
+    row's country keeps that reading: "Washington" with US is the state (DC is "Washington, DC"), and "New York"
+    with US the city, as "New York, USA" and "New York" alone are: a known city named alone is the city, as postings
+    mean it, though a source of state figures (BLS) then puts New York State's in the city cell."""
+    t = _tables(ref)
+    distinct = (pairs.select(pl.col("location").cast(pl.String), pl.col("context").cast(pl.String)).unique()
+                .sort("location", "context", nulls_last=True))
+    rows = [(value, context, *_parse_in(value, context, t)) for value, context in distinct.iter_rows()]
+    return pl.DataFrame(rows, schema={"location": pl.String, "context": pl.String,
+                                      **{k: v for k, v in OUTPUT_SCHEMA.items() if k != "location"}}, orient="row")
+
+
+def _parse_in(raw: str | None, country: str | None, t: _Tables
+              ) -> tuple[str | None, str | None, str | None, bool, str | None]:
+    """`raw` read with the row's country as context (see parse_locations_in)."""
+    alone = _parse_one(raw, t)
+    name = _country_name(country, t) if country is not None and raw is not None and alone[0] != country else None
+    if name is None:
+        return alone
+    local = _parse_one(f"{raw}, {name}", t)
+    if (local[4] is None and local[0] == country and (local[1] is not None or local[2] is not None)
+            and (local[2] is None or (country, _key(local[2])) in t.cities_in)):
+        return local[0], local[1], local[2], alone[3], None
+    return alone
 
 
 def parse_locations(values: pl.Series, ref: Reference) -> pl.DataFrame:

@@ -282,7 +282,8 @@ def _subdivision_label(code: str, ref: Reference) -> str | None:
                 return sub.label
     found = pycountry.subdivisions.get(code=code)
     country = _country_name(code.split("-")[0], ref)
-    return None if found is None or country is None else f"{found.name}, {country}"
+    # "Virgin Islands, U.S." is "Virgin Islands, United States" (had been "Virgin Islands, U.S., United States")
+    return None if found is None or country is None else f"{found.name.removesuffix(', U.S.')}, {country}"
 
 
 def _empty_locations() -> pl.DataFrame:
@@ -291,24 +292,32 @@ def _empty_locations() -> pl.DataFrame:
 
 
 def _with_locations(frame: pl.DataFrame, ref: Reference) -> pl.DataFrame:
-    from transforms.locations import parse_locations
+    """country_code from the country column, else the location; the location is read with the country column's
+    code as context (transforms.locations.parse_locations_in: "Georgia" with country US is the state US-GA, had
+    been the country Georgia, contradicting US, so no subdivision), on distinct (location, country code) pairs."""
+    from transforms.locations import parse_locations, parse_locations_in
 
     lookup = _country_lookup(ref)
-    texts = pl.concat([_distinct(frame, "location"), _distinct(frame, "country")]).unique().sort()
-    parsed = (parse_locations(texts, ref) if texts.len() else _empty_locations()).select(
-        "location", "country_code", "subdivision_code", "city_name", "is_remote")
-    by_location = parsed.rename({c: f"loc_{c}" for c in parsed.columns if c != "location"})
-    by_country = parsed.select(pl.col("location").alias("country"), pl.col("country_code").alias("cty_parsed_code"))
+    countries = _distinct(frame, "country").sort()
+    by_country = (parse_locations(countries, ref) if countries.len() else _empty_locations()).select(
+        pl.col("location").alias("country"), pl.col("country_code").alias("cty_parsed_code"))
     frame = (
-        _join_parsed(frame, by_location, "location")
-        .pipe(_attach, by_country.unique(subset=["country"], keep="first", maintain_order=True), "country")
+        frame.pipe(_attach, by_country.unique(subset=["country"], keep="first", maintain_order=True), "country")
         .with_columns(
             pl.coalesce(
                 pl.col("country").str.to_lowercase().replace_strict(lookup, default=None, return_dtype=pl.String),
                 pl.col("cty_parsed_code"),
-                pl.col("loc_country_code"),
-            ).alias("country_code")
+            ).alias("cty_code")
         )
+    )
+    pairs = frame.select("location", pl.col("cty_code").alias("context")).filter(pl.col("location").is_not_null())
+    parsed = (parse_locations_in(pairs, ref) if pairs.height else
+              _empty_locations().with_columns(pl.lit(None, pl.String).alias("context"))).select(
+        "location", pl.col("context").alias("cty_code"), "country_code", "subdivision_code", "city_name", "is_remote")
+    by_location = parsed.rename({c: f"loc_{c}" for c in parsed.columns if c not in ("location", "cty_code")})
+    frame = (
+        _attach(frame, by_location, ["location", "cty_code"], nulls_equal=True)
+        .with_columns(pl.coalesce(pl.col("cty_code"), pl.col("loc_country_code")).alias("country_code"))
         .with_columns(
             # a free-text location contradicting the country column only keeps the country
             (pl.col("loc_country_code") == pl.col("country_code")).fill_null(False).alias("_loc_agrees"),

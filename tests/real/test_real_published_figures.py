@@ -7,7 +7,7 @@ the CSV re-read. Where a figure is not reproduced exactly, the test states the g
 | Kaggle 2023 describe(): n 3,755, mean 137,570.39, std 63,055.63, min 5,132, p25 95,000, median 135,000, p75 175,000, max 450,000; means by experience and by year | test_kaggle_* | exact |
 | Glassdoor: author's Python mean 112.653061 vs 87.155714 ($K) | test_glassdoor_* | exact on his flags; ours differ on 3 rows ("thePython") |
 | Stack Overflow 2023 US: median by DevType ($5k-$1M), top 10 | test_stackoverflow_* | exact (n and median) |
-| BLS OEWS May 2025: national/state annual medians, 5 occupations x 6 areas | test_bls_* | exact; "New York" lands in the city cell |
+| BLS OEWS May 2025: national/state annual medians, 5 occupations x 6 areas | test_bls_* | exact; each of the 54 states/territories in its subdivision cell; "New York" lands in the city cell |
 | Job Bank 2025: national medians of 4 NOCs, provincial medians of 21231 | test_job_bank_* | exact per hour; x 2080 a year, in CAD |
 | ECB 2024 means (EUR/USD 1.0824, CAD 1.4821 ...) | test_ecb_* | exact to the 4 decimals published |
 """
@@ -235,6 +235,31 @@ def test_bls_published_medians_pass_through_to_their_region(bls):
             row = ours.filter((pl.col("area_name") == area) & (pl.col("occ_title") == occupation))
             assert row.select("pay_annual_usd", "currency_local", "region").rows() == [
                 (float(median), "USD", expected_region.get(area, f"{area}, United States"))], (area, occupation)
+
+
+def test_bls_every_state_and_territory_lands_in_its_subdivision(bls):
+    """Every area but "National" is one US subdivision, read with the row's country US as context: "Georgia"
+    had been the country Georgia and "Puerto Rico", "Guam", "Virgin Islands" ISO countries, all contradicting
+    US, so their 2,000-odd kept rows had only the country cell. Expected codes from pycountry's US subdivision
+    names, independently of the parser. "New York" alone is the city (as "New York, USA"), so its
+    rows are in the city cell too, with the state's code."""
+    import pycountry
+
+    by_name = {s.name.split(",")[0]: s.code for s in pycountry.subdivisions.get(country_code="US")}
+    raw = pl.read_csv(shared_data("bls-oews-2025", "oews_2025_national_state_all_industries.csv"),
+                      infer_schema=False).with_row_index("row_number", offset=1).select(
+        pl.col("row_number").cast(pl.Int64), "area_name")
+    got = (bls.sql("select row_number, country_code, subdivision_code, region_level, region from observations").pl()
+           .join(raw, on="row_number").select("area_name", "country_code", "subdivision_code", "region_level", "region")
+           .unique().sort("area_name"))
+    assert got.height == 55  # one reading per area
+    for area, country, sub, level, region in got.rows():
+        if area == "National":
+            assert (country, sub, level, region) == ("US", None, "country", "United States")
+        elif area == "New York":
+            assert (country, sub, level, region) == ("US", "US-NY", "city", "New York, New York, United States")
+        else:
+            assert (country, sub, level, region) == ("US", by_name[area], "subdivision", f"{area}, United States"), area
 
 
 # ------------------------------------------------------------------ Canada Job Bank 2025

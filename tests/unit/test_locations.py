@@ -905,3 +905,55 @@ def test_nuevo_leon_and_a_city_named_as_its_state(value, expected):
 )
 def test_a_province_named_with_its_country_is_no_city(value, expected):
     assert _one(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "context", "expected"),
+    [
+        # another country's name or code, or no place alone, inside the row's country (all had kept the country only)
+        ("Georgia", "US", ("US", "US-GA", None, False, None)),
+        ("Puerto Rico", "US", ("US", "US-PR", None, False, None)),
+        ("Guam", "US", ("US", "US-GU", None, False, None)),
+        ("Virgin Islands", "US", ("US", "US-VI", None, False, None)),
+        ("GA", "US", ("US", "US-GA", None, False, None)),  # not Gabon
+        ("CA", "US", ("US", "US-CA", None, False, None)),  # not Canada
+        ("Remote - Georgia", "US", ("US", "US-GA", None, True, None)),
+        ("Punjab", "IN", ("IN", "IN-PB", None, False, None)),  # no_country alone (India's and Pakistan's)
+        ("WA", "AU", ("AU", "AU-WA", None, False, None)),  # not Washington
+        # read alone in the row's country: unchanged ("New York" is the city, as "New York, USA" is)
+        ("Georgia", "GE", ("GE", None, None, False, None)),
+        ("Washington", "US", ("US", "US-WA", None, False, None)),
+        ("New York", "US", ("US", "US-NY", "New York", False, None)),
+        ("Victoria", "AU", ("AU", "AU-VIC", None, False, None)),
+        ("CA", "CA", ("CA", None, None, False, None)),
+        # no subdivision or known city of the row's country: the reading alone (normalise keeps only the country)
+        ("Victoria", "CA", ("AU", "AU-VIC", None, False, None)),
+        ("London", "CA", ("GB", "GB-ENG", "London", False, None)),
+        ("Jersey", "US", ("JE", None, None, False, None)),
+        ("Tbilisi, Georgia", "US", ("GE", None, "Tbilisi", False, None)),
+        ("Punjab", "PK", (None, None, None, False, "no_country")),  # Pakistan is beyond regions.yaml: no code
+        ("Limburg", "NL", (None, None, None, False, "no_country")),
+        ("Northern", "CA", (None, None, None, False, "no_country")),  # Job Bank's region: no city "Northern"
+        ("Georgia", None, ("GE", None, None, False, None)),
+        (None, "US", (None, None, None, False, "no_country")),
+    ],
+)
+def test_the_row_country_is_context(value, context, expected):
+    from transforms.locations import parse_locations_in
+
+    got = parse_locations_in(pl.DataFrame({"location": [value], "context": [context]},
+                                          schema={"location": pl.String, "context": pl.String}), load_reference())
+    row = got.row(0, named=True)
+    assert (row["location"], row["context"]) == (value, context)
+    assert (row["country_code"], row["subdivision_code"], row["city_name"], row["is_remote"],
+            row["location_error"]) == expected
+
+
+def test_context_parses_distinct_pairs():
+    from transforms.locations import parse_locations_in
+
+    pairs = pl.DataFrame({"location": ["Georgia", "Georgia", "Georgia", "Atlanta, GA"],
+                          "context": ["US", "US", "GE", None]})
+    got = parse_locations_in(pairs, load_reference())
+    assert got.select("location", "context", "country_code", "subdivision_code").rows() == [
+        ("Atlanta, GA", None, "US", "US-GA"), ("Georgia", "GE", "GE", None), ("Georgia", "US", "US", "US-GA")]

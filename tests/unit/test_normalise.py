@@ -134,6 +134,30 @@ def test_a_location_contradicting_the_country_column_keeps_only_the_country():
     assert (row["country_code"], row["subdivision"], row["city"], row["region"]) == ("US", None, None, "United States")
 
 
+def test_the_country_column_is_context_for_the_location():
+    """A location named alone that is another country's name or code reads inside the row's country (BLS's
+    "Georgia", "Puerto Rico", "Virgin Islands" with country US had kept only "United States"); a name that is no
+    subdivision or known city of it still keeps only the country; the same location on rows of different
+    countries reads in each, row by row."""
+    rows = [{**BASE, "location": loc, "country": country, "currency": "USD"} for loc, country in [
+        ("Georgia", "US"), ("Georgia", "GE"), ("Puerto Rico", "US"), ("Virgin Islands", "US"), ("GA", "US"),
+        ("Victoria", "CA"), ("Victoria", "AU"), ("Georgia", None), ("Georgia", "United States")]]
+    result = run(rows)
+    assert result.rejects.height == 0, result.rejects.to_dicts()
+    got = result.observations.sort("row_number").select("country_code", "subdivision_code", "region", "region_level")
+    assert got.rows() == [
+        ("US", "US-GA", "Georgia, United States", "subdivision"),
+        ("GE", None, "Georgia", "country"),
+        ("US", "US-PR", "Puerto Rico, United States", "subdivision"),
+        ("US", "US-VI", "Virgin Islands, United States", "subdivision"),
+        ("US", "US-GA", "Georgia, United States", "subdivision"),
+        ("CA", None, "Canada", "country"),  # Victoria, BC is no known city: no city invented
+        ("AU", "AU-VIC", "Victoria, Australia", "subdivision"),
+        ("GE", None, "Georgia", "country"),  # no country column: the country Georgia, as before
+        ("US", "US-GA", "Georgia, United States", "subdivision"),  # the column by name
+    ]
+
+
 def test_a_dated_row_uses_the_ecb_daily_rate_of_that_day():
     row = one({"pay": "100000", "currency": "EUR", "country": "DE", "year": None, "date": "2024-03-15"})
     ecb = fx.load_fx().filter((pl.col("currency") == "EUR") & (pl.col("date") == date(2024, 3, 15))).item(0, "usd_per_unit")
