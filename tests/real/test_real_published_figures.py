@@ -240,7 +240,7 @@ def test_bls_published_medians_pass_through_to_their_region(bls):
 def test_bls_every_state_and_territory_lands_in_its_subdivision(bls):
     """Every area but "National" is one US subdivision, read with the row's country US as context: "Georgia"
     had been the country Georgia and "Puerto Rico", "Guam", "Virgin Islands" ISO countries, all contradicting
-    US, so their 2,000-odd kept rows had only the country cell. Expected codes from pycountry's US subdivision
+    US, so their 1,761 kept rows had only the country cell. Expected codes from pycountry's US subdivision
     names, independently of the parser. "New York" alone is the city (as "New York, USA"), so its
     rows are in the city cell too, with the state's code."""
     import pycountry
