@@ -129,7 +129,11 @@ def stage_file_task(spec_path: str, file_path: str, cache_dir: str, spec_sha256:
     identity = {"sha256": checksum, "bytes": Path(file_path).stat().st_size}
     if meta_path.exists() and not full_refresh:
         meta = json.loads(meta_path.read_text())
-        meta["cached"] = True
+        # the paths are this run's, not the ones recorded when the entry was written: the output
+        # directory may have been moved or copied since (its old path gone, or another directory's
+        # cache), and the same bytes may now be read from another folder
+        meta.update(file=str(file_path), observations=str(target / "observations.parquet"),
+                    rejects=str(target / "rejects.parquet"), cached=True)
         return {**meta, **identity}
     settings = get_settings()
     ref, fx = load_reference(), normalise.default_fx(as_of)
