@@ -400,8 +400,52 @@ def _run(as_of_date: date, sources: list[str] | None, out: Path, full_refresh: b
 
     summary = summarise_run(run_id, paths, stage_results, proj["summary"], published, out)
     publish_artifacts(summary)
-    shutil.rmtree(work_dir, ignore_errors=True)
+    # published: the work folders (this run's, and any a failed or killed run left for inspection) and
+    # the cache entries this run did not use go (prune_work)
+    summary["work_removed"] = prune_work(out / ".work", stage_results)
     return summary
+
+
+# what a staging cache entry holds once written (stage_file_task); anything else in it is a killed stage's
+# temporary file
+STAGED_FILES = frozenset({"observations.parquet", "rejects.parquet", "meta.json"})
+
+
+def prune_work(work_root: Path, stage_results: list[dict]) -> dict[str, int]:
+    """After a publish: delete every run's work folder (DIR/.work/runs/*) and every staging cache entry
+    (DIR/.work/staging/<source>/<file>-<key>) that this run did not stage or read from the cache.
+
+    The cache key holds as_of, the code digest and the spec's and file's checksums, so each nightly run
+    (a new as_of), each code or spec change and each edited, renamed or deleted raw file writes entries
+    that no later run of other inputs reads again; kept, they grew DIR/.work by a copy of the staged
+    data per run. What stays is exactly what a rerun on the same inputs reads. Runs hold the run lock,
+    so no other run is using these folders."""
+    removed = {"run_folders": 0, "staging_entries": 0}
+    runs = work_root / "runs"
+    for folder in sorted(runs.iterdir()) if runs.is_dir() else []:
+        _remove(folder)
+        removed["run_folders"] += 1
+    used = {Path(result["observations"]).parent.resolve() for result in stage_results}
+    cache = work_root / "staging"
+    for source in sorted(cache.iterdir()) if cache.is_dir() else []:
+        for entry in sorted(source.iterdir()) if source.is_dir() and not source.is_symlink() else [source]:
+            if entry.resolve() in used:
+                for leftover in entry.iterdir():
+                    if leftover.name not in STAGED_FILES:
+                        _remove(leftover)
+                continue
+            _remove(entry)
+            removed["staging_entries"] += 1
+        if source.is_dir() and not source.is_symlink() and not any(source.iterdir()):
+            source.rmdir()
+    return removed
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def write_runs_table(out: Path, work_dir: Path, run_id: str, as_of: date, started_at: datetime, inputs: list[dict],
