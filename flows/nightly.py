@@ -455,7 +455,13 @@ def write_runs_table(out: Path, work_dir: Path, run_id: str, as_of: date, starte
     row_counts = {name: pl.scan_parquet(p).select(pl.len()).collect().item() for name, p in sorted(paths.items())}
     row_counts["staged_files"] = len(stage_results)
     row_counts["staged_files_from_cache"] = sum(1 for r in stage_results if r.get("cached"))
-    history_path = out / "current" / "runs" / "runs.parquet"
+    # the history the catalog serves (the source of truth): a publish killed between its catalog swap and
+    # its `current` swap leaves `current` on the snapshot before, whose runs lack the served run
+    from market_intel.publish import SNAPSHOTS_DIR, catalog_info
+
+    info = catalog_info(out)
+    served = out / SNAPSHOTS_DIR / info["snapshot_id"] if info else out / "current"
+    history_path = served / "runs" / "runs.parquet"
     history = pl.read_parquet(history_path) if history_path.exists() else None
     attempt = 1
     if history is not None and history.height:

@@ -45,3 +45,44 @@ def test_the_code_version_changes_with_an_upgraded_library_that_shapes_the_table
 
     monkeypatch.setattr(metadata, "version", upgraded)
     assert runinfo.code_digest(settings) != before
+
+
+def test_the_runs_history_is_the_one_the_catalog_serves(tmp_path, monkeypatch):
+    """A publish killed between its two swaps leaves the catalog (the source of truth) serving the new
+    snapshot and `current` the old one (tests/e2e/test_publish_atomic.py). The next run took its `runs`
+    history from `current`, so the run the catalog had served dropped out of `runs` for good."""
+    import sys
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    import polars as pl
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_publish import build_tables
+
+    from flows.nightly import StageTimer, write_runs_table
+    from market_intel import publish
+    from market_intel.settings import get_settings
+
+    publish.publish_snapshot(build_tables("s2", 2), tmp_path, "s2")
+    tables = build_tables("s5", 5)
+    tables["runs"] = pl.concat([build_tables("s2", 2)["runs"], tables["runs"]])
+
+    class Killed(Exception):
+        pass
+
+    def kill_after(stage: str) -> None:
+        if stage == "catalog_swapped":
+            raise Killed(stage)
+
+    monkeypatch.setattr(publish, "_checkpoint", kill_after)
+    try:
+        publish.publish_snapshot(tables, tmp_path, "s5")
+    except Killed:
+        pass
+    monkeypatch.undo()
+    assert publish.catalog_run_id(tmp_path) == "s5" and publish.current_snapshot_id(tmp_path) == "s2"
+
+    path = write_runs_table(tmp_path, tmp_path / "work", "s7", AS_OF, datetime.now(timezone.utc), [], "code",
+                            get_settings(), [], {}, StageTimer(), {})
+    assert pl.read_parquet(path)["run_id"].to_list() == ["s2", "s5", "s7"]
