@@ -5,9 +5,13 @@ A handful of coarse tasks that pass Parquet paths, never frames (see ../shared/d
     stage (one task per raw file, cached by checksum) -> observations -> stats | premiums | demand
     -> projections -> reports -> publish
 
-Staged files are cached under DIR/.work/staging keyed by the file's checksum, the spec's checksum,
-the code digest and as_of, so an incremental run stages only new or changed raw files and
-recomputes every aggregate from the staged Parquet; `full_refresh` ignores the cache.
+Staged files are cached under DIR/.work/staging keyed by the file's checksum, the spec's checksum and
+the code digest, for every as_of of the window of days that give the same rows (from the file's
+newest date before as_of to its oldest after it; a row with only a year counts from 1 January after
+its year, as its yearly FX average moves until then: transforms.normalise.as_of_window), else for
+that as_of alone. So a nightly run (a new as_of each day) and an incremental run stage only
+new or changed raw files, or files with rows as recent as as_of, and recompute every aggregate from
+the staged Parquet; `full_refresh` ignores the cache.
 """
 from __future__ import annotations
 
@@ -90,8 +94,11 @@ def metered(name: str, call: Callable[[], Any]) -> Any:
 # --------------------------------------------------------------------------- staging
 
 
-def staging_cache_key(file_checksum: str, spec_checksum: str, digest: str, as_of: date) -> str:
-    return storage.text_digest(f"{file_checksum}|{spec_checksum}|{digest}|{as_of.isoformat()}")[:24]
+def staging_cache_key(file_checksum: str, spec_checksum: str, digest: str, as_of: date | None) -> str:
+    """The key of a staged file's cache entry; as_of None: the entry that holds for every as_of of its meta's
+    window [as_of_from, as_of_until) (transforms.normalise.as_of_window)."""
+    when = as_of.isoformat() if as_of is not None else "any-as_of-in-meta-window"
+    return storage.text_digest(f"{file_checksum}|{spec_checksum}|{digest}|{when}")[:24]
 
 
 def _retry_unless_spec_error(task, task_run, state) -> bool:
@@ -123,21 +130,30 @@ def stage_file_task(spec_path: str, file_path: str, cache_dir: str, spec_sha256:
 
     spec, as_of = spec_mod.load_spec(Path(spec_path)), parse_as_of(as_of_iso)
     checksum = storage.file_checksum(file_path)
-    cache_key = staging_cache_key(checksum, spec_sha256, digest, as_of)
-    target = Path(cache_dir) / spec.name / f"{Path(file_path).name}-{cache_key}"
-    meta_path = target / "meta.json"
+    entry = f"{Path(file_path).name}-{{}}"
+    # two entries can hold a file's staged rows: one for every as_of of a window of days that give the same
+    # rows (transforms.normalise.as_of_window: a file whose rows are older than as_of, what a nightly run
+    # with a new as_of finds), else one for this as_of alone (a file with rows of only a year, as_of's)
+    free = Path(cache_dir) / spec.name / entry.format(staging_cache_key(checksum, spec_sha256, digest, None))
+    target = Path(cache_dir) / spec.name / entry.format(staging_cache_key(checksum, spec_sha256, digest, as_of))
     identity = {"sha256": checksum, "bytes": Path(file_path).stat().st_size}
-    if meta_path.exists() and not full_refresh:
+    for found in (free, target):
+        meta_path = found / "meta.json"
+        if full_refresh or not meta_path.exists():
+            continue
         meta = json.loads(meta_path.read_text())
+        if found == free and not (date.fromisoformat(meta["as_of_from"]) <= as_of
+                                  < date.fromisoformat(meta["as_of_until"])):
+            continue
         # the paths are this run's, not the ones recorded when the entry was written: the output
         # directory may have been moved or copied since (its old path gone, or another directory's
         # cache), and the same bytes may now be read from another folder
-        meta.update(file=str(file_path), observations=str(target / "observations.parquet"),
-                    rejects=str(target / "rejects.parquet"), cached=True)
+        meta.update(file=str(file_path), observations=str(found / "observations.parquet"),
+                    rejects=str(found / "rejects.parquet"), cached=True)
         return {**meta, **identity}
     settings = get_settings()
     ref, fx = load_reference(), normalise.default_fx(as_of)
-    rows_read, rejects = 0, []
+    rows_read, rejects, windows = 0, [], []
     # piece by piece (transforms.staging.stage_chunks): memory holds one ~16 MB piece of the file, not
     # all of it; each piece's kept rows are in row order and appended after the previous piece's
     with storage.appending_table(target / "observations.parquet", normalise.OBSERVATION_COLUMNS) as append:
@@ -147,21 +163,24 @@ def stage_file_task(spec_path: str, file_path: str, cache_dir: str, spec_sha256:
                                          max_annual_pay_usd=settings.max_annual_pay_usd)
             rows_read += staged.rows_read
             rejects += [staged.rejects, result.rejects]
+            windows.append(result.as_of_window)
             del staged
             append(result.observations)
             del result
     storage.write_table(pl.concat(rejects, how="diagonal_relaxed"), target / "rejects.parquet",
                         sort_by=["source", "source_file", "row_number"])
-    meta = {
-        "source": spec.name,
-        "kind": spec.kind,
-        "file": str(file_path),
-        "rows_read": int(rows_read),
-        "observations": str(target / "observations.parquet"),
-        "rejects": str(target / "rejects.parquet"),
-        "cached": False,
-    }
-    meta_path.write_text(json.dumps(meta, sort_keys=True))
+    meta = {"source": spec.name, "kind": spec.kind, "rows_read": int(rows_read), "cached": False}
+    if windows and None not in windows:  # the same rows for every as_of of the window: kept for them all
+        meta["as_of_from"] = max(w[0] for w in windows).isoformat()
+        meta["as_of_until"] = min(w[1] for w in windows).isoformat()
+        storage.write_json_atomic(target / "meta.json", meta)
+        shutil.rmtree(free, ignore_errors=True)  # a --full-refresh restages over an older entry
+        target.rename(free)
+        target = free
+    else:
+        storage.write_json_atomic(target / "meta.json", meta)
+    meta.update(file=str(file_path), observations=str(target / "observations.parquet"),
+                rejects=str(target / "rejects.parquet"))
     return {**meta, **identity}
 
 

@@ -72,10 +72,14 @@ OBSERVATION_COLUMNS: dict[str, pl.DataType] = {
 
 @dataclass(frozen=True)
 class Normalised:
-    """Observation rows (without is_outlier, which needs every source) and rejected rows."""
+    """Observation rows (without is_outlier, which needs every source) and rejected rows.
+
+    `as_of_window`: the days [first, last) of as_of that give this same result (see `as_of_window`); None:
+    the as_of it was made for alone."""
 
     observations: pl.DataFrame
     rejects: pl.DataFrame
+    as_of_window: tuple[date, date] | None = None
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,43 @@ def normalise(staged: pl.DataFrame, spec: SourceSpec, ref: Reference, fx: FxTabl
         .filter(pl.col("reason").is_null())
         .drop("reason")
     )
-    return Normalised(observations=_in_row_order(observations), rejects=rejects)
+    return Normalised(observations=_in_row_order(observations), rejects=rejects,
+                      as_of_window=as_of_window(frame, as_of))
+
+
+def as_of_window(frame: pl.DataFrame, as_of: date) -> tuple[date, date] | None:
+    """The days [first, last) around `as_of` for which normalising these rows gives this very result; None when
+    it holds for `as_of` alone (date.min / date.max: no bound on that side).
+
+    as_of enters a row's result in two ways only: the future checks (posted_date > as_of, year > as_of's
+    year) and the ECB rates known by as_of (transforms.fx.known_on). A dated row converts at a rate of a day
+    on or before its date (never a yearly average) and is a future_date reject before it, so its result
+    changes on its date only (and its year's 1 January, where a year column beside the date is checked). A
+    row with only a year is a future_year reject before 1 January of that year and converts at the year's
+    average after its end; during its year the average moves with every ECB day, so a file holding such a
+    row of as_of's year holds for as_of alone. The staging cache (flows.nightly.stage_file_task) keeps a
+    file's result for every as_of of the window: a nightly run with a new as_of restages only files with
+    rows that recent (the synthetic market's junk rows dated years ahead bound the window, not void it)."""
+    year = pl.min_horizontal(pl.max_horizontal(pl.col("year"), pl.lit(1)), pl.lit(_LAST_YEAR))
+    dated, has_year = pl.col("posted_date").is_not_null(), pl.col("year").is_not_null()
+    changes = [
+        pl.when(dated).then(pl.col("posted_date")),  # future_date until then
+        pl.when(has_year).then(pl.date(year, 1, 1)),  # future_year until then
+        pl.when(~dated & has_year).then(pl.date(year + 1, 1, 1)),  # the year's FX average complete from then
+    ]
+    day = pl.lit(as_of)
+    bounds = frame.select(
+        pl.max_horizontal([c.filter(c <= day).max() for c in changes]).alias("first"),
+        pl.min_horizontal([c.filter(c > day).min() for c in changes]).alias("last"),
+        (~dated & has_year & (pl.col("year") == as_of.year)).any().alias("moving"),
+    ).row(0, named=True)
+    if bounds["moving"]:
+        return None
+    return bounds["first"] or date.min, bounds["last"] or date.max
+
+
+# the last year whose 1 January after it a Python date holds
+_LAST_YEAR = 9998
 
 
 def _in_row_order(frame: pl.DataFrame) -> pl.DataFrame:

@@ -17,10 +17,11 @@ def _entries(out: Path) -> set[str]:
 
 
 def test_staging_cache_and_work_folders_do_not_grow_with_every_run(tmp_path, prefect_harness):
-    """Each nightly run has a new as_of, which is part of the staging cache key: every run staged every file
-    again into new entries and nothing ever removed the old ones, nor the work folder a failed or killed run
-    left in DIR/.work/runs (two as_of kept two copies of the staged data, n nightly runs n copies). After a
-    publish only what this run used stays; a rerun on the same inputs still reads it all from the cache."""
+    """Nothing ever removed a staging cache entry (each as_of, as it was part of the key, and each edited raw
+    file wrote new ones), nor the work folder a failed or killed run left in DIR/.work/runs: n nightly runs
+    kept n copies of the staged data. After a publish only what this run used stays; a nightly run with a
+    new as_of reads files whose rows are older than as_of from the cache (their results no longer depend on
+    as_of), and a rerun on the same inputs reads it all from the cache."""
     from flows.nightly import nightly
 
     market = tmp_path / "market"
@@ -40,12 +41,19 @@ def test_staging_cache_and_work_folders_do_not_grow_with_every_run(tmp_path, pre
     (killed / "observations.parquet").write_bytes(b"partial")
 
     second = nightly(as_of="2026-03-02", sources=specs, out_dir=str(out))
-    after_second = _entries(out)
-    assert second["staged_files_from_cache"] == 0
-    assert len(after_second) == second["staged_files"]
-    assert not after_first & after_second  # the first as_of's entries are gone, not kept beside
+    assert second["staged_files_from_cache"] == second["staged_files"] == first["staged_files"]
+    assert _entries(out) == after_first  # the next day's run: the same entries, no new copy
     assert not killed.exists()
     assert list((out / ".work" / "runs").iterdir()) == []
+
+    survey = market / "survey.csv"  # an edited raw file: its old entry goes, the new one stays
+    survey.write_bytes(survey.read_bytes() + b"Data Engineer,90000,USD,US,2024,MI,plain\n")
+    edited = nightly(as_of="2026-03-02", sources=specs, out_dir=str(out))
+    after_second = _entries(out)
+    assert edited["staged_files_from_cache"] == edited["staged_files"] - 1
+    assert len(after_second) == edited["staged_files"] == len(after_first)
+    assert len(after_first - after_second) == 1 and all(e.startswith("survey/") for e in after_first - after_second)
+    second = edited
 
     leftover = out / ".work" / "staging" / sorted(after_second)[0] / ".observations.parquet.tmp-999999"
     leftover.write_bytes(b"partial")  # a stage killed while writing, in an entry the next run reads
