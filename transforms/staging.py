@@ -6,10 +6,13 @@ applied, and each row keeps where it came from (`source`, `source_file`, `row_nu
 data row) and its original text (`raw`) so that a reject can be traced back to the file.
 
 CSV is split into records without a per-row Python loop: the text is split into lines, a record
-ends on a line where the running count of quote characters is even (so quoted newlines stay in
-their record), and the number of fields is the number of delimiters left after removing quoted
-segments. Records whose field count differs from the header's are rejected as `malformed_row`
-with their raw text; the others are parsed by Polars with every column read as text.
+ends on a line that does not end inside a quoted field (so quoted newlines stay in their record),
+and the number of fields is the number of delimiters left after removing quoted fields. Quoting
+follows RFC 4180 as Python's csv and pandas read it: a quote opens a quoted field only at the start
+of a field, and a quote inside an unquoted field ('Data 5" Scientist', '27" monitor') is a literal
+character (such records are re-quoted for Polars' reader, which does not read them so). Records
+whose field count differs from the header's are rejected as `malformed_row` with their raw text;
+the others are parsed by Polars with every column read as text.
 
 Encodings: a UTF-8 byte-order mark is dropped and a UTF-16/32 one selects that codec; `auto`
 tries UTF-8, then cp1252, then latin-1 (which decodes any byte) and records what was used in
@@ -25,6 +28,7 @@ be read in the spec's format (a CSV named .parquet) is a spec error naming the p
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import json
 import re
@@ -41,7 +45,6 @@ UNICODE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32")
                 (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 MIXED_ENCODING = "utf-8+cp1252"
 QUOTE = '"'
-QUOTED_SEGMENT = r'"(?:[^"]|"")*"'
 
 REJECT_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.String, "source_file": pl.String, "row_number": pl.Int64,
@@ -238,7 +241,7 @@ def check_header(spec: SourceSpec, path: str | Path) -> None:
     except UnicodeDecodeError as exc:
         raise SpecError(spec.label, "encoding",
                         f"{path.name} is not {spec.encoding}: {exc.reason} at byte {exc.start}") from exc
-    records = _records(lines)
+    records = _records(lines, spec.delimiter)
     if records.height == 0 or not records.item(0, "is_closed"):
         return  # an empty file (nothing to map), or a header that goes on past the prefix
     table, _, _ = _read_csv_records(records.slice(0, 1).get_column("raw"), spec, path)
@@ -253,8 +256,8 @@ CHUNK_BYTES = 16 * 2**20  # ~47k postings of the synthetic boards: ~0.2 GB of wo
 def stage_chunks(spec: SourceSpec, path: str | Path, chunk_bytes: int | None = None) -> Iterator[StagedFile]:
     """`stage_file` in pieces of about `chunk_bytes` of the raw file, so that memory holds one piece.
 
-    Pieces are cut at line ends (for CSV only where the running count of quote characters is even,
-    i.e. between records, as `_records` groups them), row numbers continue from piece to piece, and
+    Pieces are cut at line ends (for CSV only where no quoted field is open, i.e. between records, as
+    `_records` groups them), row numbers continue from piece to piece, and
     each CSV piece is read under the file's header. Concatenated, the pieces' frames and rejects equal
     `stage_file`'s (tested), with two differences for JSON lines, where each piece infers its own
     types: a mapped key that a piece never contains is null there (the file is a spec error only when
@@ -275,7 +278,7 @@ def stage_chunks(spec: SourceSpec, path: str | Path, chunk_bytes: int | None = N
     with path.open("rb") as handle:
         head = handle.read(8)
         _refuse_compressed(spec, path, head)
-        bounds, exact = _piece_bounds(handle, chunk_bytes, quoted=csv)
+        bounds, exact = _piece_bounds(handle, chunk_bytes, quoted=csv, delimiter=spec.delimiter)
         if len(bounds) < 2 or not exact or any(head.startswith(bom) for bom, _ in UNICODE_BOMS):
             bounds = []
         header: str | None = None
@@ -307,31 +310,46 @@ def stage_chunks(spec: SourceSpec, path: str | Path, chunk_bytes: int | None = N
 LINE_BLOCK = 1 << 16
 
 
-def _piece_bounds(handle: BinaryIO, chunk_bytes: int, *, quoted: bool) -> tuple[list[tuple[int, int]], bool]:
+def _piece_bounds(handle: BinaryIO, chunk_bytes: int, *, quoted: bool,
+                  delimiter: str = ",") -> tuple[list[tuple[int, int]], bool]:
     """(start, end) byte ranges of a file, about chunk_bytes each, each ending after a newline (or at
-    the end of the file); with `quoted`, only where the quote characters before it are even in
-    number. Read one piece at a time. Also whether the pieces can be read apart exactly: every piece
-    is valid UTF-8 (so the whole file is: pieces end at newlines) and, with `quoted` (CSV, where a
-    lone carriage return ends a line), no piece holds a carriage return outside a CR LF pair."""
+    the end of the file); with `quoted`, only where no quoted field is open (between CSV records, as
+    `_records` groups them). Read one piece at a time. Also whether the pieces can be read apart
+    exactly: every piece is valid UTF-8 (so the whole file is: pieces end at newlines) and, with
+    `quoted` (CSV, where a lone carriage return ends a line), no piece holds a carriage return outside
+    a CR LF pair."""
     size = handle.seek(0, io.SEEK_END)
     bounds, exact, start = [], True, 0
     while start < size:
         handle.seek(start)
         piece = bytearray(handle.read(chunk_bytes))
-        odd = piece.count(b'"') % 2 if quoted else 0
-        while (not piece.endswith(b"\n") or odd) and start + len(piece) < size:
+        complete = piece.rfind(b"\n") + 1  # bytes of whole lines
+        inside = quoted and complete > 0 and _ends_inside_quotes(bytes(piece[:complete - 1]), delimiter, False)
+        while (len(piece) > complete or inside) and start + len(piece) < size:
             handle.seek(start + len(piece))
             more = handle.read(LINE_BLOCK)
             newline = more.find(b"\n")
-            taken = more if newline < 0 else more[:newline + 1]
-            piece += taken
-            if quoted:
-                odd ^= taken.count(b'"') % 2
+            piece += more if newline < 0 else more[:newline + 1]
+            if newline >= 0:  # one more whole line: the state after it
+                if quoted:
+                    inside = _ends_inside_quotes(bytes(piece[complete:-1]), delimiter, inside)
+                complete = len(piece)
         bounds.append((start, start + len(piece)))
         start += len(piece)
         if exact:
             exact = _is_utf8(bytes(piece)) and not (quoted and piece.count(b"\r") != piece.count(b"\r\n"))
     return bounds, exact
+
+
+def _ends_inside_quotes(text: bytes, delimiter: str, inside: bool) -> bool:
+    """Whether lines of CSV bytes (no final newline) end inside a quoted field, starting `inside` one or
+    not. Quotes and ASCII delimiters are the same bytes in UTF-8 and cp1252: other bytes are decoded
+    loosely, as they do not change the answer."""
+    if QUOTE.encode() not in text:
+        return inside
+    lines = pl.Series("line", text.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+                      .split("\n"), dtype=pl.String)
+    return bool(_inside_quotes_after(lines, delimiter, inside)[-1])
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -344,25 +362,72 @@ def _is_utf8(data: bytes) -> bool:
 
 # --- CSV -------------------------------------------------------------------------------------
 
-_QUOTES = pl.col("line").str.count_matches(QUOTE, literal=True)
+def _quote_patterns(delimiter: str) -> tuple[str, str, str, str]:
+    """Regexes (Rust syntax, no look-around) of the CSV quoting rules of RFC 4180 as Python's csv reads
+    them: a quote opens a quoted field only at the start of a field; inside one, "" is a quote and a
+    lone quote closes it (text after the closing quote up to the delimiter is kept literally); a quote
+    anywhere else is a literal character. Returns (a line starting outside quotes ends inside an open
+    quoted field, a line starting inside one ends inside one, a quoted field at the start of a field,
+    a record strictly of RFC 4180 fields)."""
+    d = f"\\x{{{ord(delimiter):x}}}"
+    field = rf'(?:"(?:[^"]|"")*"(?:[^"{d}][^{d}]*)?|[^"{d}][^{d}]*)?'
+    still_open = r'"(?:[^"]|"")*$'
+    out_to_in = rf'^(?:{field}{d})*{still_open}'
+    in_to_in = rf'^(?:[^"]|"")*(?:$|"(?:[^"{d}][^{d}]*)?{d}(?:{field}{d})*{still_open})'
+    quoted_field = rf'(^|{d})"(?:[^"]|"")*"'
+    strict_field = rf'(?:"(?:[^"]|"")*"|[^"{d}][^{d}]*)?'
+    strict_record = rf'^{strict_field}(?:{d}{strict_field})*$'
+    return out_to_in, in_to_in, quoted_field, strict_record
 
 
-def _records(lines: pl.Series) -> pl.DataFrame:
-    """Lines -> CSV records (quoted newlines kept inside), blank records dropped, in file order."""
-    frame = pl.DataFrame({"line": lines})
-    if frame.select((_QUOTES % 2 == 0).all()).item():  # no quoted newline: a record is a line
-        return (frame.select(pl.col("line").alias("raw"), pl.lit(True).alias("is_closed"))
-                .filter(pl.col("raw").str.strip_chars() != ""))
-    return _grouped_records(lines)
-
-
-def _grouped_records(lines: pl.Series) -> pl.DataFrame:
-    """`_records` in general: lines grouped into records by the running count of quotes."""
+def _inside_quotes_after(lines: pl.Series, delimiter: str, inside: bool = False) -> pl.Series:
+    """For each line, whether the text up to its end is inside an open quoted field (the record goes
+    on), starting `inside` one or not. Each line maps the state before it to the state after it by one
+    of four functions (always outside, always inside, keep, flip), found by two regexes; the state after
+    line i is the last 'always' before it flipped by the flips since: a cumulative sum, no row loop."""
+    out_to_in, in_to_in, _, _ = _quote_patterns(delimiter)
+    line = pl.col("line")
+    has_quote = line.str.contains(QUOTE, literal=True)
     return (
         pl.DataFrame({"line": lines}).lazy()
+        .select(  # a line without a quote keeps the state
+            (has_quote & line.str.contains(out_to_in)).alias("a"),
+            (~has_quote | line.str.contains(in_to_in)).alias("b"),
+        )
+        .with_columns((pl.col("a") & ~pl.col("b")).cast(pl.Int64).cum_sum().alias("flips"))
+        .with_columns(
+            pl.when(pl.col("a") == pl.col("b")).then(pl.col("a")).forward_fill().fill_null(inside).alias("anchor"),
+            pl.when(pl.col("a") == pl.col("b")).then(pl.col("flips")).forward_fill().fill_null(0).alias("anchor_flips"),
+        )
+        .select((pl.col("anchor") ^ ((pl.col("flips") - pl.col("anchor_flips")) % 2 == 1)).alias("inside"))
+        .collect()
+        .get_column("inside")
+    )
+
+
+def _records(lines: pl.Series, delimiter: str = ",") -> pl.DataFrame:
+    """Lines -> CSV records (quoted newlines kept inside), blank records dropped, in file order."""
+    return _records_and_rest(lines, delimiter).drop("rest")
+
+
+def _records_and_rest(lines: pl.Series, delimiter: str) -> pl.DataFrame:
+    """`_records` plus each record's `rest`: its text without the quoted fields (`_without_quoted_fields`).
+
+    When no line has a quote outside its quoted fields (the common case, one regex pass), every line
+    ends outside quotes, so a record is a line; otherwise lines are grouped by `_inside_quotes_after`."""
+    frame = pl.DataFrame({"raw": lines}).with_columns(_without_quoted_fields(pl.col("raw"), delimiter).alias("rest"))
+    if not frame.get_column("rest").str.contains(QUOTE, literal=True).any():
+        return (frame.select("raw", pl.lit(True).alias("is_closed"), "rest")
+                .filter(pl.col("raw").str.strip_chars() != ""))
+    return _grouped_records(lines, delimiter).with_columns(
+        _without_quoted_fields(pl.col("raw"), delimiter).alias("rest"))
+
+
+def _grouped_records(lines: pl.Series, delimiter: str = ",") -> pl.DataFrame:
+    """`_records` in general: lines grouped into records where a line does not end inside quotes."""
+    return (
+        pl.DataFrame({"line": lines, "ends_record": ~_inside_quotes_after(lines, delimiter)}).lazy()
         .with_row_index("line_index")
-        .with_columns(_QUOTES.cum_sum().alias("quotes_so_far"))
-        .with_columns(((pl.col("quotes_so_far") % 2) == 0).alias("ends_record"))
         .with_columns(
             pl.col("ends_record").shift(1, fill_value=True).cast(pl.Int64).cum_sum().alias("record_index")
         )
@@ -378,8 +443,46 @@ def _grouped_records(lines: pl.Series) -> pl.DataFrame:
     )
 
 
-def _field_count(raw: pl.Expr, delimiter: str) -> pl.Expr:
-    return raw.str.replace_all(QUOTED_SEGMENT, "").str.count_matches(delimiter, literal=True) + 1
+def _without_quoted_fields(raw: pl.Expr, delimiter: str) -> pl.Expr:
+    """A record without its quoted fields (those that open at the start of a field): the delimiters
+    left separate its fields, and a quote left is a literal one (or an unterminated field)."""
+    _, _, quoted_field, _ = _quote_patterns(delimiter)
+    return raw.str.replace_all(quoted_field, "${1}")
+
+
+def _field_count(rest: pl.Expr, delimiter: str) -> pl.Expr:
+    """Fields of a record from its `rest` (`_without_quoted_fields`): a quote inside an unquoted field is
+    a literal character and hides no delimiter."""
+    return rest.str.count_matches(delimiter, literal=True) + 1
+
+
+def _literal_quotes(raw: pl.Expr, rest: pl.Expr, delimiter: str) -> pl.Expr:
+    """Whether a record of strict RFC 4180 fields has a quote inside an unquoted field ('Data 5" Scientist',
+    'a "b" c'): Polars' reader does not take such a quote literally (it failed or misread the record)."""
+    _, _, _, strict_record = _quote_patterns(delimiter)
+    return rest.str.contains(QUOTE, literal=True) & raw.str.contains(strict_record)
+
+
+def _requoted(record: str, delimiter: str) -> str:
+    """A record with literal quotes in unquoted fields, written so that any CSV reader reads the same
+    fields: each such field quoted, its quotes doubled (Python's csv, on those few records only)."""
+    [fields] = list(csv.reader(io.StringIO(record, newline=""), delimiter=delimiter, strict=True))
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_MINIMAL).writerow(fields)
+    return out.getvalue()[:-1]
+
+
+def _parser_text(raw: pl.Series, delimiter: str, rest: pl.Series | None = None) -> pl.Series:
+    """The records as handed to Polars' reader: literal quotes in unquoted fields re-quoted (`_requoted`)."""
+    frame = raw.to_frame("raw").with_columns(
+        (rest.alias("rest") if rest is not None else _without_quoted_fields(pl.col("raw"), delimiter).alias("rest")))
+    if not frame.get_column("rest").str.contains(QUOTE, literal=True).any():
+        return raw
+    literal = frame.select(_literal_quotes(pl.col("raw"), pl.col("rest"), delimiter)).to_series()
+    if not literal.any():
+        return raw
+    fixed = {value: _requoted(value, delimiter) for value in raw.filter(literal).unique().to_list()}
+    return raw.replace(fixed)
 
 
 def _read_csv_lines(lines: pl.Series, spec: SourceSpec, path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -391,7 +494,7 @@ def _read_csv_records(lines: pl.Series, spec: SourceSpec, path: Path,
                       header: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame, str | None]:
     """Lines -> (parsed records, malformed ones, the header); the first record is the header unless
     `header` is given (a later piece of the file: every record is data)."""
-    records = _records(lines)
+    records = _records_and_rest(lines, spec.delimiter)
     if header is None:
         if records.height == 0:
             return pl.DataFrame(schema={"row_number": pl.Int64, "raw": pl.String}), empty_rejects(), None
@@ -399,10 +502,11 @@ def _read_csv_records(lines: pl.Series, spec: SourceSpec, path: Path,
     else:
         data = records
     _check_unique_mapped_columns(spec, header, path)
-    header_fields = pl.select(_field_count(pl.lit(header, pl.String), spec.delimiter)).item()
+    header_fields = pl.select(_field_count(_without_quoted_fields(pl.lit(header, pl.String), spec.delimiter),
+                                           spec.delimiter)).item()
     data = data.with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row_number"),
-        _field_count(pl.col("raw"), spec.delimiter).alias("fields"),
+        _field_count(pl.col("rest"), spec.delimiter).alias("fields"),
     )
     is_good = (pl.col("fields") == header_fields) & pl.col("is_closed")
     good, bad = data.filter(is_good), data.filter(~is_good)
@@ -415,15 +519,16 @@ def _read_csv_records(lines: pl.Series, spec: SourceSpec, path: Path,
         .alias("detail"),
         pl.col("raw"),
     )
+    good = good.with_columns(_parser_text(good.get_column("raw"), spec.delimiter, good.get_column("rest")).alias("text"))
     try:
-        parsed = _parse_csv(header, good.get_column("raw"), spec)
+        parsed = _parse_csv(header, good.get_column("text"), spec)
     except pl.exceptions.PolarsError:  # a record the parser refuses (text after a closing quote): find it
-        ok = pl.Series("ok", [_parses_alone(header, raw, spec) for raw in good.get_column("raw").to_list()])
+        ok = pl.Series("ok", [_parses_alone(header, raw, spec) for raw in good.get_column("text").to_list()])
         rejects = pl.concat([rejects, good.filter(~ok).select(
             "row_number", pl.lit("malformed_row").alias("reason"),
             pl.lit("not parseable as CSV (text after a closing quote?)").alias("detail"), "raw")]).sort("row_number")
         good = good.filter(ok)
-        parsed = _parse_csv(header, good.get_column("raw"), spec)
+        parsed = _parse_csv(header, good.get_column("text"), spec)
     parsed = parsed.rename({c: f"Unnamed: {i}" for i, c in enumerate(parsed.columns) if not c.strip()})
     if parsed.height != good.height:
         raise ValueError(f"{path.name}: parsed {parsed.height} rows from {good.height} well-formed records")
@@ -432,6 +537,7 @@ def _read_csv_records(lines: pl.Series, spec: SourceSpec, path: Path,
 
 
 def _parse_csv(header: str, records: pl.Series, spec: SourceSpec) -> pl.DataFrame:
+    header = _parser_text(pl.Series([header], dtype=pl.String), spec.delimiter).item()
     body = _joined(pl.concat([pl.Series([header], dtype=pl.String), records,
                               pl.Series([""], dtype=pl.String)]))  # header, records, final newline
     return pl.read_csv(io.BytesIO(body), infer_schema=False, separator=spec.delimiter,
@@ -447,6 +553,7 @@ def _parses_alone(header: str, record: str, spec: SourceSpec) -> bool:
 
 def _check_unique_mapped_columns(spec: SourceSpec, header: str, path: Path) -> None:
     """A mapped column named twice in the header is ambiguous: fail like a missing column."""
+    header = _parser_text(pl.Series([header], dtype=pl.String), spec.delimiter).item()
     names = pl.read_csv(io.BytesIO(header.encode("utf-8")), has_header=False, infer_schema=False,
                         separator=spec.delimiter, quote_char=QUOTE).row(0)
     for field, column in spec.fields.items():

@@ -56,3 +56,45 @@ lines_strategy = st.lists(st.text(alphabet='ab,"; ', max_size=8), max_size=30)
 def test_records_line_by_line_equal_the_general_grouping(lines):
     series = pl.Series("line", lines, dtype=pl.String)
     assert _records(series).equals(_grouped_records(series))
+
+
+def _reference_ends(lines: list[str], delimiter: str = ",") -> list[bool]:
+    """Whether each line ends a CSV record: the character-by-character state machine of Python's csv
+    reader (a quote opens a field only at its start; "" inside is a quote; other quotes are literal)."""
+    ends, state = [], "start"
+    for line in lines:
+        if state != "quoted":
+            state = "start"
+        for char in line:
+            if state == "start":
+                state = "quoted" if char == '"' else "start" if char == delimiter else "field"
+            elif state == "field":
+                state = "start" if char == delimiter else "field"
+            elif state == "quoted":
+                state = "quote_in_quoted" if char == '"' else "quoted"
+            else:  # a quote in a quoted field: "" goes on, a delimiter ends the field, text follows it
+                state = "quoted" if char == '"' else "start" if char == delimiter else "field"
+        ends.append(state != "quoted")
+    return ends
+
+
+@SETTINGS
+@given(lines_strategy)
+@example(['Data 5" Scientist,1', "b,2", '"x', 'y",3'])
+@example(['a",b,"c', "d", 'e"'])
+@example(['"a""', '",b'])
+def test_records_end_where_pythons_csv_state_machine_ends_them(lines):
+    """Lines group into records exactly where the reference state machine ends one; each record parses
+    with Python's csv into the same fields as its lines would."""
+    series = pl.Series("line", lines, dtype=pl.String)
+    ends = _reference_ends(lines)
+    groups, current = [], []
+    for line, end in zip(lines, ends):
+        current.append(line)
+        if end:
+            groups.append(("\n".join(current), True))
+            current = []
+    if current:
+        groups.append(("\n".join(current), False))
+    expected = [(raw.rstrip("\n"), closed) for raw, closed in groups if raw.rstrip("\n").strip()]
+    assert _records(series).rows() == expected

@@ -19,6 +19,7 @@ from transforms.normalise import normalise
 from transforms.reference import load_reference
 from transforms.specs import SpecError, load_spec, resolve_files
 from transforms.staging import _piece_bounds, stage_chunks, stage_file
+from tests.unit.test_staging_lines import _reference_ends
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                          HealthCheck.function_scoped_fixture])
@@ -91,6 +92,7 @@ def _assert_pieces_equal_whole_or_both_fail(spec, path: Path, chunk_bytes: int) 
 csv_lines = st.sampled_from([
     "Engineer,100,US", "Analyst,\"1,000\",CA", "\"Data\nScientist\",5,GB", "bad,row", "x,y,z,extra", "",
     "   ", "\"unclosed,3,US", "q\"\"x,1,\"DE\"", "Manager,\"multi\n\nline\",FR", "Développeur,9,FR", "a,b,\"c\"\"\"",
+    "Data 5\" Scientist,7,US", "TV 55\",8,US", "a\",b,\"c",  # quotes inside unquoted fields are literal
 ])
 
 
@@ -99,6 +101,8 @@ csv_lines = st.sampled_from([
        chunk=st.integers(1, 60), lead=st.sampled_from(["", "\n", "\ufeff"]))
 @example(rows=["Engineer,100,US", "\"unclosed,3,US", "Analyst,2,CA"], newline="\n", chunk=5, lead="")
 @example(rows=["\"Data\nScientist\",5,GB"] * 3, newline="\r\n", chunk=3, lead="\ufeff")
+@example(rows=["Data 5\" Scientist,7,US", "Engineer,100,US", "\"Data\nScientist\",5,GB", "Engineer,100,US"],
+         newline="\n", chunk=20, lead="")
 def test_csv_in_pieces_equals_the_whole_file(tmp_path, rows, newline, chunk, lead):
     path = tmp_path / "d.csv"
     path.write_bytes((lead + newline.join(["title,pay,country", *rows]) + newline).encode("utf-8"))
@@ -161,8 +165,8 @@ def test_pieces_cover_the_file_and_end_between_lines_and_records(data, chunk, qu
     assert all(s < e for s, e in bounds)
     for _, end in bounds[:-1]:
         assert data[end - 1:end] == b"\n"
-        if quoted:
-            assert data[:end].count(b'"') % 2 == 0
+        if quoted:  # between records: no quoted field open (a quote inside an unquoted field is literal)
+            assert _reference_ends(data[:end - 1].decode().replace("\r\n", "\n").split("\n"))[-1]
     lone_cr = data.count(b"\r") != data.count(b"\r\n")
     assert exact == (not (quoted and lone_cr))  # every blob here is ASCII
 
