@@ -514,8 +514,8 @@ def _with_dates(frame: pl.DataFrame) -> pl.DataFrame:
                 pl.col("posted_date").dt.year().cast(pl.Int32),
             ).alias("year_parsed"),
         )
-        .drop("year", "_year_number")
-        .rename({"year_parsed": "year"})
+        .drop("_year_number")
+        .rename({"year": "year_given", "year_parsed": "year"})
     )
 
 
@@ -658,7 +658,9 @@ def _detail() -> pl.Expr:
         .then(pl.format("pay_period={}", pl.coalesce(pl.col("pay_period_given"),
                                                      pl.format("{} (pay text: {})", pl.col("pay_period"), pl.col("pay_text")))))
         .when(reason.is_in(["bad_date", "future_date"])).then(pl.format("date={}", pl.col("date")))
-        .when(reason.is_in(["bad_year", "future_year"])).then(pl.format("year={}", pl.col("year").cast(pl.String)))
+        .when(reason.is_in(["bad_year", "future_year"]))  # the year as given: the parsed one is null when bad
+        .then(pl.coalesce(pl.format("year={}", pl.coalesce(pl.col("year_given"), pl.col("year").cast(pl.String))),
+                          pl.lit("no year and no date")))
         .when(reason.is_in(["unknown_currency", "ambiguous_dollar"]))
         .then(pl.format("currency={} country={} {}", pl.col("currency_raw").fill_null(""),
                         pl.col("country_code").fill_null(""), pl.col("currency_error").fill_null("")))

@@ -10,6 +10,7 @@ or the per-row outcome
     duplicates: 0
     outliers: 0                              # optional: kept rows flagged is_outlier
     kept_values: [{row_number: 1, pay_annual_usd: 100000.0, ...}]   # optional, by row_number
+    reject_details: [{row_number: 2, reason: bad_year, detail: year=1e400}]   # optional, by row_number
 plus `about` (what the input is and what we decided) and optionally `xfail` (a reason: a known
 parser bug outside the ingest modules; the case states the correct behaviour and runs strict).
 
@@ -117,5 +118,8 @@ def test_corpus(folder: Path, expected: dict, ref, fx, tmp_path, monkeypatch):
     if "outliers" in expected:
         assert built.observations.get_column("is_outlier").sum() == expected["outliers"]
     assert_values(built.observations, expected.get("kept_values", []))
+    for want in expected.get("reject_details", []):
+        got = built.rejects.filter(pl.col("row_number") == want["row_number"]).select(list(want)).to_dicts()
+        assert got == [want], f"reject {want['row_number']}: {got}"
     assert built.rejects.get_column("raw").null_count() == 0  # every reject can be traced to its text
     assert list(tmp_path.iterdir()) == []
