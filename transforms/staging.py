@@ -490,6 +490,9 @@ def _read_csv_lines(lines: pl.Series, spec: SourceSpec, path: Path) -> tuple[pl.
     return table, rejects
 
 
+HEADER_PADDING = " \t\ufeff"
+
+
 def _read_csv_records(lines: pl.Series, spec: SourceSpec, path: Path,
                       header: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame, str | None]:
     """Lines -> (parsed records, malformed ones, the header); the first record is the header unless
@@ -508,12 +511,15 @@ def _read_csv_records(lines: pl.Series, spec: SourceSpec, path: Path,
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row_number"),
         _field_count(pl.col("rest"), spec.delimiter).alias("fields"),
     )
-    is_good = (pl.col("fields") == header_fields) & pl.col("is_closed")
+    # the header again (CSV files concatenated, each with its header; a byte-order mark and blanks aside)
+    repeated = pl.col("raw").str.strip_chars(HEADER_PADDING) == pl.lit(header.strip(HEADER_PADDING), pl.String)
+    is_good = (pl.col("fields") == header_fields) & pl.col("is_closed") & ~repeated
     good, bad = data.filter(is_good), data.filter(~is_good)
     rejects = bad.select(
         pl.col("row_number"),
         pl.lit("malformed_row").alias("reason"),
-        pl.when(pl.col("is_closed"))
+        pl.when(repeated).then(pl.lit("repeated header (files concatenated?)"))
+        .when(pl.col("is_closed"))
         .then(pl.format("{} fields where the header has {}", pl.col("fields"), pl.lit(header_fields)))
         .otherwise(pl.lit("unterminated quoted field"))
         .alias("detail"),
