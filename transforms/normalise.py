@@ -224,6 +224,8 @@ def _join_parsed(frame: pl.DataFrame, parsed: pl.DataFrame, on: str) -> pl.DataF
 EUROPEAN_NUMBER = r"^[-+]?\d{1,3}(?:\.\d{3})+,\d+$|^[-+]?\d{1,3}(?:\.\d{3}){2,}$"
 # one comma then one or two digits: a decimal comma ("45000,50", "45 000,00"), as pay.parse_number reads it
 DECIMAL_COMMA_NUMBER = r"^[-+]?\d+,\d{1,2}$"
+# commas grouping thousands: "120,000", "1,234,567.89", or the Indian lakh grouping "12,00,000"
+COMMA_GROUPED_NUMBER = r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$|^[-+]?\d{1,2}(?:,\d{2})+,\d{3}(?:\.\d*)?$"
 
 
 def _number(expr: pl.Expr) -> pl.Expr:
@@ -231,12 +233,19 @@ def _number(expr: pl.Expr) -> pl.Expr:
 
     Commas are thousands separators unless the dots are ("1.234.567", "120.000,50") or a single comma
     is followed by one or two digits ("45000,50", "45 000,00"): then the comma is the decimal mark. "120.000" alone stays 120.0 (the out-of-range check catches it).
+    A comma that is none of these is no single number and gives null (a non_numeric_pay reject): loose
+    grouping ("1,2,3" was read as 123, "120000," as 120000) or a list of numbers (a JSON / Parquet list
+    [1, 20000] is staged as "1, 20000", which was read as 120,000; a comma then a blank is a list).
     """
     text = expr.str.replace_all(r"[\s_$€£¥]", "")
     number = (
-        pl.when(text.str.contains(EUROPEAN_NUMBER))
+        pl.when(expr.str.contains(r",\s"))
+        .then(pl.lit(None, dtype=pl.String))
+        .when(text.str.contains(EUROPEAN_NUMBER))
         .then(text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
         .when(text.str.contains(DECIMAL_COMMA_NUMBER)).then(text.str.replace(",", ".", literal=True))
+        .when(text.str.contains(",", literal=True) & ~text.str.contains(COMMA_GROUPED_NUMBER))
+        .then(pl.lit(None, dtype=pl.String))
         .otherwise(text.str.replace_all(",", "", literal=True))
         .cast(pl.Float64, strict=False)
     )
