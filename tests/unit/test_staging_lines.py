@@ -3,7 +3,8 @@
 `_decoded_lines` checks and splits valid UTF-8 in Polars (line endings replaced on the bytes) and
 hands anything else to `decode_bytes`; the answer must be `decode_bytes` followed by the Python
 line-ending replacements and `str.split("\\n")`. `_records` answers files without quoted
-newlines line by line; that must equal the general grouping by running quote counts.
+newlines line by line; that must equal the general grouping, and records must end where Python's
+csv state machine ends them (a quote inside an unquoted field is literal).
 """
 from __future__ import annotations
 
