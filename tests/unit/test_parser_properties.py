@@ -35,10 +35,11 @@ def test_pay_parsing_never_raises_and_amounts_are_ordered_positive_and_finite(va
             assert 0 < row["pay_min"] <= row["pay_max"]
         else:
             assert row["pay_min"] is None and row["pay_max"] is None
-        # an ISO code, "$", none, or an unknown three-letter code written next to a number
-        # ("XYZ 152,000", "0AAA": named, so rejected later as unknown_currency, never assumed)
+        # an ISO code, "$" or "¥" (resolved through the country later: CAD/USD..., CNY/JPY), none, or an
+        # unknown three-letter code written next to a number ("XYZ 152,000", "0AAA": named, so rejected
+        # later as unknown_currency, never assumed)
         hint = row["currency_hint"]
-        assert hint in iso_currencies() | {"$", None} or (
+        assert hint in iso_currencies() | {"$", "¥", None} or (
             len(hint) == 3 and hint.isascii() and hint.isupper() and hint in row["pay_text"])
         assert row["period"] in set(ANNUALISATION_FACTORS) | {None}
 
