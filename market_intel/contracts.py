@@ -35,6 +35,7 @@ SLACK = 1e-9
 REGION_LEVELS = ("world", "country", "subdivision", "city")
 RELIABILITY = ("publish", "warn", "suppress")
 SENIORITIES = ("Junior", "Mid", "Senior", "Lead", "Executive")
+EMPLOYMENT_TYPES = ("full_time", "part_time", "contract", "freelance", "internship", "temporary")
 PAY_PERIODS = ("hour", "day", "week", "fortnight", "half_month", "month", "year")
 ANNUALISATION = {"hour": 2080.0, "day": 260.0, "week": 52.0, "fortnight": 26.0, "half_month": 24.0, "month": 12.0,
                  "year": 1.0}
@@ -171,7 +172,8 @@ _OBSERVATIONS = TableContract(
     description=(
         "One cleaned data point (a salary report or a job posting) after parsing, annualisation, "
         "currency conversion and deduplication; the analyst's base table. Outliers are kept and "
-        "flagged. Stored partitioned by year and country_code."
+        "flagged, as are part-time salaries and internships (is_non_fte_pay); statistics use neither. "
+        "Stored partitioned by year and country_code."
     ),
     grain=("source", "source_file", "row_number"),
     partition_by=("year", "country_code"),
@@ -220,14 +222,28 @@ _OBSERVATIONS = TableContract(
           True),
         c("certifications", STRINGS,
           "canonical certification names, sorted, unique (null: the source carries no skill information)", True),
-        c("employment_type", S, "full-time, contract, ... as normalised", True),
+        c("employment_type", S, "full_time / part_time / contract / freelance / internship / temporary, from the "
+          "source's value (after the spec's `values:` recoding) by a synonym table ('FT', 'Full-time', 'Part time', "
+          "'CT', 'Intern' ...); null when not given or not recognised", True),
         c("is_outlier", B, "flagged as an outlier: kept but excluded from statistics"),
+        c("is_non_fte_pay", B, "pay that is not a full-time-equivalent rate of the role: a part_time row paid per "
+          "year, month, half month, fortnight or week (a part-time salary), or an internship (trainee pay); kept "
+          "but excluded from statistics like is_outlier. A part-time hourly or daily rate, annualised at 2080 h / "
+          "260 d, is a full-time equivalent and stays in"),
     ),
     rules=(
         one_of("kind", ("salary_report", "job_posting")),
         one_of("seniority", SENIORITIES),
         one_of("region_level", REGION_LEVELS[1:]),
         one_of("pay_period", PAY_PERIODS),
+        one_of("employment_type", EMPLOYMENT_TYPES),
+        rule("is_non_fte_pay from employment_type",
+             "is_non_fte_pay is true exactly for internships and for part_time rows whose pay_period is not hour or day",
+             ("is_non_fte_pay", "employment_type", "pay_period"),
+             pl.col("is_non_fte_pay") == (
+                 (pl.col("employment_type") == "internship")
+                 | ((pl.col("employment_type") == "part_time") & ~pl.col("pay_period").is_in(["hour", "day"])))
+             .fill_null(False)),
         one_of("fx_method", ("identity", "daily", "yearly_average")),
         matches("country_code", r"^[A-Z]{2}$", "an ISO alpha-2 code"),
         matches("currency_original", r"^[A-Z]{3}$", "an ISO 4217 code"),
@@ -337,7 +353,8 @@ _SOURCE_ACCOUNTING = TableContract(
 _ROLE_REGION_STATS = TableContract(
     name="role_region_stats",
     description=(
-        "Pay statistics per role_label x region x year over non-outlier observations, in the region's "
+        "Pay statistics per role_label x region x year over the observations that are neither outliers nor "
+        "part-time salaries or internships (is_outlier, is_non_fte_pay), in the region's "
         "currency (USD for World), with a 95 % interval for the median and a reliability grade. "
         "Roll-ups 'All roles' and 'World' sit beside the detailed cells."
     ),
@@ -352,7 +369,7 @@ _ROLE_REGION_STATS = TableContract(
         c("country_code", S, "ISO alpha-2; null for World", True),
         c("parent_region", S, "the next region up; null for World", True),
         c("year", I32, "calendar year"),
-        c("n", I64, "observations in the cell"),
+        c("n", I64, "observations in the cell that enter its statistics (not is_outlier, not is_non_fte_pay)"),
         c("mean", F64, "mean annual pay"),
         c("p10", F64, "10th percentile of annual pay"),
         c("p25", F64, "25th percentile"),

@@ -1,4 +1,6 @@
--- role_region_stats: one row per role_label x region x year over non-outlier observations.
+-- role_region_stats: one row per role_label x region x year over the observations that enter pay
+-- statistics: not is_outlier and not is_non_fte_pay (a part-time salary or an internship, which is
+-- no full-time market rate of the role; transforms/normalise.py).
 -- Membership: each observation counts in its city, subdivision, country and 'World', and in its
 -- role_label (only when seniority is known), its role_name and 'All roles' (all combinations).
 -- Pay is in the region's currency (pay_annual_local); World cells use pay_annual_usd and 'USD'.
@@ -43,6 +45,7 @@ WITH obs AS (
         pay_annual_usd
     FROM read_parquet($observations_path, hive_partitioning = true, hive_types_autocast = false)
     WHERE NOT is_outlier
+      AND NOT is_non_fte_pay
       AND pay_annual_usd IS NOT NULL
       AND list_contains($years, CAST(year AS INTEGER))
 ),

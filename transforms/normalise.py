@@ -20,6 +20,15 @@ Conventions decided here:
   has no ECB rate (e.g. NGN, UAH) the row is kept with fx_rate_local and pay_annual_local null:
   it still counts in USD (World) statistics, and the published USD figure of surveys that report
   such countries (aijobs, Kaggle 2023) is reproduced instead of silently losing their rows.
+- employment_type: the source's value (after the spec's `values:` recoding) mapped to full_time /
+  part_time / contract / freelance / internship / temporary through EMPLOYMENT_TYPES (case, "-",
+  "_" and spaces ignored: "FT", "Full-time", "full_time", "Part time", "PT", "Contract", "Intern");
+  a value not in the table (or none given) is null. `is_non_fte_pay` marks pay that is not a
+  full-time-equivalent rate of the role and is left out of every pay statistic (kept, like
+  is_outlier): a part_time row paid a year, month, half month, fortnight or week (its amount is
+  a part-time salary: 179 aijobs.net rows, median ~$60k against ~$148k full time), and every
+  internship (trainee pay, which benchmarks report apart from the role). A part-time hourly or
+  daily rate stays in: annualised at 2080 h / 260 d it IS the full-time equivalent.
 - Reason codes, checked in this order (the first that applies is recorded): missing_title,
   no_country, unknown_country, missing_pay, non_numeric_pay, min_greater_than_max,
   non_positive_pay, unknown_pay_period, bad_date, bad_year, future_date, future_year,
@@ -66,8 +75,20 @@ OBSERVATION_COLUMNS: dict[str, pl.DataType] = {
     "pay_annual_original": pl.Float64, "currency_local": pl.String, "pay_annual_local": pl.Float64,
     "pay_annual_usd": pl.Float64, "fx_rate_usd": pl.Float64, "fx_rate_local": pl.Float64,
     "fx_rate_date": pl.Date, "fx_method": pl.String, "skills": pl.List(pl.String),
-    "certifications": pl.List(pl.String), "employment_type": pl.String,
+    "certifications": pl.List(pl.String), "employment_type": pl.String, "is_non_fte_pay": pl.Boolean,
 }
+# employment_type synonyms (lower case, "-", "_" and runs of spaces read as one space) -> canonical value
+EMPLOYMENT_TYPES = {
+    "ft": "full_time", "full time": "full_time", "fulltime": "full_time", "f/t": "full_time",
+    "pt": "part_time", "part time": "part_time", "parttime": "part_time", "p/t": "part_time",
+    "ct": "contract", "contract": "contract", "contractor": "contract",
+    "fl": "freelance", "freelance": "freelance", "freelancer": "freelance", "self employed": "freelance",
+    "intern": "internship", "internship": "internship",
+    "temporary": "temporary", "temp": "temporary",
+}
+# pay periods whose part-time amount is a part-time salary, not a full-time-equivalent rate
+# (an hour's or a day's rate is annualised at full-time hours, 2080 / 260)
+PART_TIME_SALARY_PERIODS = ("week", "fortnight", "half_month", "month", "year")
 
 
 @dataclass(frozen=True)
@@ -119,6 +140,7 @@ def normalise(staged: pl.DataFrame, spec: SourceSpec, ref: Reference, fx: FxTabl
     frame = _with_currency(frame)
     frame = _with_fx(frame, fx)
     frame = _with_skills(frame, ref, carries_skills(spec))
+    frame = _with_employment(frame)
     companies = _distinct(frame, "company").to_frame()
     frame = _attach(frame, companies.with_columns(_company(pl.col("company")).alias("_company")), "company")
     frame = frame.with_columns(
@@ -621,6 +643,30 @@ def _with_skills(frame: pl.DataFrame, ref: Reference, carries: bool = True) -> p
     return (pl.concat([simple, merged]).sort("_skills_order")
             .drop("_skills_order", "_skills_several", "description",
                   *[f"_{kind}_{c}" for kind in ("skills", "certs") for c in sources]))
+
+
+# --- employment type -------------------------------------------------------------------------
+
+def employment_type(values: pl.Series) -> pl.Series:
+    """Source employment types -> canonical values (EMPLOYMENT_TYPES); unknown or missing -> null."""
+    key = values.str.to_lowercase().str.replace_all(r"[\s_\-]+", " ").str.strip_chars()
+    return key.replace_strict(EMPLOYMENT_TYPES, default=None, return_dtype=pl.String).alias(values.name)
+
+
+def _with_employment(frame: pl.DataFrame) -> pl.DataFrame:
+    """employment_type canonical (mapped on the distinct values) and is_non_fte_pay (module docstring)."""
+    values = _distinct(frame, "employment_type")
+    table = pl.DataFrame({"employment_type": values, "_employment": employment_type(values)},
+                         schema={"employment_type": pl.String, "_employment": pl.String})
+    kind = pl.col("employment_type")
+    return (
+        _attach(frame, table, "employment_type")
+        .with_columns(pl.col("_employment").alias("employment_type"))
+        .drop("_employment")
+        .with_columns(
+            (((kind == "part_time") & pl.col("pay_period").is_in(PART_TIME_SALARY_PERIODS)) | (kind == "internship"))
+            .fill_null(False).alias("is_non_fte_pay"))
+    )
 
 
 # --- company, reasons ------------------------------------------------------------------------

@@ -23,6 +23,10 @@ Outliers: within each role (slug) x country, robust z = 0.6745 * (ln pay - media
 annual USD pay; |z| > `outlier_mad_threshold` (3.5, Iglewicz & Hoaglin) sets `is_outlier`. When
 the MAD is 0 the mean absolute deviation * 1.2533 stands in; a role x country with fewer than
 `OUTLIER_MIN_GROUP` rows is not judged. Outliers stay in the table (flagged), and `outlier_rule_enabled=False` flags none.
+Rows flagged `is_non_fte_pay` (a part-time salary, an internship: transforms/normalise.py) are
+left out of every pay statistic, so they are neither part of the outlier rule's reference (their
+lower pay would widen the MAD and lower the median every full-time row is judged against) nor
+judged themselves (is_outlier false: they are excluded already).
 
 Accounting: per source, rows_read = rows_kept + rows_rejected + rows_duplicate, checked exactly.
 """
@@ -155,7 +159,7 @@ def _column(schema: Mapping[str, pl.DataType], name: str) -> pl.Expr:
 
 
 DECISION_COLUMNS = (*ROW_KEY, "record_id", "kind", "company", "role", "seniority", "country_code",
-                    "subdivision_code", "city", "posted_date", "pay_annual_usd")
+                    "subdivision_code", "city", "posted_date", "pay_annual_usd", "is_non_fte_pay")
 
 
 def _narrow(part: pl.LazyFrame, columns: Sequence[str]) -> pl.LazyFrame:
@@ -203,7 +207,9 @@ def decide(keyed: Sequence[pl.LazyFrame], *, outlier_rule_enabled: bool, outlier
             cross = cross_posted_duplicates(frame, window_days=window_days, pay_tolerance=pay_tolerance)
             cross_parts.append(cross)
             if outlier_rule_enabled:
+                # the rows that enter pay statistics only (is_non_fte_pay: see the module docstring)
                 piece = (frame.join(cross.select(ROW_KEY), on=ROW_KEY, how="anti")
+                         .filter(~pl.col("is_non_fte_pay").fill_null(False))
                          .select("_part", "_idx", "role", "country_code", "pay_annual_usd"))
             del frame
         if not outlier_rule_enabled:

@@ -29,10 +29,12 @@ import numpy as np
 import polars as pl
 from threadpoolctl import threadpool_limits
 
-from transforms.stats import Z_95
+from transforms.stats import Z_95, with_statistics_flags
 
 PREMIUM_KEY = ("role_label", "region", "skill", "kind", "method")
 FIXED_EFFECT = ("role_label", "country", "year")
+# the rows a pay statistic uses: not outliers, not part-time salaries or internships (transforms/normalise.py)
+IN_STATISTICS = ~pl.col("is_outlier") & ~pl.col("is_non_fte_pay")
 MAX_INDICATORS = 40
 MAX_PAIRS = 10
 PAIR_KIND = "pair"
@@ -183,7 +185,7 @@ def _prepare(observations: pl.DataFrame | pl.LazyFrame, table: pl.DataFrame) -> 
         for position, (skill, kind) in enumerate(table.select("skill", "kind").iter_rows())
     ]
     kept = (observations.lazy().with_row_index("row")
-            .filter(~pl.col("is_outlier") & (pl.col("pay_annual_usd") > 0)))
+            .filter(IN_STATISTICS & (pl.col("pay_annual_usd") > 0)))
     cell_columns = list(CELL_SORT_KEY)
     cells = (
         kept.select(cell_columns).unique().collect()
@@ -484,10 +486,10 @@ def skill_premiums(observations: pl.DataFrame | pl.LazyFrame, min_n_with: int) -
     # (counted as "without", they would compare postings naming a skill with salaries that could not).
     # Filtered only where there are such rows: the filter decodes the skills lists in every scan below
     # (~0.5 s a scan at 10M rows), the check once.
-    observations = observations.lazy()
+    observations = with_statistics_flags(observations.lazy())
     if observations.select(pl.col("skills").is_null().any()).collect().item():
         observations = observations.filter(pl.col("skills").is_not_null())
-    table = select_indicators(observations.filter(~pl.col("is_outlier")), min_n_with)
+    table = select_indicators(observations.filter(IN_STATISTICS), min_n_with)
     schema = {"role_label": pl.String, "region": pl.String, "region_level": pl.String, "skill": pl.String,
               "kind": pl.String, "method": pl.String, "n_with": pl.Int64, "n_without": pl.Int64,
               "premium_pct": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64, "std_error": pl.Float64,
@@ -636,9 +638,9 @@ def _raw_records(raw: dict, c: int, share: np.ndarray, labels: list[tuple[str, s
 def build_skill_premiums(observations_path: str | Path | pl.DataFrame, settings: Any) -> pl.DataFrame:
     """The skill_premiums mart from the observations Parquet file, glob of files or frame."""
     columns = ["role_label", "role_name", "country", "year", "record_id", "pay_annual_usd", "skills",
-               "certifications", "is_outlier"]
+               "certifications", "is_outlier", "is_non_fte_pay"]
     if isinstance(observations_path, pl.DataFrame):
-        observations = observations_path.select(columns)
+        observations = with_statistics_flags(observations_path).select(columns)
     else:
         # a file or the glob over the flow's hive pieces, which hold their keys (year) as written
         observations = pl.scan_parquet(observations_path, hive_partitioning=False).select(columns)

@@ -94,12 +94,19 @@ class ObservationsFile:
         frame = self._observations
         if isinstance(frame, pl.LazyFrame):
             frame = frame.collect()
-        frame.write_parquet(path)
+        frame.pipe(with_statistics_flags).write_parquet(path)
         return str(path)
 
     def __exit__(self, *exc) -> None:
         if self._tmp is not None:
             self._tmp.cleanup()
+
+
+def with_statistics_flags(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
+    """frame with is_non_fte_pay false where it has no such column (a frame built before the column, a
+    test's: nothing in it is known to be part-time or an internship), so that the SQL reads it."""
+    names = frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else frame.columns
+    return frame if "is_non_fte_pay" in names else frame.with_columns(pl.lit(False).alias("is_non_fte_pay"))
 
 
 # --------------------------------------------------------------------------- median interval
@@ -307,7 +314,7 @@ ROWS_PER_QUERY = 2_000_000
 _SLICES_SQL = """
 SELECT CAST(year AS INTEGER) AS year, country_code, count(*) AS n
 FROM read_parquet($observations_path, hive_partitioning = true, hive_types_autocast = false)
-WHERE NOT is_outlier AND pay_annual_usd IS NOT NULL
+WHERE NOT is_outlier AND NOT is_non_fte_pay AND pay_annual_usd IS NOT NULL
 GROUP BY ALL
 ORDER BY ALL
 """

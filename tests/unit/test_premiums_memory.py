@@ -15,7 +15,7 @@ CELL_COLUMNS = list(premiums.CELL_SORT_KEY)
 
 
 def observations(rows: int = 6_000) -> pl.DataFrame:
-    """The simulated market with some null cell values, outliers and non-positive pay."""
+    """The simulated market with some null cell values, outliers, part-time salaries and non-positive pay."""
     market = simulated_market(rows=rows, seed=5)
     index = np.arange(market.height)
     return market.with_columns(
@@ -23,6 +23,7 @@ def observations(rows: int = 6_000) -> pl.DataFrame:
         pl.when(pl.Series(index % 89 == 0)).then(None).otherwise(pl.col("role_label")).alias("role_label"),
         pl.when(pl.Series(index % 83 == 0)).then(None).otherwise(pl.col("year")).alias("year"),
         pl.Series("is_outlier", index % 101 == 0),
+        pl.Series("is_non_fte_pay", index % 107 == 0),
         pl.when(pl.Series(index % 103 == 0)).then(0.0).otherwise(pl.col("pay_annual_usd")).alias("pay_annual_usd"),
     )
 
@@ -30,7 +31,7 @@ def observations(rows: int = 6_000) -> pl.DataFrame:
 def expected_rows(frame: pl.DataFrame, table: pl.DataFrame) -> pl.DataFrame:
     """Kept rows with their fixed-effect id (rank of the cell, nulls last), block id and mask, sorted as
     _prepare sorts them, by eager Polars."""
-    kept = frame.filter(~pl.col("is_outlier") & (pl.col("pay_annual_usd") > 0))
+    kept = frame.filter(~pl.col("is_outlier") & ~pl.col("is_non_fte_pay") & (pl.col("pay_annual_usd") > 0))
     cells = (kept.select(CELL_COLUMNS).unique().sort(CELL_COLUMNS, nulls_last=True)
              .with_row_index("fixed_effect_id")
              .with_columns(pl.struct("country", "role_name").rle_id().alias("block_id")))
@@ -45,13 +46,13 @@ def test_prepared_rows_match_eager_polars_from_a_parquet_scan_of_many_row_groups
     frame = observations()
     path = tmp_path / "observations.parquet"
     frame.write_parquet(path, row_group_size=500)
-    table = premiums.select_indicators(frame.lazy().filter(~pl.col("is_outlier")), min_n_with=30)
+    table = premiums.select_indicators(frame.lazy().filter(premiums.IN_STATISTICS), min_n_with=30)
     rows, blocks = premiums._prepare(pl.scan_parquet(path), table)
     expected = expected_rows(frame, table)
     for got, column in ((rows.fixed_effect_id, "fixed_effect_id"), (rows.block_of_cell[rows.fixed_effect_id], "block_id"),
                         (rows.pay, "pay_annual_usd"), (rows.mask, "mask")):
         assert np.array_equal(got, expected[column].to_numpy()), column
-    kept = frame.filter(~pl.col("is_outlier") & (pl.col("pay_annual_usd") > 0))
+    kept = frame.filter(~pl.col("is_outlier") & ~pl.col("is_non_fte_pay") & (pl.col("pay_annual_usd") > 0))
     assert blocks.select("country", "role_name").equals(
         kept.select("country", "role_name").unique().sort(["country", "role_name"], nulls_last=True))
 

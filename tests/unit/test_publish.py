@@ -37,7 +37,7 @@ def build_observations(size: int) -> pl.DataFrame:
             "fx_rate_date": None if currency == "USD" else date(year, 12, 31),
             "fx_method": "identity" if currency == "USD" else "yearly_average",
             "skills": ["python", "sql"][: index % 3], "certifications": [], "employment_type": "full_time",
-            "is_outlier": index % 7 == 6,
+            "is_outlier": index % 7 == 6, "is_non_fte_pay": False,
         })
     return pl.DataFrame(rows, schema=CONTRACTS["observations"].schema, orient="row")
 

@@ -19,10 +19,12 @@ CELL_KEY = ["role_label", "region", "year"]
 
 @pytest.fixture(scope="module")
 def observations() -> pl.DataFrame:
-    """Three countries, two years, plus a third year with one country only (uneven slices)."""
+    """Three countries, two years, plus a third year with one country only (uneven slices); every
+    37th row a part-time salary (is_non_fte_pay, excluded like an outlier), as the flow's files hold."""
     frame = simulated_observations(rows=6000, seed=23)
     extra = simulated_observations(rows=400, seed=24).filter(pl.col("country_code") == "DE")
-    return pl.concat([frame, extra.with_columns(pl.lit(2026, dtype=pl.Int32).alias("year"))])
+    both = pl.concat([frame, extra.with_columns(pl.lit(2026, dtype=pl.Int32).alias("year"))])
+    return both.with_columns((pl.int_range(pl.len()) % 37 == 0).alias("is_non_fte_pay"))
 
 
 def probabilities() -> list[float]:
