@@ -507,6 +507,12 @@ def test_the_html_page_names_borrowed_premiums_and_carries_the_checklist_as_the_
     world = _report(out, "World")
     note = "The World figure mixes price levels, so it is not PPP-adjusted; countries are compared below."
     assert note in world["markdown"] and note in world["html"]
+    # a World median's change is in USD over a pool of countries: the report says what moves it besides pay
+    mix = ("World medians are in US dollars at each year's average exchange rates and pool every country, so a "
+           "change mixes pay changes with currency moves and with the mix of countries in the data.")
+    assert "Year over year the median" in world["markdown"]
+    assert mix in world["markdown"] and mix in world["html"]
+    assert all(mix not in _report(out, region)["markdown"] for region in ("Canada", "Ontario, Canada"))
 
 
 def test_hostile_labels_are_escaped_in_html():
