@@ -176,15 +176,6 @@ def load_spec(path: str | Path) -> SourceSpec:
     if broken:  # a raw file whose rows cannot be read is refused, not skipped unseen (folders are not files)
         raise SpecError(path, "path", f"glob {spec.path!r} matches {broken[0]}, a link to a missing file"
                         + (f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""))
-    by_name: dict[str, list[Path]] = {}
-    for match in matches:
-        if match.is_file():
-            by_name.setdefault(match.name, []).append(match)
-    clash = next((found for _, found in sorted(by_name.items()) if len(found) > 1), None)
-    if clash:  # rows, rejects, duplicates and the staging cache are keyed by (source, file name, row number)
-        raise SpecError(path, "path", f"glob {spec.path!r} matches {len(clash)} files named {clash[0].name!r} "
-                        f"({', '.join(str(found) for found in clash[:3])}): the rows of a source are keyed by "
-                        "file name and row number, so each of its raw files needs its own name")
     for match in matches:  # one that cannot be opened is refused here, not after the staging task's retries
         if match.is_file():
             try:
