@@ -125,9 +125,16 @@ class SourceSpec(BaseModel):
         return str(self.spec_file) if self.spec_file else f"spec {self.name}"
 
     def pattern(self) -> str:
-        """The glob, made absolute against the spec's folder."""
+        """The glob, made absolute against the spec's folder (as shown in errors)."""
         path = Path(self.path)
         return str(path if path.is_absolute() else self.base_dir / path)
+
+    def glob_pattern(self) -> str:
+        """`pattern()` as glob reads it: the spec's folder taken literally (glob.escape), only `path`
+        a pattern. A folder named 'market [2026]' had matched nothing ('[2026]' read as a character
+        class) and one named 'run[1]' had read a sibling folder 'run1''s files in its place."""
+        path = Path(self.path)
+        return str(path if path.is_absolute() else Path(glob.escape(str(self.base_dir))) / path)
 
 
 def _pydantic_error(file: Path, error: ValidationError) -> SpecError:
@@ -199,7 +206,7 @@ def check_unique_names(specs: list[SourceSpec]) -> None:
 
 
 def _matches(spec: SourceSpec) -> list[Path]:
-    return sorted(Path(p) for p in glob.glob(spec.pattern(), recursive=True))
+    return sorted(Path(p) for p in glob.glob(spec.glob_pattern(), recursive=True))
 
 
 def resolve_files(spec: SourceSpec) -> list[Path]:

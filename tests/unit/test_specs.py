@@ -192,3 +192,20 @@ def test_two_specs_of_one_name_are_a_spec_error_and_one_spec_given_twice_counts_
                                  "each source of a run needs its own name")
     given = [str(first.spec_file), str(tmp_path / "." / "tiny.yaml"), str(other)]
     assert discover_specs(given, get_settings()) == [first.spec_file.resolve(), other.resolve()]
+
+
+@pytest.mark.parametrize("folder", ["market [2026]", "run[1]", "mkt*", "what?"])
+def test_a_relative_glob_reads_the_spec_folder_literally_whatever_its_name(tmp_path, folder):
+    """The spec's folder is a place, not a pattern: a market copied into 'market [2026]' matched no file
+    ('[2026]' read as a character class: exit 2 'matches no file' beside the files), and a folder
+    'run[1]' read the raw files of a sibling folder 'run1' in its place. Only the spec's own `path`
+    is a glob."""
+    root = tmp_path / folder
+    root.mkdir()
+    path = write_spec(root, GOOD)
+    decoy = tmp_path / folder.replace("[", "").replace("]", "").replace("*", "").replace("?", "")
+    if decoy != root:  # a sibling the unescaped pattern would match instead of (or besides) the folder
+        decoy.mkdir()
+        write_spec(decoy, GOOD)
+        (decoy / "data" / "decoy.csv").write_text("title,salary,country,year\n")
+    assert resolve_files(load_spec(path)) == [root / "data" / "a.csv", root / "data" / "b.csv"]
