@@ -215,7 +215,7 @@ def check_header(spec: SourceSpec, path: str | Path) -> None:
     path = Path(path)
     if spec.format == "parquet":
         try:
-            names = pl.read_parquet_schema(path).names()
+            names = pl.scan_parquet(path, glob=False).collect_schema().names()  # a file, not a pattern
         except (pl.exceptions.PolarsError, OSError) as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise SpecError(spec.label, "path", f"{path.name} is not a readable parquet file: {first_line}") from exc
@@ -659,7 +659,7 @@ def _ndjson_or_text(lines: pl.Series, objects: list[dict]) -> pl.DataFrame:
 
 def _read_parquet(spec: SourceSpec, path: Path) -> pl.DataFrame:
     try:
-        frame = pl.read_parquet(path)
+        frame = pl.read_parquet(path, glob=False)  # the file itself: '[1]' in its path is no pattern
     except (pl.exceptions.PolarsError, OSError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SpecError(spec.label, "path", f"{path.name} is not a readable parquet file: {first_line}") from exc

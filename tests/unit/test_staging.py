@@ -149,3 +149,27 @@ def test_a_row_with_too_few_fields_is_rejected(tmp_path):
     staged = stage_file(spec, tmp_path / "d.csv")
     assert staged.rejects.select("row_number", "raw").rows() == [(1, "A,1,US")]
     assert staged.frame.select("row_number", "job_title").rows() == [(2, "B")]
+
+
+@pytest.mark.parametrize("folder, name", [("run[1]", "d.parquet"), ("market [2026]", "d.parquet"),
+                                          ("raw", "export[1].parquet")])
+def test_a_parquet_file_is_read_by_its_own_path_not_as_a_glob(tmp_path, folder, name):
+    """A raw Parquet file's path is a file, not a pattern: in a folder 'run[1]' (or named 'export[1].parquet')
+    Polars' glob read the sibling 'run1' ('export1.parquet') in its place, another file's rows staged
+    under this file's name; in 'market [2026]' it found nothing (exit 2: 'd.parquet is not a readable parquet file')."""
+    from transforms.staging import check_header
+
+    mine = pl.DataFrame({"title": ["Data Scientist"], "pay": ["100000"], "country": ["CA"], "year": ["2025"]})
+    other = pl.DataFrame({"title": ["Chef"], "pay": ["1"], "country": ["FR"], "year": ["2020"], "extra": ["x"]})
+    (tmp_path / folder).mkdir()
+    mine.write_parquet(tmp_path / folder / name)
+    decoy_folder = tmp_path / folder.replace("[", "").replace("]", "")
+    decoy_folder.mkdir(exist_ok=True)
+    other.write_parquet(decoy_folder / name.replace("[", "").replace("]", ""))
+    spec = load_spec(tiny_spec(tmp_path / folder, "parquet", "'*.parquet'"))
+    path = tmp_path / folder / name
+    assert path in resolve_files(spec)
+    check_header(spec, path)
+    staged = stage_file(spec, path)
+    assert staged.frame.select("job_title", "pay", "country", "year").rows() == [("Data Scientist", "100000", "CA", "2025")]
+    assert json.loads(staged.frame.get_column("raw").item()) == mine.row(0, named=True)
