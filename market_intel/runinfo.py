@@ -35,12 +35,20 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+# settings that shape no published byte: the serve schedule, retention, the reliability tests' fault
+# injection and the synthetic generator's defaults (a generated market is an input, by its checksums).
+# Hashed, each of them changed the run id printed in every report and missed the staging cache.
+OPERATIONAL_SETTINGS = frozenset({"schedule_cron", "schedule_timezone", "snapshots_to_keep", "fault_after_stage",
+                                  "default_rows", "default_seed"})
+
+
 def code_digest(settings: Settings) -> str:
     """sha256 over the pipeline's code, SQL, reference data, settings and the versions of the installed
     libraries that shape the outputs (the code version of a run).
 
     A content hash rather than a git revision: it also holds in an exported tree, and it changes
-    exactly when something that shapes the outputs changes.
+    exactly when something that shapes the outputs changes (settings: all but the folders and
+    OPERATIONAL_SETTINGS).
     """
     digest = hashlib.sha256()
     roots = [PROJECT_ROOT / d for d in CODE_DIRS] + [settings.reference_dir]
@@ -51,7 +59,7 @@ def code_digest(settings: Settings) -> str:
     for name, version in sorted(library_versions().items()):  # an upgrade changes outputs as code does
         digest.update(f"library {name}=={version}".encode())
     for name, value in sorted(settings.model_dump(mode="json").items()):
-        if name.endswith("_dir") or name == "project_root":
+        if name.endswith("_dir") or name == "project_root" or name in OPERATIONAL_SETTINGS:
             continue
         digest.update(f"{name}={value}".encode())
     return digest.hexdigest()[:16]
