@@ -97,6 +97,11 @@ def execute_run(sources: list[str] | None, out: Path | None, as_of: str | None, 
     spec_paths = _validate_specs(sources)
     if out_dir.exists() and not out_dir.is_dir():
         _fail(2, f"--out: {out_dir} is a file, not a directory")
+    from market_intel.publish import OUT_DIR_FORBIDDEN, out_dir_is_usable
+
+    if not out_dir_is_usable(out_dir):  # publish refuses it, after the whole run (exit 1)
+        _fail(2, f"--out: {out_dir} contains glob or quote characters ({OUT_DIR_FORBIDDEN}) that the catalog's "
+                 "paths cannot carry")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

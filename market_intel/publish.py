@@ -135,6 +135,15 @@ def next_run_id(out_dir: Path, as_of: date) -> str:
     return f"{prefix}{max(counters, default=0) + 1:03d}"
 
 
+OUT_DIR_FORBIDDEN = "*?[]{}'\""  # glob or quote characters: the catalog's view paths and the flow's globs
+
+
+def out_dir_is_usable(out_dir: Path) -> bool:
+    """Whether an output directory's absolute path can carry the catalog's views (and the flow's globs
+    over its work files): no glob or quote characters. The CLI checks it before a run starts."""
+    return not any(char in str(Path(out_dir).resolve()) for char in OUT_DIR_FORBIDDEN)
+
+
 def _check_run_id(run_id: str) -> None:
     if not RUN_ID_PATTERN.match(run_id):
         raise ValueError(f"run_id {run_id!r} must match {RUN_ID_PATTERN.pattern} (it names a folder)")
@@ -561,7 +570,7 @@ def publish_snapshot(
     if keep < 1:
         raise ValueError("keep must be at least 1")
     out_dir = Path(out_dir).resolve()
-    if any(char in str(out_dir) for char in "*?[]{}'\""):
+    if not out_dir_is_usable(out_dir):
         raise ValueError(f"out_dir {out_dir} contains glob or quote characters that DuckDB paths cannot carry")
     snapshots = out_dir / SNAPSHOTS_DIR
     snapshots.mkdir(parents=True, exist_ok=True)

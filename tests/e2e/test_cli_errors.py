@@ -95,6 +95,16 @@ def test_an_output_directory_that_cannot_be_one_exits_2(tmp_path, out, words):
     assert_one_line_exit_2(proc, "--out: ", words)
 
 
+@pytest.mark.parametrize("out", ["out[1]", "it's out", "out*"])
+def test_an_output_directory_whose_name_the_catalog_cannot_carry_exits_2_before_the_flow(tmp_path, out):
+    """Publish refuses an --out holding glob or quote characters (DuckDB's view paths), but only after the
+    whole run: the run staged every file, then failed (exit 1) when the flow read its staged parts back
+    through a glob, or at publish; now the CLI refuses it first, as it does an --out that is a file."""
+    proc = cli("run", "--source", str(spec_file(tmp_path)), "--out", str(tmp_path / out), "--as-of", "2026-12-07")
+    assert_one_line_exit_2(proc, "--out: ", "glob or quote characters")
+    assert not (tmp_path / out).exists()
+
+
 def test_a_report_asked_of_an_output_directory_without_a_catalog_exits_2_like_query(tmp_path):
     """It printed a traceback and exited 1; `query` on the same directory exits 2 with one line."""
     for args in (["report", "Data Scientist", "Canada"], ["query", "select 1"]):
