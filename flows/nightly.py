@@ -94,11 +94,14 @@ def metered(name: str, call: Callable[[], Any]) -> Any:
 # --------------------------------------------------------------------------- staging
 
 
-def staging_cache_key(file_checksum: str, spec_checksum: str, digest: str, as_of: date | None) -> str:
+def staging_cache_key(file_checksum: str, spec_checksum: str, digest: str, as_of: date | None,
+                      source_file: str = "") -> str:
     """The key of a staged file's cache entry; as_of None: the entry that holds for every as_of of its meta's
-    window [as_of_from, as_of_until) (transforms.normalise.as_of_window)."""
+    window [as_of_from, as_of_until) (transforms.normalise.as_of_window). `source_file` (the name rows carry,
+    specs.source_file_name) is in it: two files of one name and the same bytes in two sub-folders shared one
+    folder (the second read the first one's staged rows, its name inside, as its own)."""
     when = as_of.isoformat() if as_of is not None else "any-as_of-in-meta-window"
-    return storage.text_digest(f"{file_checksum}|{spec_checksum}|{digest}|{when}")[:24]
+    return storage.text_digest(f"{file_checksum}|{spec_checksum}|{digest}|{when}|{source_file}")[:24]
 
 
 def _retry_unless_spec_error(task, task_run, state) -> bool:
@@ -130,12 +133,12 @@ def stage_file_task(spec_path: str, file_path: str, cache_dir: str, spec_sha256:
 
     spec, as_of = spec_mod.load_spec(Path(spec_path)), parse_as_of(as_of_iso)
     checksum = storage.file_checksum(file_path)
-    entry = f"{Path(file_path).name}-{{}}"
+    entry, name = f"{Path(file_path).name}-{{}}", spec_mod.source_file_name(spec, file_path)
     # two entries can hold a file's staged rows: one for every as_of of a window of days that give the same
     # rows (transforms.normalise.as_of_window: a file whose rows are older than as_of, what a nightly run
     # with a new as_of finds), else one for this as_of alone (a file with rows of only a year, as_of's)
-    free = Path(cache_dir) / spec.name / entry.format(staging_cache_key(checksum, spec_sha256, digest, None))
-    target = Path(cache_dir) / spec.name / entry.format(staging_cache_key(checksum, spec_sha256, digest, as_of))
+    free = Path(cache_dir) / spec.name / entry.format(staging_cache_key(checksum, spec_sha256, digest, None, name))
+    target = Path(cache_dir) / spec.name / entry.format(staging_cache_key(checksum, spec_sha256, digest, as_of, name))
     identity = {"sha256": checksum, "bytes": Path(file_path).stat().st_size}
     for found in (free, target):
         meta_path = found / "meta.json"

@@ -179,7 +179,8 @@ _OBSERVATIONS = TableContract(
     partition_by=("year", "country_code"),
     columns=(
         c("source", S, "source spec name"),
-        c("source_file", S, "raw file name the row came from"),
+        c("source_file", S, "raw file the row came from: its name, or its path below the glob's fixed folder "
+                             "when the spec's glob reaches into sub-folders ('2024/part.csv' for raw/**/*.csv)"),
         c("row_number", I64, "1-based data row within the raw file"),
         c("record_id", S, "the source's own id, else '{source_file}:{row_number}'"),
         c("kind", S, "salary_report or job_posting"),
@@ -299,7 +300,7 @@ _REJECTS = TableContract(
     grain=("source", "source_file", "row_number"),
     columns=(
         c("source", S, "source spec name"),
-        c("source_file", S, "raw file name"),
+        c("source_file", S, "raw file, named as in observations.source_file"),
         c("row_number", I64, "1-based data row within the raw file"),
         c("reason", S, "snake_case reject code, e.g. fx_rate_missing"),
         c("detail", S, "human-readable detail (the offending value)", True),
@@ -314,7 +315,7 @@ _DUPLICATES = TableContract(
     grain=("source", "source_file", "row_number"),
     columns=(
         c("source", S, "source spec name"),
-        c("source_file", S, "raw file name"),
+        c("source_file", S, "raw file, named as in observations.source_file"),
         c("row_number", I64, "1-based data row within the raw file"),
         c("record_id", S, "record id of the dropped row"),
         c("duplicate_of", S, "record_id of the observation that was kept (a repeat of a record id: the "

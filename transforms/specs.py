@@ -209,6 +209,29 @@ def _matches(spec: SourceSpec) -> list[Path]:
     return sorted(Path(p) for p in glob.glob(spec.glob_pattern(), recursive=True))
 
 
+def source_file_name(spec: SourceSpec, path: str | Path) -> str:
+    """How rows name the raw file they came from (`source_file`, part of the rows' grain): its path below
+    the glob's fixed folder, '/'-separated. For the usual `raw/x/*.csv` that is the file's name; a glob
+    reaching into sub-folders (`raw/**/*.csv`) names '2024/part.csv' and '2025/part.csv', where the bare
+    name gave two files one name and their rows one grain (a failed row accounting)."""
+    path = Path(path)
+    pattern = Path(spec.path)
+    fixed: list[str] = []
+    for part in pattern.parts:
+        if glob.has_magic(part):
+            break
+        fixed.append(part)
+    else:  # no wildcard: the path names one file
+        fixed = fixed[:-1]
+    root = Path(*fixed) if pattern.is_absolute() else spec.base_dir.joinpath(*fixed)
+    for file, folder in ((path, root), (path.resolve(), root.resolve())):
+        try:
+            return file.relative_to(folder).as_posix()
+        except ValueError:
+            continue
+    return path.name
+
+
 def resolve_files(spec: SourceSpec) -> list[Path]:
     """The spec's raw files, sorted so that runs read them in a stable order."""
     return [match for match in _matches(spec) if match.is_file()]

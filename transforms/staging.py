@@ -38,7 +38,7 @@ from typing import BinaryIO, Iterator
 
 import polars as pl
 
-from transforms.specs import CANONICAL_FIELDS, SourceSpec, SpecError
+from transforms.specs import CANONICAL_FIELDS, SourceSpec, SpecError, source_file_name
 
 UTF8_BOM = b"\xef\xbb\xbf"
 UNICODE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -190,7 +190,7 @@ def _staged(table: pl.DataFrame, rejects: pl.DataFrame, spec: SourceSpec, path: 
             row_offset: int = 0) -> StagedFile:
     frame = _canonical(table, spec, path)
     rejects = rejects.with_columns(
-        pl.lit(spec.name).alias("source"), pl.lit(path.name).alias("source_file")
+        pl.lit(spec.name).alias("source"), pl.lit(source_file_name(spec, path)).alias("source_file")
     ).select(list(REJECT_SCHEMA)).cast(REJECT_SCHEMA)
     if row_offset:
         frame = frame.with_columns(pl.col("row_number") + row_offset)
@@ -813,7 +813,7 @@ def _canonical(table: pl.DataFrame, spec: SourceSpec, path: Path) -> pl.DataFram
     table = table.select(
         *[field(name) for name in CANONICAL_FIELDS],
         pl.lit(spec.name, dtype=pl.String).alias("source"),
-        pl.lit(path.name, dtype=pl.String).alias("source_file"),
+        pl.lit(source_file_name(spec, path), dtype=pl.String).alias("source_file"),
         pl.col("row_number").cast(pl.Int64),
         pl.col("raw").cast(pl.String),
     )
