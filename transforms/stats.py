@@ -39,6 +39,7 @@ PUBLISHED_PROBABILITIES = (0.1, 0.25, 0.5, 0.75, 0.9)
 # grid offsets from 0.5: geometric from 0.15 (n ~ 60) down to ~2e-4 (n ~ 2e7)
 _GRID_OFFSETS = 0.15 * 0.8 ** np.arange(30)
 MIN_SIBLINGS_FOR_TAU = 3
+SHRINK_DIGITS = 9  # significant digits of shrink_weight and shrunk_median (as flows.nightly.stable_floats)
 
 STATS_KEY = ("role_label", "region", "year")
 STATS_COLUMNS = (
@@ -277,13 +278,17 @@ def attach_shrinkage(cells: pl.DataFrame) -> pl.DataFrame:
         .when((pl.col("tau2") + pl.col("log_variance")) <= 0.0).then(pl.lit(1.0))
         .otherwise(pl.col("tau2") / (pl.col("tau2") + pl.col("log_variance")))
     )
+    # exp and log (glibc's, through Polars) differ in the last bit between CPUs with and without FMA: the
+    # weight and the shrunk median are kept to SHRINK_DIGITS significant digits, so that their bytes do
+    # not (23 cells of the default market differed; a median kept whole is not rounded)
     return (
         lf.with_columns(tau2.alias("tau2"))
-        .with_columns(weight.alias("shrink_weight"))
+        .with_columns(weight.round_sig_figs(SHRINK_DIGITS).alias("shrink_weight"))
         .with_columns(
             pl.when(pl.col("shrink_weight") >= 1.0).then(pl.col("median"))
             .otherwise((pl.col("shrink_weight") * pl.col("log_median")
-                        + (1.0 - pl.col("shrink_weight")) * pl.col("log_parent")).exp())
+                        + (1.0 - pl.col("shrink_weight")) * pl.col("log_parent")).exp()
+                       .round_sig_figs(SHRINK_DIGITS))
             .alias("shrunk_median")
         )
         .drop("parent_median", "parent_median_usd", "parent_currency", "log_median", "log_parent",
