@@ -39,7 +39,7 @@ PUBLISHED_PROBABILITIES = (0.1, 0.25, 0.5, 0.75, 0.9)
 # grid offsets from 0.5: geometric from 0.15 (n ~ 60) down to ~2e-4 (n ~ 2e7)
 _GRID_OFFSETS = 0.15 * 0.8 ** np.arange(30)
 MIN_SIBLINGS_FOR_TAU = 3
-SHRINK_DIGITS = 9  # significant digits of shrink_weight and shrunk_median (as flows.nightly.stable_floats)
+SHRINK_DIGITS = 12  # significant digits of shrink_weight and shrunk_median (see attach_shrinkage)
 
 STATS_KEY = ("role_label", "region", "year")
 STATS_COLUMNS = (
@@ -280,7 +280,9 @@ def attach_shrinkage(cells: pl.DataFrame) -> pl.DataFrame:
     )
     # exp and log (glibc's, through Polars) differ in the last bit between CPUs with and without FMA: the
     # weight and the shrunk median are kept to SHRINK_DIGITS significant digits, so that their bytes do
-    # not (23 cells of the default market differed; a median kept whole is not rounded)
+    # not (23 cells of the default market differed; a median kept whole is not rounded). Twelve, not the
+    # marts' nine: a 7-digit rupee amount kept to 9 digits has 2 decimals, and 3511390.50376 became
+    # 3511390.5, which reads as 35,11,390 when rounded half to even (7 reports of the default market)
     return (
         lf.with_columns(tau2.alias("tau2"))
         .with_columns(weight.round_sig_figs(SHRINK_DIGITS).alias("shrink_weight"))

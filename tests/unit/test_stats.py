@@ -292,8 +292,7 @@ def test_shrunk_medians_are_the_same_bytes_on_a_cpu_without_fma(tmp_path):
     (e.g. an x86 container under Rosetta or QEMU's default CPU model): 23 shrunk_median cells of the default
     market (and their report claims) had other bytes on such a machine, 3 of these 6,100 cells. Computed as
     there through glibc's hwcaps tunable (where the tunable changes nothing, both runs agree anyway); the
-    shrunk median and its weight are published to 9 significant digits, like the other marts' model
-    outputs (flows.nightly.stable_floats)."""
+    shrunk median and its weight are published to 12 significant digits (stats.SHRINK_DIGITS)."""
     import subprocess
     import sys
 
@@ -307,3 +306,32 @@ def test_shrunk_medians_are_the_same_bytes_on_a_cpu_without_fma(tmp_path):
         outputs.append(pl.read_parquet(target))
     differing = (~outputs[0]["shrunk_median"].eq_missing(outputs[1]["shrunk_median"])).sum()
     assert outputs[0].equals(outputs[1]), f"{differing} shrunk medians differ"
+
+
+def test_rounded_shrunk_medians_show_the_whole_currency_units_of_the_exact_ones():
+    """Kept to 9 significant digits, a 7-digit amount had 2 decimals: 3511390.50376 became 3511390.5 and
+    was shown as 35,11,390 (half to even), 7 shown shrunk medians of the default market one unit off.
+    Every shrunk median stays within 1e-11 of exp(w ln m + (1 - w) ln parent) and rounds to the same unit."""
+    rng = np.random.default_rng(3)
+    size = 50_000
+    median = np.exp(rng.uniform(np.log(2e4), np.log(5e7), size))
+    parent = median * np.exp(rng.normal(0, 0.3, size))
+    half = rng.uniform(0.05, 0.4, size)
+    cells = pl.DataFrame({
+        "role_label": [f"R{i}" for i in range(size)], "role_level": "role_label", "role_name": "N",
+        "region": "C", "region_level": "country", "parent_region": "World", "year": 2024,
+        "median": median, "median_usd": median, "currency": "USD",
+        "median_ci_low": median * (1 - half), "median_ci_high": median * (1 + half)})
+    parents = pl.DataFrame({"role_label": [f"R{i}" for i in range(size)], "role_level": "role_label", "role_name": "N",
+                            "region": "World", "region_level": "world", "parent_region": None, "year": 2024,
+                            "median": parent, "median_usd": parent, "currency": "USD",
+                            "median_ci_low": parent * 0.99, "median_ci_high": parent * 1.01})
+    out = stats.attach_shrinkage(pl.concat([cells, parents], how="diagonal_relaxed")).filter(
+        pl.col("region") == "C", pl.col("shrink_weight") < 1).sort("role_label")
+    assert out.height > 1000
+    w = out["shrink_weight"].to_numpy()
+    exact = np.exp(w * np.log(out["median"].to_numpy()) + (1 - w) * np.log(parent[
+        out["role_label"].str.slice(1).cast(pl.Int64).to_numpy()]))
+    shown = out["shrunk_median"].to_numpy()
+    assert np.max(np.abs(shown / exact - 1)) < 1e-11
+    assert [round(v) for v in shown] == [round(v) for v in exact]
