@@ -43,12 +43,14 @@ SKILLS_SHOWN = 10
 TARGETS_SHOWN = 3
 PPP_COUNTRIES_SHOWN = 8
 AI_SKILL_LABEL = "Any AI/LLM tool"
+GROWTH_DIGITS = 10  # significant digits of the derived growth interval (see _cell_numbers)
 CLAIM_COLUMNS = ["role_label", "region", "claim_id", "text", "value", "format", "source_table", "source_key",
                  "source_column", "formula", "operands"]
 REPORT_COLUMNS = ["role_label", "region", "slug_role", "slug_region", "reliability", "base_year", "markdown",
                   "html", "run_id"]
 
-# Derived numbers: value = FORMULAS[formula](*operand values), operands in the order of `operands`.
+# Derived numbers: value = FORMULAS[formula](*operand values), operands in the order of `operands` (growth_low
+# and growth_high kept to GROWTH_DIGITS significant digits: equal to the formula within 5e-10).
 FORMULAS = {
     "identity": lambda a: a,
     "pct_change": lambda a, b: (a / b - 1.0) * 100.0,  # a vs b, in percent
@@ -466,10 +468,12 @@ def _cell_numbers() -> list[Number]:
     growth_ops = (Operand("projections", _pair_key(), "growth_rate"), Operand("projections", _pair_key(), "growth_log_se"))
     growth = [
         Number("growth", pl.col("growth_rate"), "signed_share", growth_ops[:1], show=with_growth),
-        Number("growth_low", (pl.col("growth_rate").log1p() - Z_90 * pl.col("growth_log_se")).exp() - 1.0,
-               "signed_share", growth_ops, formula="growth_low", show=with_growth),
-        Number("growth_high", (pl.col("growth_rate").log1p() + Z_90 * pl.col("growth_log_se")).exp() - 1.0,
-               "signed_share", growth_ops, formula="growth_high", show=with_growth),
+        # exp differs in the last bit between CPUs with and without FMA: 10 significant digits keep the bytes
+        # (and stay within 1e-9 of the formula)
+        Number("growth_low", ((pl.col("growth_rate").log1p() - Z_90 * pl.col("growth_log_se")).exp() - 1.0)
+               .round_sig_figs(GROWTH_DIGITS), "signed_share", growth_ops, formula="growth_low", show=with_growth),
+        Number("growth_high", ((pl.col("growth_rate").log1p() + Z_90 * pl.col("growth_log_se")).exp() - 1.0)
+               .round_sig_figs(GROWTH_DIGITS), "signed_share", growth_ops, formula="growth_high", show=with_growth),
     ]
     return [
         Number("n", pl.col("n"), "count", (Operand(rrs, _stats_key(), "n"),)),

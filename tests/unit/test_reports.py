@@ -848,3 +848,42 @@ def test_the_highlighted_skill_and_certification_are_the_best_demonstrated_premi
     assert moat_claims["text"].to_list() and set(moat_claims["text"].to_list()) == {"+5.0%", "+2.0%", "+8.0%"}
     # where no estimate is significant the largest estimate is still the one named (Ontario's Python)
     assert "includes zero" in _report(out, "Ontario, Canada")["markdown"].split("## Growth Catalyst")[1].split("##")[0]
+
+
+GROWTH_PROBE = '''
+import sys
+import numpy as np
+import polars as pl
+from transforms import reports
+
+rng = np.random.default_rng(11)
+frame = pl.DataFrame({"growth_rate": rng.normal(0.03, 0.02, 20_000), "growth_log_se": rng.uniform(0.001, 0.05, 20_000)})
+numbers = {n.name: n.value for n in reports._cell_numbers() if n.name in ("growth_low", "growth_high")}
+frame.select(**numbers).write_parquet(sys.argv[1])
+'''
+
+
+def test_growth_interval_claims_are_the_same_bytes_on_a_cpu_without_fma(tmp_path):
+    """growth_low / growth_high are computed in the reports (exp of log1p, glibc's through Polars), and exp
+    differs in the last bit between CPUs with and without FMA: 7 claim values of the default market had
+    other bytes there (GLIBC_TUNABLES hwcaps as in test_stats). Kept to 10 significant digits (within the
+    1e-9 the traceability check allows against the formula)."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "probe.py").write_text(GROWTH_PROBE)
+    outputs = []
+    for number, extra in enumerate(({}, {"GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX2,-FMA,-FMA4,-AVX512F,-AVX"})):
+        target = tmp_path / f"out{number}.parquet"
+        subprocess.run([sys.executable, str(tmp_path / "probe.py"), str(target)], check=True, cwd=root,
+                       env={**os.environ, "PYTHONPATH": str(root), **extra})
+        outputs.append(pl.read_parquet(target))
+    differing = sum(int((~outputs[0][c].eq_missing(outputs[1][c])).sum()) for c in outputs[0].columns)
+    assert differing == 0, f"{differing} growth bounds differ"
+    for name in ("growth_low", "growth_high"):  # still the documented formula, within the check's tolerance
+        exact = claims_check.FORMULAS[name](0.0312345, 0.0123)
+        shown = pl.DataFrame({"growth_rate": [0.0312345], "growth_log_se": [0.0123]}).select(
+            next(n.value for n in reports._cell_numbers() if n.name == name)).item()
+        assert math.isclose(shown, exact, rel_tol=1e-9)
