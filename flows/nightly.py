@@ -357,7 +357,8 @@ def _run(as_of_date: date, sources: list[str] | None, out: Path, full_refresh: b
     spec_paths = discover_specs(sources, settings)
     loaded = [(p, spec_mod.load_spec(p)) for p in spec_paths]
     spec_mod.check_unique_names([spec for _, spec in loaded])
-    files = [{"source": spec.name, "spec": str(p), "spec_sha256": storage.file_checksum(p), "file": str(f)}
+    files = [{"source": spec.name, "spec": str(p), "spec_sha256": storage.file_checksum(p), "file": str(f),
+              "source_file": spec_mod.source_file_name(spec, f)}
              for p, spec in loaded for f in spec_mod.resolve_files(spec)]
     digest = code_digest(settings)
     cache_dir = out / ".work" / "staging"

