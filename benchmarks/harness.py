@@ -9,7 +9,8 @@ into a working copy, then in one benchmark run
 3. the full nightly: `.venv/bin/market-intel run` on a fresh output folder, in its own process;
    stage timings and started_at / finished_at come from its `runs` table;
 4. incremental: an extra part file of 1 % of the rows (another seed) added to each source, then the
-   nightly again on the same output folder (unchanged files come from the staging cache);
+   next night's run (as_of one day later, as the scheduled job has it) on the same output folder
+   (unchanged files come from the staging cache, whose entries serve every as_of their rows allow);
 5. 10,000 reports rendered in-process from the published marts (benchmarks/reports_bench.py).
 
 Every command runs under benchmarks/measure.py (wall time, peak RSS, CPU time and disk reads of the
@@ -41,6 +42,7 @@ INCREMENTAL_SEED = 20260302
 INCREMENTAL_SHARE = 0.01
 INCREMENTAL_CHUNK = 999  # part-0999.*: ids far above those of the base chunks
 AS_OF = "2026-03-01"
+NEXT_AS_OF = "2026-03-02"  # the incremental run is the next night's
 SOURCES = ("salary_reports", "board_a", "board_b")
 REPORT_PAIRS = 10_000
 GiB = 2**30
@@ -231,11 +233,11 @@ def latest_run(out: Path) -> dict:
             "row_counts": json.loads(counts)}
 
 
-def pipeline_command(work: Path, out: Path) -> list[str]:
+def pipeline_command(work: Path, out: Path, as_of: str = AS_OF) -> list[str]:
     command = [str(ROOT / ".venv" / "bin" / "market-intel"), "run"]
     for source in SOURCES:
         command += ["--source", str(work / "sources" / f"{source}.yaml")]
-    return command + ["--out", str(out), "--as-of", AS_OF]
+    return command + ["--out", str(out), "--as-of", as_of]
 
 
 WARM_BLOCK = 8 * 2**20
@@ -304,9 +306,10 @@ def benchmark_size(rows: int, with_incremental: bool = True, with_reports: bool 
 
     if with_incremental:
         added = add_incremental_files(work, rows)
-        inc = run_command("incremental_run", pipeline_command(work, out), logs, code, log)
+        inc = run_command("incremental_run", pipeline_command(work, out, NEXT_AS_OF), logs, code, log)
         inc.update(latest_run(out))
         inc["rows_added"] = added
+        inc["as_of"] = NEXT_AS_OF
         inc["staged_files_from_cache"] = inc["row_counts"].get("staged_files_from_cache")
         inc["staged_files"] = inc["row_counts"].get("staged_files")
         inc["prefect_overhead_seconds"] = round(inc["wall_seconds"] - inc["stage_total_seconds"], 3)
