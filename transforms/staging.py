@@ -215,12 +215,13 @@ def check_header(spec: SourceSpec, path: str | Path) -> None:
     path = Path(path)
     if spec.format == "parquet":
         try:
-            names = pl.scan_parquet(path, glob=False).collect_schema().names()  # a file, not a pattern
+            schema = pl.scan_parquet(path, glob=False).collect_schema()  # a file, not a pattern
+            names = schema.names()
         except (pl.exceptions.PolarsError, OSError) as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise SpecError(spec.label, "path", f"{path.name} is not a readable parquet file: {first_line}") from exc
         _check_columns(spec, pl.DataFrame(schema={name: pl.String for name in names}), path)
-        _refuse_mapped_without_text(spec, path, pl.read_parquet_schema(path))
+        _refuse_mapped_without_text(spec, path, schema)
         return
     if spec.format != "csv":
         with path.open("rb") as handle:
